@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         config = config_module.load(config_module.config_path(args.config))
         return COMMANDS[args.command](config, args)

@@ -64,5 +64,5 @@ def test_password_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_relative_paths_follow_the_file(tmp_path: Path) -> None:
     config = load(write(tmp_path, '[helpdesk]\naddress = "h@s.example"\n'))
-    assert config.resolve(config.mailbox.path) == tmp_path / "../data/mailbox"
+    assert config.resolve(config.mailbox.path) == (tmp_path / "../data/mailbox").resolve()
     assert config.database_url == f"sqlite:///{(tmp_path / '../data/mailbot.sqlite3').resolve()}"
