@@ -11,7 +11,6 @@ process, a fresh SQLite database) ingesting them into cases with acknowledgement
 
 from __future__ import annotations
 
-
 import resource
 import subprocess
 import sys
@@ -25,8 +24,8 @@ from imapclient import IMAPClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.mailfactory import make_mail  # noqa: E402
-from tests.servers import Dovecot  # noqa: E402
+from tests.mailfactory import make_mail
+from tests.servers import Dovecot
 
 
 def mails(n: int) -> list[bytes]:

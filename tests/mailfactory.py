@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
-from datetime import UTC, datetime
 
 _counter = itertools.count(1)
 

@@ -86,7 +86,7 @@ class SmtpTransport:
 
         try:
             asyncio.run(probe())
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             raise ConnectionError(f"{self.description}: {_text(exc)}") from None
         return f"{self.description}: connected"
 
@@ -113,7 +113,7 @@ class SmtpTransport:
             for item in items:
                 on_result(item, _classify(exc.code, exc.message))
             return
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError, socket.gaierror) as exc:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError, socket.gaierror) as exc:
             for item in items:
                 on_result(item, Result("temporary", f"{self.description}: {_text(exc)}"))
             return
@@ -132,7 +132,7 @@ class SmtpTransport:
                     if exc.code == 421:
                         _fail_rest(items[index + 1:], on_result, exc.message)
                         return
-                except (aiosmtplib.SMTPServerDisconnected, OSError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
                     on_result(item, Result("temporary", f"{self.description}: {_text(exc)}"))
                     _fail_rest(items[index + 1:], on_result, _text(exc))
                     return
@@ -141,7 +141,7 @@ class SmtpTransport:
         finally:
             try:
                 await client.quit()
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 client.close()
 
 
