@@ -51,6 +51,9 @@ def explain_bytes(app: App, raw: bytes, name: str) -> dict[str, object]:
 
 def _facts(app: App, parsed: ParsedMail) -> ThreadFacts:
     """Thread facts from the database if there is one; an empty world otherwise."""
+    url = app.engine.url
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return ThreadFacts()  # connecting would create the file: explain changes nothing
     try:
         if not inspect(app.engine).has_table("message"):
             return ThreadFacts()
