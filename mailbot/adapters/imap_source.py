@@ -155,6 +155,6 @@ def _batches(uids: list[int], sizes: dict[int, int], count: int, limit: int) -> 
 
 def _text(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    if text.startswith("b'") or text.startswith('b"'):
+    if text.startswith(("b'", 'b"')):
         text = text[2:-1]
     return text.splitlines()[0]

@@ -96,7 +96,7 @@ class SmtpTransport:
             hostname=s.host,
             port=s.effective_port,
             use_tls=s.security == "ssl",
-            start_tls=True if s.security == "starttls" else False,
+            start_tls=s.security == "starttls",
             timeout=s.timeout,
         )
 
