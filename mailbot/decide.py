@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from mailbot.config import Config
 from mailbot.loops import AutoVerdict, detect_auto
 from mailbot.parsing import ParsedMail
-from mailbot.quotes import strip_reply_text
+from mailbot.quotes import strip_reply_html, strip_reply_text
 from mailbot.threads import ThreadFacts, ThreadMatch, find_tag, match
 
 
@@ -45,7 +45,12 @@ def analyse(parsed: ParsedMail, config: Config, facts: ThreadFacts) -> MailFacts
     # A reply's quoted history is already in the case; a new mail is kept whole, since a
     # forwarded message in it may be the very question.
     is_reply = thread.case is not None or bool(parsed.thread_ids)
-    new_text = strip_reply_text(parsed.text) if is_reply else parsed.text.strip()
+    new_text = parsed.text.strip()
+    if is_reply:
+        # HTML-only replies keep their quote containers (gmail_quote, divRplyFwdMsg ...),
+        # which find the history more surely than the text made from them.
+        new_text = (strip_reply_html(parsed.html) if parsed.text_from_html
+                    else strip_reply_text(parsed.text))
     reply_to = parsed.reply_to or parsed.from_addr
     if reply_to in helpdesk.own_addresses:
         reply_to = parsed.from_addr

@@ -55,6 +55,7 @@ class ParsedMail:
     date: datetime | None  # aware UTC
     text: str  # the whole decoded plain text (from HTML when there is no text part)
     html: str
+    text_from_html: bool  # no text part: `text` was made from `html`
     attachments: tuple[AttachmentPart, ...]
     defects: tuple[str, ...]
     headers: Message  # the parsed header block, for loop detection and explain
@@ -91,6 +92,7 @@ def parse(raw: bytes) -> ParsedMail:
         date=_date(msg.get("Date")),
         text=text if text.strip() else html_to_text(html) if html else text,
         html=html,
+        text_from_html=not text.strip() and bool(html),
         attachments=tuple(attachments),
         defects=tuple(sorted({type(d).__name__ for part in msg.walk() for d in part.defects})),
         headers=msg,

@@ -170,3 +170,19 @@ def test_unreachable_smtp_is_temporary(desk) -> None:  # type: ignore[no-untyped
     sent = desk.send()
     assert sent.retrying == 1 and sent.sent == 0
     assert count(desk, Outbox, Outbox.status == "pending") == 1
+
+
+def test_html_only_reply_keeps_only_the_new_text(desk) -> None:  # type: ignore[no-untyped-def]
+    desk.imap.append(make_mail(message_id="start@mail.example", subject="Не вижу ДЗ"))
+    desk.cycle()
+    html = ("<div>Спасибо, всё заработало!</div><div class=\"gmail_quote\">"
+            "<div>пн, 23 нояб. 2026 г. в 10:00, Служба &lt;help@school.example&gt;:</div>"
+            "<blockquote>Ваше обращение получено</blockquote></div>")
+    raw = make_mail(subject="Re: Не вижу ДЗ", in_reply_to="start@mail.example", body=html)
+    raw = raw.replace(b"text/plain", b"text/html", 1)
+    desk.imap.append(raw)
+    report, _ = desk.cycle()
+    assert report.joined == 1
+    with db.session(desk.app.engine) as session:
+        reply = session.exec(select(Message).where(Message.subject == "Re: Не вижу ДЗ")).one()
+    assert reply.new_text.strip() == "Спасибо, всё заработало!"
