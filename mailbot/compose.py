@@ -81,8 +81,8 @@ def build(
 ) -> bytes:
     """The finished mail as bytes.
 
-    Built with the compat32 MIME classes: the modern EmailMessage API took 14 ms a mail
-    here, most of the ingest time. Every header value passes through `single_line` (no line
+    Built with the compat32 MIME classes: with the modern EmailMessage API, building took
+    about half of the ingest time in a profile (14 ms a mail under the profiler). Every header value passes through `single_line` (no line
     break can reach a header) and non-ASCII text is RFC 2047-encoded by `Header`.
     """
     msg = MIMEMultipart("alternative")

@@ -162,7 +162,9 @@ class Config(_Section):
     def resolve(self, path: str) -> Path:
         """A path from the file, made absolute against the file's folder."""
         candidate = Path(path).expanduser()
-        return (candidate if candidate.is_absolute() else self.source_path.parent / candidate).resolve()
+        if not candidate.is_absolute():
+            candidate = self.source_path.parent / candidate
+        return candidate.resolve()
 
     @property
     def database_url(self) -> str:

@@ -45,12 +45,14 @@ def analyse(parsed: ParsedMail, config: Config, facts: ThreadFacts) -> MailFacts
     # A reply's quoted history is already in the case; a new mail is kept whole, since a
     # forwarded message in it may be the very question.
     is_reply = thread.case is not None or bool(parsed.thread_ids)
-    new_text = parsed.text.strip()
-    if is_reply:
-        # HTML-only replies keep their quote containers (gmail_quote, divRplyFwdMsg ...),
-        # which find the history more surely than the text made from them.
-        new_text = (strip_reply_html(parsed.html) if parsed.text_from_html
-                    else strip_reply_text(parsed.text))
+    # HTML-only replies keep their quote containers (gmail_quote, divRplyFwdMsg ...), which
+    # find the history more surely than the text made from them.
+    if not is_reply:
+        new_text = parsed.text.strip()
+    elif parsed.text_from_html:
+        new_text = strip_reply_html(parsed.html)
+    else:
+        new_text = strip_reply_text(parsed.text)
     reply_to = parsed.reply_to or parsed.from_addr
     if reply_to in helpdesk.own_addresses:
         reply_to = parsed.from_addr

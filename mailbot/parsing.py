@@ -77,6 +77,7 @@ def parse(raw: bytes) -> ParsedMail:
     if not from_addr:
         raise MailError("no usable From address")
     text, html, attachments = _bodies(msg)
+    from_html = not text.strip() and bool(html)
     message_id = _ids(msg.get("Message-ID", ""))
     return ParsedMail(
         message_id=message_id[0] if message_id else _synthetic_id(raw),
@@ -90,9 +91,9 @@ def parse(raw: bytes) -> ParsedMail:
         cc=_addresses(msg.get_all("Cc", [])),
         reply_to=_first_address(msg.get_all("Reply-To", []))[1],
         date=_date(msg.get("Date")),
-        text=text if text.strip() else html_to_text(html) if html else text,
+        text=html_to_text(html) if from_html else text,
         html=html,
-        text_from_html=not text.strip() and bool(html),
+        text_from_html=from_html,
         attachments=tuple(attachments),
         defects=tuple(sorted({type(d).__name__ for part in msg.walk() for d in part.defects})),
         headers=msg,
