@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from mailbot import db
+from mailbot import db, rules, tokens
 from mailbot.clock import Clock, SystemClock
 from mailbot.compose import Templates
-from mailbot.config import Config
+from mailbot.config import Config, ConfigError
+from mailbot.rules import Rules
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class App:
     engine: Engine
     clock: Clock
     templates: Templates
+    rules: Rules
+    secret: bytes  # signs reply tokens (tokens.py)
 
     @property
     def mailbox_name(self) -> str:
@@ -25,6 +28,7 @@ class App:
 
 
 def build(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> App:
+    loaded = rules.load_all(config)
     engine = db.make_engine(config.database_url)
     if migrate:
         db.migrate(engine)
@@ -33,4 +37,15 @@ def build(config: Config, clock: Clock | None = None, *, migrate: bool = True) -
         engine=engine,
         clock=clock or SystemClock(),
         templates=Templates(config.resolve(config.worker.templates_path)),
+        rules=loaded,
+        secret=load_secret(config, create=migrate),
     )
+
+
+def load_secret(config: Config, *, create: bool = True) -> bytes:
+    security = config.security
+    try:
+        return tokens.load_secret(security.secret_env, config.resolve(security.secret_file),
+                                  create=create)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{config.source_path}: security.secret_file: {exc}") from None

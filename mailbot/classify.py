@@ -174,6 +174,7 @@ class Rules:
     patterns: tuple[Pattern, ...]
     priority_at: Mapping[str, float]
     order: tuple[str, ...]  # categories in file order, for ties
+    titles: Mapping[str, str]  # category id -> the title people read (Russian)
     fuzzy_index: Mapping[str, frozenset[str]] = field(repr=False)  # deletion -> "form:lemma"
 
 
@@ -271,6 +272,7 @@ def _compile(data: dict[str, Any], source: str) -> Rules:
         patterns=tuple(patterns),
         priority_at=MappingProxyType(priority_at),
         order=tuple(categories),
+        titles=MappingProxyType({cat: body.get("title", "") for cat, body in categories.items()}),
         fuzzy_index=MappingProxyType(_deletion_index(vocabulary, fuzzy_min_length)),
     )
 

@@ -73,13 +73,13 @@ class Database(_Section):
     url: str = "sqlite:///../data/mailbot.sqlite3"
 
 
-Security = Literal["ssl", "starttls", "none"]
+TlsMode = Literal["ssl", "starttls", "none"]
 
 
 class _Server(_Section):
     host: str = ""
     port: int | None = Field(default=None, ge=1, le=65535)
-    security: Security = "ssl"
+    security: TlsMode = "ssl"
     username: str = ""
     password: str = ""
     password_env: str = ""
@@ -118,7 +118,7 @@ class Mailbox(_Server):
 class Smtp(_Server):
     kind: Literal["smtp", "maildir"] = "maildir"
     path: str = "../data/sent"
-    security: Security = "starttls"
+    security: TlsMode = "starttls"
 
     @model_validator(mode="after")
     def _complete(self) -> Smtp:
@@ -149,6 +149,79 @@ class Limits(_Section):
     tag_requires_participant: bool = True
 
 
+class Files(_Section):
+    """The school's rule files, each checked when loaded (see rules.py). Empty = not used."""
+
+    people: str = ""
+    categories: str = ""
+    routes: str = ""
+    etiquette: str = ""
+    knowledge: str = ""
+    calendar: str = ""
+    schedule: str = ""
+
+
+class Security(_Section):
+    """The secret that signs reply tokens: from the environment, else from a file that is
+    created with a random secret on first use (keep it out of the repository)."""
+
+    secret_env: str = "MAILBOT_SECRET"
+    secret_file: str = "../data/mailbot.secret"
+    plus_tokens: bool = False  # also put the token in a help+token@ Reply-To address
+
+
+class Conversation(_Section):
+    reopen_days: int = Field(default=14, ge=0)  # a reply to a closed case reopens it within
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Sla(_Section):
+    """Response times in working hours: a reminder to the helper after the first number,
+    word to the helper's direct supervisor after the second; per category if listed."""
+
+    reminder_hours: float = Field(default=8, gt=0)
+    supervisor_hours: float = Field(default=16, gt=0)
+    categories: dict[str, tuple[float, float]] = {}
+    check_minutes: int = Field(default=15, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Sla:
+        pairs = {"(default)": (self.reminder_hours, self.supervisor_hours), **self.categories}
+        for name, (first, second) in pairs.items():
+            if not 0 < first < second:
+                raise ValueError(f"{name}: the reminder must come before the supervisor "
+                                 f"is told ({first} >= {second})")
+        return self
+
+    def targets(self, category: str) -> tuple[float, float]:
+        return self.categories.get(category, (self.reminder_hours, self.supervisor_hours))
+
+
+class Digests(_Section):
+    admin_day: str = "mon"
+    admin_time: str = "08:00"
+    schedule_day: str = "fri"
+    schedule_time: str = "14:00"
+    seminar_reminder_time: str = "12:00"  # the day before a seminar
+
+    @field_validator("admin_day", "schedule_day")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        if value.lower() not in _DAYS:
+            raise ValueError(f"{value!r} is not one of {', '.join(_DAYS)}")
+        return value.lower()
+
+    @field_validator("admin_time", "schedule_time", "seminar_reminder_time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(f"{value!r} is not a time like 08:00")
+        return value
+
+
 class Config(_Section):
     helpdesk: Helpdesk
     database: Database = Database()
@@ -156,6 +229,11 @@ class Config(_Section):
     smtp: Smtp = Smtp()
     worker: Worker = Worker()
     limits: Limits = Limits()
+    files: Files = Files()
+    security: Security = Security()
+    conversation: Conversation = Conversation()
+    sla: Sla = Sla()
+    digests: Digests = Digests()
 
     source_path: Path = Path(".")
 

@@ -1041,3 +1041,21 @@ def detect(text: str, lexicon: Lexicon) -> list[Finding]:
         findings.append(Finding(cand.kind, text[tok.start:tok.end], tok.start, tok.end,
                                 cand.root, round(min(conf, 1.0), 2)))
     return findings
+
+
+def passage(text: str, finding: Finding, width: int = 60) -> str:
+    """The words around a finding, on one line, for a helper or supervisor to read."""
+    start = max(0, finding.start - width)
+    end = min(len(text), finding.end + width)
+    while start > 0 and not text[start - 1].isspace():
+        start += 1
+        if start >= finding.start:
+            break
+    while end < len(text) and not text[end].isspace():
+        end -= 1
+        if end <= finding.end:
+            end = finding.end
+            break
+    head = "…" if start > 0 else ""
+    tail = "…" if end < len(text) else ""
+    return head + " ".join(text[start:end].split()) + tail

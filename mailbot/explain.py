@@ -9,9 +9,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot import db, store
 from mailbot.app import App
+from mailbot.clock import to_local
+from mailbot.commands import parse_commands
 from mailbot.decide import analyse, tagged_case
+from mailbot.etiquette import detect, passage
+from mailbot.flows.helper import HELPER_COMMANDS
+from mailbot.flows.triage import decide, describe_route
 from mailbot.models import Mailbox
 from mailbot.parsing import MailError, ParsedMail, parse
+from mailbot.sender import Sender, identify
 from mailbot.threads import ThreadFacts
 
 
@@ -28,7 +34,9 @@ def explain_bytes(app: App, raw: bytes, name: str) -> dict[str, object]:
         parsed = parse(raw)
     except MailError as exc:
         return {"file": name, "error": f"unusable mail: {exc}", "would": "quarantine"}
-    facts = analyse(parsed, app.config, _facts(app, parsed))
+    thread_facts, open_counts = _facts(app, parsed)
+    facts = analyse(parsed, app.config, thread_facts)
+    sender = identify(parsed, facts.auto, app.rules.people, app.secret)
     return {
         "file": name,
         "message_id": parsed.message_id,
@@ -46,24 +54,59 @@ def explain_bytes(app: App, raw: bytes, name: str) -> dict[str, object]:
         "case": facts.thread.case,
         "reasons": [*facts.thread.reasons, *facts.auto.reasons],
         "defects": list(parsed.defects),
+        "sender_role": sender.role,
+        "sender_reasons": list(sender.reasons),
+        **_conversation(app, parsed, facts.new_text, sender, open_counts),
     }
 
 
-def _facts(app: App, parsed: ParsedMail) -> ThreadFacts:
-    """Thread facts from the database if there is one; an empty world otherwise."""
+def _conversation(app: App, parsed: ParsedMail, text: str, sender: Sender,
+                  open_counts: dict[str, int]) -> dict[str, object]:
+    """The decisions the flows would take: commands for a helper, triage for a user."""
+    result: dict[str, object] = {"command": None, "etiquette": []}
+    lexicon = app.rules.etiquette
+    if sender.role == "helper":
+        found = parse_commands(text, allowed=HELPER_COMMANDS)
+        result["command"] = [{"name": c.name, "arg": c.arg} for c in found.commands] or None
+        result["command_problems"] = [p.problem for p in found.problems]
+        text = found.text
+    if lexicon is not None:
+        result["etiquette"] = [
+            {**f.to_json(), "passage": passage(text, f)} for f in detect(text, lexicon)
+        ]
+    if sender.role in ("user", "system"):
+        decision = decide(
+            app.rules, subject=parsed.subject, text=text,
+            requester_addr=parsed.reply_to or parsed.from_addr,
+            now_local=to_local(app.clock.now(), app.config.helpdesk.timezone),
+            open_counts=open_counts,
+        )
+        result.update(
+            category=decision.category, role=decision.role,
+            route=describe_route(decision.route), reasons_by_step=decision.reasons,
+            articles=[s.article.title for s in decision.articles],
+        )
+    return result
+
+
+def _facts(app: App, parsed: ParsedMail) -> tuple[ThreadFacts, dict[str, int]]:
+    """Thread facts and open-case counts from the database if there is one; an empty world
+    otherwise."""
+    empty: tuple[ThreadFacts, dict[str, int]] = (ThreadFacts(), {})
     url = app.engine.url
     if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
-        return ThreadFacts()  # connecting would create the file: explain changes nothing
+        return empty  # connecting would create the file: explain changes nothing
     try:
         if not inspect(app.engine).has_table("message"):
-            return ThreadFacts()
+            return empty
         with db.session(app.engine) as session:
             box = session.exec(
                 Mailbox.__table__.select().where(Mailbox.name == app.mailbox_name)  # type: ignore[attr-defined]
             ).first()
             if box is None:
-                return ThreadFacts()
-            return store.thread_facts(session, box.id, parsed.message_id, parsed.thread_ids,
-                                      tagged_case(parsed, app.config))
+                return empty
+            facts = store.thread_facts(session, box.id, parsed.message_id, parsed.thread_ids,
+                                       tagged_case(parsed, app.config))
+            return facts, store.open_counts(session, box.id)
     except SQLAlchemyError:
-        return ThreadFacts()
+        return empty

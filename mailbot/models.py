@@ -29,10 +29,22 @@ class Case(SQLModel, table=True):
     subject: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     requester_addr: str = Field(default="", max_length=320, index=True)
     requester_name: str = Field(default="", max_length=300)
-    status: str = Field(default="new", max_length=20, index=True)
+    status: str = Field(default="new", max_length=20, index=True)  # see states.py
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    category: str = Field(default="", max_length=30, index=True)
+    role: str = Field(default="", max_length=20)  # parent | student | teacher | staff | unknown
+    assignee: str = Field(default="", max_length=64, index=True)  # a person id of people.toml
+    route: str = Field(default="", max_length=100)  # "person:<id>" or "vendor"
+    # Why the case was classified and routed so: JSON, shown by `mailbot case N`.
+    analysis: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    flagged: bool = False  # the user's text broke the etiquette rules (clause 5)
+    about: str = Field(default="", max_length=64)  # a complaint: the person it is about
+    linked_case_id: int | None = None  # the closed case this one continues
+    vendor_ticket: str = Field(default="", max_length=100, index=True)
+    escalated_at: datetime | None = None
+    first_response_at: datetime | None = None
 
 
 class RawMail(SQLModel, table=True):
@@ -65,6 +77,10 @@ class Message(SQLModel, table=True):
     new_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     raw_id: int | None = Field(default=None, foreign_key="raw_mail.id")
     source_key: str = Field(default="", max_length=200)
+    sender_role: str = Field(default="user", max_length=10)  # user | helper | vendor | system
+    person_id: str = Field(default="", max_length=64)  # the helper who wrote it
+    # What became of it: question, reply, note, command, held, auto, vendor, unverified, ...
+    kind: str = Field(default="question", max_length=20)
 
 
 class MessageRef(SQLModel, table=True):
@@ -154,3 +170,50 @@ class Event(SQLModel, table=True):
     actor: str = Field(default="mailbot", max_length=320)
     kind: str = Field(max_length=40, index=True)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Periodic(SQLModel, table=True):
+    """A periodic mail or reminder already produced, by its key: what makes a digest missed
+    while the worker was down go out once when it is back, and never twice.
+
+    kind: "admin_digest" | "schedule_digest" | "sla_reminder" | "sla_supervisor" |
+    "vendor_reminder" | "seminar_reminder"; key: "2026-W48", "case 42", "seminar 3 a@b" ...
+    """
+
+    __table_args__ = (UniqueConstraint("mailbox_id", "kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
+    kind: str = Field(max_length=30)
+    key: str = Field(max_length=200)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    at: datetime
+
+
+class Registration(SQLModel, table=True):
+    """A seat at a seminar, taken or given back by mail."""
+
+    __table_args__ = (UniqueConstraint("mailbox_id", "seminar_key", "addr"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
+    seminar_key: str = Field(max_length=100, index=True)  # schedule.Slot.key: stable per year
+    number: int
+    addr: str = Field(max_length=320)
+    name: str = Field(default="", max_length=300)
+    status: str = Field(default="registered", max_length=20)  # registered | cancelled
+    created_at: datetime
+    changed_at: datetime
+
+
+class Subscription(SQLModel, table=True):
+    """Who receives the weekly schedule digest besides the staff, and who asked not to."""
+
+    __table_args__ = (UniqueConstraint("mailbox_id", "addr"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
+    addr: str = Field(max_length=320)
+    name: str = Field(default="", max_length=300)
+    subscribed: bool = True
+    changed_at: datetime

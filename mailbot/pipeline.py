@@ -9,28 +9,21 @@ returns, so a crash at any point loses nothing and duplicates nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from mailbot import db, store
 from mailbot.app import App
-from mailbot.decide import MailFacts, ack_decision, analyse, tagged_case
-from mailbot.models import Case, Message, Outbox
-from mailbot.parsing import MailError, ParsedMail, parse
-from mailbot.replies import ack_mail
+from mailbot.casework import Tx
+from mailbot.decide import analyse, tagged_case
+from mailbot.flows import Incoming, Outcome
+from mailbot.flows import helper as helper_flow
+from mailbot.flows import user as user_flow
+from mailbot.flows import vendor as vendor_flow
+from mailbot.parsing import MailError, parse
+from mailbot.sender import identify
 
-OutcomeKind = Literal["opened", "joined", "duplicate", "already", "quarantined"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    kind: OutcomeKind
-    case_id: int | None = None
-    acked: bool = False
-    reasons: tuple[str, ...] = ()
+__all__ = ["Outcome", "ingest", "replay"]
 
 
 def ingest(app: App, mailbox_id: int, source_key: str, raw: bytes) -> Outcome:
@@ -85,99 +78,14 @@ def _record(
     facts = analyse(parsed, app.config, store.thread_facts(
         session, mailbox_id, parsed.message_id, parsed.thread_ids,
         tagged_case(parsed, app.config)))
-    case, opened = _case_for(session, mailbox_id, parsed, facts, now)
-    message = _store_message(session, app, mailbox_id, case, parsed, facts, raw, source_key)
-    store.record_ingested(session, mailbox_id, source_key, "message", now, message.id)
-    store.log(session, "case_opened" if opened else "message_added", at=now,
-              mailbox_id=mailbox_id, case_id=case.id, actor=parsed.from_addr,
-              message_id=parsed.message_id, auto=facts.auto.kind,
-              reasons=list(facts.thread.reasons))
-
-    acked = False
-    if opened:
-        recent = store.auto_replies_since(
-            session, mailbox_id, facts.reply_to,
-            store.period_start(now, app.config.limits.auto_reply_period_minutes),
-        )
-        decision = ack_decision(facts, recent, app.config.limits.auto_replies_per_sender)
-        if decision.send:
-            _queue_ack(session, app, mailbox_id, case, parsed, facts)
-            acked = True
-        store.log(session, "ack_queued" if acked else "ack_skipped", at=now,
-                  mailbox_id=mailbox_id, case_id=case.id, reasons=list(decision.reasons))
-    return Outcome("opened" if opened else "joined", case.id, acked,
-                   facts.thread.reasons + facts.auto.reasons)
-
-
-def _case_for(
-    session: Session, mailbox_id: int, parsed: ParsedMail, facts: MailFacts, now
-) -> tuple[Case, bool]:  # type: ignore[no-untyped-def]
-    if facts.thread.case is not None:
-        case = session.get(Case, facts.thread.case)
-        if case is not None:
-            case.updated_at = now
-            session.add(case)
-            return case, False
-    case = Case(
-        mailbox_id=mailbox_id,
-        subject=parsed.subject[:2000],
-        requester_addr=facts.reply_to,
-        requester_name=parsed.from_name[:300],
-        status="new",
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(case)
-    session.flush()
-    return case, True
-
-
-def _store_message(
-    session: Session, app: App, mailbox_id: int, case: Case, parsed: ParsedMail,
-    facts: MailFacts, raw: bytes, source_key: str,
-) -> Message:
-    raw_row = store.store_raw(session, raw)
-    message = Message(
-        mailbox_id=mailbox_id,
-        case_id=case.id,
-        direction="in",
-        message_id=parsed.message_id[:998],
-        in_reply_to=(parsed.in_reply_to[0] if parsed.in_reply_to else "")[:998],
-        subject=parsed.subject,
-        from_addr=parsed.from_addr[:320],
-        from_name=parsed.from_name[:300],
-        to_addrs=", ".join(parsed.to),
-        cc_addrs=", ".join(parsed.cc),
-        sent_at=parsed.date,
-        received_at=app.clock.now(),
-        auto_kind=facts.auto.kind,
-        body_text=parsed.text,
-        new_text=facts.new_text,
-        raw_id=raw_row.id,
-        source_key=source_key,
-    )
-    session.add(message)
-    session.flush()
-    store.add_refs(session, message.id, parsed.thread_ids)
-    for part in parsed.attachments:
-        store.add_attachment(session, message.id, part.filename, part.content_type, part.data,
-                             app.config.limits.max_attachment_bytes)
-    return message
-
-
-def _queue_ack(
-    session: Session, app: App, mailbox_id: int, case: Case, parsed: ParsedMail,
-    facts: MailFacts,
-) -> None:
-    now = app.clock.now()
-    mail = ack_mail(app, case, parsed, facts.reply_to)
-    session.add(
-        Outbox(
-            mailbox_id=mailbox_id, case_id=case.id, kind="ack", automatic=True,
-            message_id=mail.message_id, mail_from=app.config.helpdesk.address,
-            rcpt_to=facts.reply_to, raw=mail.raw, next_attempt_at=now, created_at=now,
-        )
-    )
+    sender = identify(parsed, facts.auto, app.rules.people, app.secret)
+    mail = Incoming(parsed, facts, sender, raw, source_key)
+    tx = Tx(session, app, mailbox_id, now)
+    flow = {"helper": helper_flow, "vendor": vendor_flow}.get(sender.role, user_flow)
+    outcome = flow.handle(tx, mail)
+    store.record_ingested(session, mailbox_id, source_key, "message", now,
+                          tx.recorded[0] if tx.recorded else None)
+    return outcome
 
 
 def replay(app: App, quarantine_id: int) -> Outcome | None:

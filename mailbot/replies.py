@@ -1,56 +1,139 @@
-"""The mails mailbot writes: each function renders templates and builds the bytes."""
+"""The mails mailbot writes: each one rendered from templates/ and built as bytes.
+
+Three kinds of addressee, three builders:
+- `to_user`: from the help address, in the user's own thread (In-Reply-To their last mail);
+- `to_helper`: to a person of people.toml about a case; its Message-ID carries the signed
+  token that makes their reply count as theirs (tokens.py);
+- `to_others`: anyone else (the vendor's support, a supervisor's report).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from mailbot import tokens
 from mailbot.app import App
 from mailbot.clock import to_local
-from mailbot.compose import build, new_message_id
+from mailbot.compose import FileAttachment, build, new_message_id
 from mailbot.models import Case
-from mailbot.parsing import ParsedMail
+from mailbot.people import Person
 from mailbot.threads import tagged_subject
 
 
 @dataclass(frozen=True)
 class OutgoingMail:
+    kind: str
     message_id: str
+    rcpt: tuple[str, ...]
     raw: bytes
+    automatic: bool
 
 
-def _common(app: App) -> dict[str, object]:
+@dataclass(frozen=True)
+class ThreadPoint:
+    """The mail an answer replies to: its Message-ID and the References it carried."""
+
+    message_id: str = ""
+    references: tuple[str, ...] = ()
+
+
+def common(app: App, case: Case | None = None) -> dict[str, object]:
     helpdesk = app.config.helpdesk
-    return {
+    context: dict[str, object] = {
         "helpdesk_name": helpdesk.name,
+        "helpdesk_address": helpdesk.address,
         "school": helpdesk.school,
         "system_name": helpdesk.system_name,
+        "tag": helpdesk.tag,
+        "reopen_days": app.config.conversation.reopen_days,
     }
+    if case is not None:
+        assert case.id is not None
+        context.update(
+            case_number=case.id,
+            subject=case.subject,
+            tagged_subject=tagged_subject(case.subject, helpdesk.tag, case.id),
+            requester_name=case.requester_name,
+            requester_addr=case.requester_addr,
+        )
+    return context
 
 
-def ack_mail(app: App, case: Case, parsed: ParsedMail, rcpt: str) -> OutgoingMail:
-    """The acknowledgement of a new case, threaded under the user's own mail."""
+def local_time(app: App, moment: datetime) -> str:
+    return to_local(moment, app.config.helpdesk.timezone).strftime("%d.%m.%Y %H:%M")
+
+
+def to_user(
+    app: App, case: Case, template: str, *, kind: str, thread: ThreadPoint,
+    automatic: bool, **context: object,
+) -> OutgoingMail:
     helpdesk = app.config.helpdesk
     assert case.id is not None
-    now = app.clock.now()
-    rendered = app.templates.render(
-        "ack",
-        **_common(app),
-        requester_name=parsed.from_name,
-        case_number=case.id,
-        subject=parsed.subject,
-        tagged_subject=tagged_subject(parsed.subject, helpdesk.tag, case.id),
-        received_local=to_local(now, helpdesk.timezone).strftime("%d.%m.%Y %H:%M"),
-    )
-    message_id = new_message_id(helpdesk.domain, case.id, "ack")
+    rendered = app.templates.render(template, **common(app, case), **context)
+    message_id = new_message_id(helpdesk.domain, case.id, kind)
     raw = build(
         sender=(helpdesk.name, helpdesk.address),
-        to=[(parsed.from_name, rcpt)],
+        to=[(case.requester_name, case.requester_addr)],
         rendered=rendered,
         message_id=message_id,
-        date=now,
+        date=app.clock.now(),
         loop_domain=helpdesk.domain,
-        in_reply_to=parsed.message_id,
-        references=parsed.references,
-        auto_submitted="auto-replied",
+        in_reply_to=thread.message_id,
+        references=thread.references,
+        auto_submitted="auto-replied" if automatic else "",
     )
-    return OutgoingMail(message_id, raw)
+    return OutgoingMail(kind, message_id, (case.requester_addr,), raw, automatic)
+
+
+def to_helper(
+    app: App, case: Case, person: Person, template: str, *, kind: str,
+    attachments: Sequence[FileAttachment] = (), **context: object,
+) -> OutgoingMail:
+    helpdesk = app.config.helpdesk
+    assert case.id is not None
+    rendered = app.templates.render(
+        template, **common(app, case), person_name=person.name,
+        person_position=person.position, **context,
+    )
+    message_id = tokens.helper_message_id(app.secret, helpdesk.domain, case.id, person.id, kind)
+    reply_to = ""
+    if app.config.security.plus_tokens:
+        reply_to = tokens.reply_address(app.secret, helpdesk.address, case.id, person.id)
+    rcpt = person.emails[0]
+    raw = build(
+        sender=(helpdesk.name, helpdesk.address),
+        to=[(person.name, rcpt)],
+        rendered=rendered,
+        message_id=message_id,
+        date=app.clock.now(),
+        loop_domain=helpdesk.domain,
+        auto_submitted="auto-generated",
+        reply_to=reply_to,
+        attachments=attachments,
+    )
+    return OutgoingMail(kind, message_id, (rcpt,), raw, True)
+
+
+def to_others(
+    app: App, case: Case | None, template: str, *, kind: str, to: Sequence[tuple[str, str]],
+    attachments: Sequence[FileAttachment] = (), thread: ThreadPoint = ThreadPoint(),
+    automatic: bool = True, **context: object,
+) -> OutgoingMail:
+    helpdesk = app.config.helpdesk
+    rendered = app.templates.render(template, **common(app, case), **context)
+    message_id = new_message_id(helpdesk.domain, case.id if case else None, kind)
+    raw = build(
+        sender=(helpdesk.name, helpdesk.address),
+        to=list(to),
+        rendered=rendered,
+        message_id=message_id,
+        date=app.clock.now(),
+        loop_domain=helpdesk.domain,
+        in_reply_to=thread.message_id,
+        references=thread.references,
+        auto_submitted="auto-generated" if automatic else "",
+        attachments=attachments,
+    )
+    return OutgoingMail(kind, message_id, tuple(addr for _, addr in to), raw, automatic)

@@ -138,12 +138,12 @@ def add_attachment(
 
 
 def log(
-    session: Session, kind: str, *, at: datetime, mailbox_id: int | None = None,
+    session: Session, event: str, /, *, at: datetime, mailbox_id: int | None = None,
     case_id: int | None = None, actor: str = "mailbot", **detail: object,
 ) -> None:
     session.add(
         Event(
-            mailbox_id=mailbox_id, case_id=case_id, at=at, actor=actor, kind=kind,
+            mailbox_id=mailbox_id, case_id=case_id, at=at, actor=actor, kind=event,
             detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
         )
     )
@@ -205,3 +205,51 @@ def case_outbox(session: Session, case_id: int) -> list[Outbox]:
 
 def period_start(now: datetime, minutes: int) -> datetime:
     return now - timedelta(minutes=minutes)
+
+
+def last_user_message(session: Session, case_id: int | None) -> Message | None:
+    return session.exec(
+        select(Message)
+        .where(Message.case_id == case_id, Message.direction == "in",
+               Message.sender_role == "user")
+        .order_by(Message.received_at.desc(), Message.id.desc())
+    ).first()
+
+
+def refs_of(session: Session, message_pk: int | None) -> list[str]:
+    """The ids a stored message cited, nearest first (as parsing.thread_ids gave them)."""
+    return list(
+        session.exec(
+            select(MessageRef.ref).where(MessageRef.message_pk == message_pk)
+            .order_by(MessageRef.id)
+        ).all()
+    )
+
+
+def open_counts(session: Session, mailbox_id: int) -> dict[str, int]:
+    """Open cases per assignee, for routing to the least busy helper."""
+    rows = session.exec(
+        select(Case.assignee, func.count(Case.id))
+        .where(Case.mailbox_id == mailbox_id, Case.assignee != "",
+               Case.status.in_(("new", "assigned", "waiting_user", "waiting_vendor")))
+        .group_by(Case.assignee)
+    ).all()
+    return {assignee: count for assignee, count in rows}
+
+
+def case_by_vendor_ticket(session: Session, mailbox_id: int, ticket: str) -> Case | None:
+    return session.exec(
+        select(Case).where(Case.mailbox_id == mailbox_id, Case.vendor_ticket == ticket)
+        .order_by(Case.id.desc())
+    ).first()
+
+
+def attachments_of(session: Session, message_pks: list[int | None]) -> list[Attachment]:
+    if not message_pks:
+        return []
+    return list(
+        session.exec(
+            select(Attachment).where(Attachment.message_pk.in_(message_pks))
+            .order_by(Attachment.id)
+        ).all()
+    )

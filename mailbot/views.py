@@ -14,15 +14,7 @@ from mailbot.clock import to_local
 from mailbot.models import Attachment, Case, Quarantine
 from mailbot.parsing import MailError, parse
 from mailbot.pipeline import replay as replay_mail
-
-STATUS_RU = {
-    "new": "новое",
-    "assigned": "назначено",
-    "waiting_user": "ждёт пользователя",
-    "waiting_vendor": "ждёт поддержку",
-    "closed": "закрыто",
-    "stopped": "помощь прекращена",
-}
+from mailbot.states import LABELS_RU as STATUS_RU
 
 
 def _when(app: App, moment: datetime | None) -> str:
@@ -61,12 +53,27 @@ def case_text(app: App, number: int) -> str | None:
     out = [
         f"Case {case.id} [{STATUS_RU.get(case.status, case.status)}]: {case.subject}",
         f"From: {case.requester_name} <{case.requester_addr}>".replace(" <", " <", 1),
-        f"Opened {_when(app, case.created_at)}, updated {_when(app, case.updated_at)}",
+        f"Opened {_when(app, case.created_at)}, updated {_when(app, case.updated_at)}"
+        + (f", closed {_when(app, case.closed_at)}" if case.closed_at else ""),
+        f"Category: {case.category or '-'}   role: {case.role or '-'}   "
+        f"assignee: {case.assignee or '-'}   route: {case.route or '-'}"
+        + ("   FLAGGED (etiquette)" if case.flagged else "")
+        + (f"   vendor ticket: {case.vendor_ticket}" if case.vendor_ticket else "")
+        + (f"   continues case {case.linked_case_id}" if case.linked_case_id else ""),
         "",
     ]
+    states = [e for e in events if e.kind == "state"]
+    if states:
+        out.append("States:")
+        for event in states:
+            data = json.loads(event.detail or "{}")
+            out.append(f"  {_when(app, event.at)}  {data.get('before')} -> {data.get('after')}"
+                       f"  by {event.actor}: {data.get('why', '')}")
+        out.append("")
     for message in messages:
-        out.append(f"--- {_when(app, message.received_at)}  {message.from_name} "
-                   f"<{message.from_addr}>  {message.subject}")
+        out.append(f"--- {_when(app, message.received_at)}  {message.sender_role}"
+                   f"{'/' + message.person_id if message.person_id else ''} [{message.kind}]  "
+                   f"{message.from_name} <{message.from_addr}>  {message.subject}")
         if message.auto_kind != "none":
             out.append(f"    (automatic mail: {message.auto_kind})")
         out.append(textwrap.indent(message.new_text.strip() or "(no text)", "    "))
@@ -150,6 +157,16 @@ def explain_text(result: dict[str, object]) -> str:
         f"  auto:     {result['auto']}",
         f"  case:     {'joins case ' + str(case) if case else 'opens a new case'}",
         f"  reasons:  {'; '.join(str(r) for r in result['reasons'])}",  # type: ignore[attr-defined]
+        f"  sender:   {result.get('sender_role')}",
+    ]
+    if result.get("command"):
+        lines.append(f"  command:  {result['command']}")
+    if "category" in result:
+        lines.append(f"  category: {result['category']}   role: {result['role']}   "
+                     f"route: {result['route']}")
+    if result.get("etiquette"):
+        lines.append(f"  etiquette: {[f['word'] for f in result['etiquette']]}")  # type: ignore[attr-defined]
+    lines += [
         "  new text:",
         textwrap.indent(str(result["new_text"]).strip() or "(empty)", "    "),
     ]

@@ -16,12 +16,15 @@ from mailbot.clock import FixedClock
 from mailbot.config import Config, load
 
 ROOT = Path(__file__).resolve().parents[2]
+RULE_FILES = ("people", "categories", "routes", "etiquette", "knowledge", "calendar", "schedule")
 
 
 def write_config(
     folder: Path, *, db_url: str, imap: object | None = None, smtp: object | None = None,
-    extra: str = "",
+    extra: str = "", rules: bool = True,
 ) -> Path:
+    """A config on the test servers; `rules=False` leaves out people, routing and the rest
+    (the bare desk of the foundation: cases and acknowledgements only)."""
     lines = [
         "[helpdesk]",
         'address = "help@school.example"',
@@ -31,6 +34,10 @@ def write_config(
         f'templates_path = "{ROOT / "templates"}"',
         "seed_samples = false",
         "send_lease_seconds = 1",
+        *(["[files]"] if rules else []),
+        *(f'{key} = "{ROOT / "config" / (key + ".toml")}"' for key in RULE_FILES if rules),
+        "[security]",
+        f'secret_file = "{folder / "mailbot.secret"}"',
     ]
     if imap is not None:
         lines += ["[mailbox]", 'kind = "imap"', 'host = "127.0.0.1"', f"port = {imap.port}",
@@ -71,9 +78,9 @@ def make_desk(
 ) -> Iterator[Callable[..., Desk]]:
     made: list[Desk] = []
 
-    def build(extra: str = "") -> Desk:
+    def build(extra: str = "", rules: bool = True) -> Desk:
         path = write_config(tmp_path, db_url=db_url, imap=imap_account, smtp=smtp_server,
-                            extra=extra)
+                            extra=extra, rules=rules)
         config = load(path)
         clock = FixedClock(datetime(2026, 11, 23, 5, 0, tzinfo=UTC))
         app = app_module.build(config, clock)

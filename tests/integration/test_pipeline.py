@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 from email import policy
 
+import pytest
 from sqlmodel import func, select
 
 from mailbot import db
@@ -19,6 +20,12 @@ def count(desk, model, *where) -> int:  # type: ignore[no-untyped-def]
 
 def parsed(captured):  # type: ignore[no-untyped-def]
     return email.message_from_bytes(captured.data, policy=policy.default)
+
+
+@pytest.fixture
+def desk(make_desk):  # type: ignore[no-untyped-def]
+    """The bare desk: no people file, so acknowledgements are the only mail sent."""
+    return make_desk(rules=False)
 
 
 def test_acknowledgement_end_to_end(desk) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ from datetime import datetime
 from email import policy
 from pathlib import Path
 
-from mailbot.compose import Rendered, Templates, build
+from mailbot.compose import FileAttachment, Rendered, Templates, build, text_to_html
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,54 @@ def test_ack_template_renders_both_parts_and_escapes_html() -> None:
         subject="Не могу войти <script>",
         tagged_subject="[ЭЖ #42] Не могу войти",
         received_local="23.11.2026 10:00",
+        complaint_to="",
+        to_vendor=False,
+        helper_position="администратор электронного журнала",
+        articles=[],
+        consultations=[],
     )
     assert rendered.subject == "[ЭЖ #42] Не могу войти"
     assert "42" in rendered.text and "Здравствуйте, <b>Анна</b>!" in rendered.text
     assert "&lt;b&gt;Анна&lt;/b&gt;" in rendered.html and "<script>" not in rendered.html
+
+
+def test_text_to_html_escapes_and_keeps_structure() -> None:
+    html = str(text_to_html(
+        "Здравствуйте, <b>Анна</b>!\n\n- первый пункт\n  продолжение\n- второй: "
+        "https://school.example/a?b=1&c=2.\n\n> цитата <script>\n> вторая строка"
+    ))
+    assert "&lt;b&gt;Анна&lt;/b&gt;" in html and "<script>" not in html
+    assert "<li>первый пункт продолжение</li>" in html
+    assert '<a href="https://school.example/a?b=1&amp;c=2">' in html  # the dot stays outside
+    assert html.count("<blockquote") == 1 and "вторая строка" in html
+
+
+def test_attachments_keep_their_russian_names() -> None:
+    raw = build(
+        sender=("Служба помощи", "help@school.example"),
+        to=[("Иванова", "n.ivanova@school.example")],
+        rendered=Rendered(subject="Тема", text="Текст", html="<p>Текст</p>"),
+        message_id="m2@school.example",
+        date=datetime(2026, 11, 23, 5, 0),
+        loop_domain="school.example",
+        reply_to="help+c1.ivanova.0123456789abcdef0123@school.example",
+        attachments=[FileAttachment("снимок экрана.png", "image/png", b"\x89PNG data"),
+                     FileAttachment("письмо.eml", "message/rfc822", b"From: x")],
+    )
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    files = {part.get_filename(): part for part in msg.iter_attachments()}
+    assert set(files) == {"снимок экрана.png", "письмо.eml"}
+    assert files["снимок экрана.png"].get_content() == b"\x89PNG data"
+    assert files["письмо.eml"].get_content_type() == "application/octet-stream"
+    assert msg["Reply-To"].addresses[0].addr_spec.startswith("help+c1.ivanova.")
+    assert msg.get_body(("plain",)).get_content().strip() == "Текст"
+
+
+def test_the_subject_line_is_not_repeated_in_the_body() -> None:
+    templates = Templates(ROOT / "templates")
+    rendered = templates.render(
+        "unverified", helpdesk_name="Служба", school="", tag="ЭЖ", case_number=5,
+        tagged_subject="[ЭЖ #5] Тема", person_name="Иванова Н. П.",
+    )
+    assert rendered.subject.startswith("[ЭЖ #5] Тема")
+    assert rendered.text.startswith("Здравствуйте, Иванова Н. П.!")

@@ -1,0 +1,89 @@
+"""Clause 5 of the regulation: polite communication, and what follows when it breaks.
+
+mailbot only flags and offers; people decide. A helper who receives a rude mail may stop
+helping with `#прекратить`: the user is told politely, citing the clause, and the helper's
+direct supervisor receives a report. A user who complains about a helper reaches that
+helper's direct supervisor, never the helper (routing.py sends a new complaint there;
+`complaint_in_follow_up` catches one written into an existing case).
+"""
+
+from __future__ import annotations
+
+from mailbot import states, store
+from mailbot.casework import Tx, queue, set_state
+from mailbot.etiquette import detect
+from mailbot.flows import last_user_point, triage
+from mailbot.models import Case
+from mailbot.people import Person
+from mailbot.replies import local_time, to_helper, to_others, to_user
+
+
+def stop(tx: Tx, case: Case, person: Person, *, note: str) -> None:
+    if not states.can_move(case.status, "stopped"):
+        queue(tx, case, to_helper(
+            tx.app, case, person, "problem", kind="problem",
+            problems=[(f"Обращение уже {states.LABELS_RU[case.status]}: прекратить помощь "
+                      "по нему нельзя.")], commands=triage.helper_commands(),
+        ))
+        return
+    messages = store.case_messages(tx.session, case.id)
+    lexicon = tx.app.rules.etiquette
+    passages: list[str] = []
+    for message in messages:
+        if message.sender_role == "user" and lexicon is not None:
+            passages += triage.passages(message.new_text, detect(message.new_text, lexicon))
+    queue(tx, case, to_user(
+        tx.app, case, "stopped", kind="stopped", thread=last_user_point(tx, case),
+        automatic=False, helper_position=person.position,
+    ))
+    supervisor = tx.people.supervisor_of(person.id) if tx.people else None
+    if supervisor is not None:
+        queue(tx, case, to_others(
+            tx.app, case, "stop_report", kind="stop_report",
+            to=[(supervisor.name, supervisor.emails[0])],
+            supervisor_name=supervisor.name, helper_name=person.name,
+            helper_position=person.position, note=note, passages=passages,
+            opened_local=local_time(tx.app, case.created_at),
+            stopped_local=local_time(tx.app, tx.now),
+            thread=_thread_lines(tx, messages),
+        ))
+    tx.log("help_stopped", case, person.id, note=note, passages=passages,
+           reported_to=supervisor.id if supervisor else None)
+    set_state(tx, case, "stopped", actor=person.id, why="#прекратить (clause 5)")
+
+
+def complaint_in_follow_up(tx: Tx, case: Case, text: str, actor: str) -> Person | None:
+    """A user's reply that complains about the case's helper goes to that helper's
+    supervisor with the case history. Returns the supervisor told, if any."""
+    rules = tx.app.rules
+    if rules.categories is None or rules.people is None or not case.assignee:
+        return None
+    from mailbot.classify import classify
+
+    if classify("", text, rules.categories).category != "complaint":
+        return None
+    helper = rules.people.persons.get(case.assignee)
+    supervisor = rules.people.supervisor_of(case.assignee) if helper else None
+    if helper is None or supervisor is None:
+        return None
+    queue(tx, case, to_others(
+        tx.app, case, "complaint", kind="complaint",
+        to=[(supervisor.name, supervisor.emails[0])],
+        supervisor_name=supervisor.name, helper_name=helper.name,
+        helper_position=helper.position, complaint=text,
+        thread=_thread_lines(tx, store.case_messages(tx.session, case.id)),
+    ))
+    tx.log("complaint_forwarded", case, actor, about=helper.id, to=supervisor.id)
+    return supervisor
+
+
+def _thread_lines(tx: Tx, messages: list) -> list[dict[str, str]]:  # type: ignore[type-arg]
+    """The case's history as a supervisor reads it: who, when, what (notes included)."""
+    out = []
+    for message in messages:
+        who = {"user": "Пользователь", "helper": "Специалист", "vendor": "Поддержка"}.get(
+            message.sender_role, "Автоматическое письмо")
+        out.append({"who": f"{who}: {message.from_name or message.from_addr}",
+                    "when": local_time(tx.app, message.received_at),
+                    "kind": message.kind, "text": message.new_text.strip()})
+    return out

@@ -1,0 +1,179 @@
+"""A helper's verified reply (sender.py checked address and token): an answer relayed to the
+user, or commands on its first lines (commands.py). A command that cannot run stops the
+whole mail: nothing is relayed, and the helper is told why.
+"""
+
+from __future__ import annotations
+
+from mailbot import commands, states, store
+from mailbot.casework import Tx, first_response, queue, set_state, take
+from mailbot.etiquette import detect
+from mailbot.flows import (
+    Incoming,
+    Outcome,
+    etiquette,
+    last_user_point,
+    record_message,
+    triage,
+    vendor,
+)
+from mailbot.models import Case, Message
+from mailbot.people import Person
+from mailbot.replies import to_helper, to_user
+
+HELPER_COMMANDS = triage.HELPER_COMMANDS
+
+
+class NoSuchCase(ValueError):
+    """A valid token names a case this mailbox does not hold (the mail goes to quarantine)."""
+
+
+def handle(tx: Tx, mail: Incoming) -> Outcome:
+    case = tx.session.get(Case, mail.sender.token_case)
+    if case is None or case.mailbox_id != tx.mailbox_id:
+        raise NoSuchCase(f"the reply token names case {mail.sender.token_case}, which is not here")
+    people = tx.people
+    assert people is not None  # a helper was recognised, so there is a people file
+    person = people.persons[mail.sender.person_id]
+    message = record_message(tx, case, mail, kind="reply")
+    tx.log("helper_mail", case, person.id, message_id=mail.parsed.message_id,
+           reasons=list(mail.sender.reasons))
+    outcome = Outcome("joined", case.id, False, mail.sender.reasons)
+    if mail.facts.auto.kind != "none":
+        # An out-of-office reply to our notice must never reach the user.
+        _mark(tx, message, "auto")
+        tx.log("helper_auto_reply_ignored", case, person.id, auto=mail.facts.auto.kind)
+        return outcome
+    parsed = commands.parse_commands(mail.facts.new_text, allowed=HELPER_COMMANDS)
+    if parsed.problems:
+        _mark(tx, message, "rejected")
+        _problem(tx, case, person, [p.problem for p in parsed.problems])
+        return outcome
+    if case.status == "stopped":
+        _mark(tx, message, "rejected")
+        _problem(tx, case, person, ["Помощь по этому обращению прекращена, письмо не отправлено."])
+        return outcome
+    names = [c.name for c in parsed.commands]
+    if parsed.text and "note" not in names and _held(tx, case, person, message, parsed.text):
+        return outcome
+    if not parsed.commands:
+        _answer(tx, case, person, message, parsed.text)
+        return outcome
+    for command in parsed.commands:
+        _run(tx, case, person, message, command, parsed.text)
+    return outcome
+
+
+def _run(tx: Tx, case: Case, person: Person, message: Message, command: commands.Command,
+         text: str) -> None:
+    tx.log("command", case, person.id, command=command.name, arg=command.arg)
+    if command.name == "note":
+        _mark(tx, message, "note")
+    elif command.name == "help":
+        _mark(tx, message, "command")
+        queue(tx, case, to_helper(tx.app, case, person, "guide", kind="guide",
+                                  commands=triage.helper_commands()))
+    elif command.name == "transfer":
+        _transfer(tx, case, person, message, command.arg, text)
+    elif command.name == "wait":
+        if text:
+            _answer(tx, case, person, message, text, waiting=True)
+        set_state(tx, case, "waiting_user", actor=person.id, why="#ожидание")
+    elif command.name == "close":
+        _close(tx, case, person, message, text)
+    elif command.name == "vendor":
+        _mark(tx, message, "command")
+        vendor.escalate(tx, case, person, note=text, by=person.id)
+    elif command.name == "stop":
+        _mark(tx, message, "command")
+        etiquette.stop(tx, case, person, note=text)
+
+
+def _answer(tx: Tx, case: Case, person: Person, message: Message, text: str,
+            *, waiting: bool = False) -> None:
+    if not text.strip():
+        _mark(tx, message, "empty")
+        _problem(tx, case, person, [("В письме не найден текст ответа: пользователю ничего не "
+                                    "отправлено. Напишите ответ над цитатой.")])
+        return
+    queue(tx, case, to_user(
+        tx.app, case, "relay", kind="relay", thread=last_user_point(tx, case),
+        automatic=False, answer=text, waiting=waiting, **signature(tx, person),
+    ))
+    first_response(tx, case)
+    if case.status in ("new", "waiting_user") and not waiting:
+        set_state(tx, case, "assigned", actor=person.id, why="the helper answered")
+
+
+def _close(tx: Tx, case: Case, person: Person, message: Message, text: str) -> None:
+    if not states.can_move(case.status, "closed"):
+        _problem(tx, case, person, [f"Обращение уже {states.LABELS_RU[case.status]}."])
+        return
+    queue(tx, case, to_user(
+        tx.app, case, "closing", kind="closing", thread=last_user_point(tx, case),
+        automatic=False, answer=text, **signature(tx, person),
+    ))
+    if text.strip():
+        first_response(tx, case)
+    else:
+        _mark(tx, message, "command")
+    set_state(tx, case, "closed", actor=person.id, why="#закрыть")
+
+
+def _transfer(tx: Tx, case: Case, person: Person, message: Message, query: str,
+              comment: str) -> None:
+    _mark(tx, message, "command")
+    people = tx.people
+    assert people is not None
+    found = [p for p in people.find(query) if p.id != person.id and p.is_helper]
+    if len(found) != 1:
+        names = ", ".join(f"{p.name} ({p.position})" for p in found[:5])
+        why = (f"Найдено несколько сотрудников по запросу «{query}»: {names}. Уточните."
+               if found else f"Не найден сотрудник «{query}». Напишите фамилию или должность.")
+        _problem(tx, case, person, [why])
+        return
+    target = found[0]
+    take(tx, case, target, actor=person.id, why=f"#передать {query}")
+    queue(tx, case, to_helper(
+        tx.app, case, target, "notice", kind="notice",
+        **triage.notice_context(tx, case, None),
+        question=_question(tx, case), attachment_names=[], received_local="",
+        comment=comment, transferred_from=f"{person.name} ({person.position})",
+    ))
+
+
+def _held(tx: Tx, case: Case, person: Person, message: Message, text: str) -> bool:
+    """A rude answer is not relayed (clause 5): the helper gets it back with the passage."""
+    lexicon = tx.app.rules.etiquette
+    findings = detect(text, lexicon) if lexicon is not None else []
+    if not findings:
+        return False
+    _mark(tx, message, "held")
+    tx.log("helper_reply_held", case, person.id, findings=[f.to_json() for f in findings])
+    queue(tx, case, to_helper(tx.app, case, person, "held", kind="held",
+                              findings=triage.passages(text, findings), answer=text))
+    return True
+
+
+def _question(tx: Tx, case: Case) -> str:
+    """The user's words so far, for a helper who takes the case over."""
+    users = [m for m in store.case_messages(tx.session, case.id) if m.sender_role == "user"]
+    return "\n\n".join(m.new_text for m in users[-3:])
+
+
+def signature(tx: Tx, person: Person) -> dict[str, object]:
+    people = tx.people
+    show = people is not None and people.show_helper_address
+    return {"helper_name": person.name, "helper_position": person.position,
+            "helper_address": person.emails[0] if show else ""}
+
+
+def _problem(tx: Tx, case: Case, person: Person, problems: list[str]) -> None:
+    tx.log("command_problem", case, person.id, problems=problems)
+    queue(tx, case, to_helper(tx.app, case, person, "problem", kind="problem",
+                              problems=problems, commands=triage.helper_commands()))
+
+
+def _mark(tx: Tx, message: Message, kind: str) -> None:
+    message.kind = kind
+    tx.session.add(message)

@@ -1,0 +1,177 @@
+"""A new case's first minute: category, the writer's role, etiquette, the route, the owner.
+
+Each decision comes from a pure module (classify, roles, etiquette, routing, knowledge);
+this step applies them to the case and keeps their reasons in `case.analysis`, so
+`mailbot case N` and `mailbot explain` show why a case went where it went.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mailbot import commands, store
+from mailbot.casework import Tx, take
+from mailbot.classify import OTHER, classify
+from mailbot.clock import to_local
+from mailbot.etiquette import Finding, detect, passage
+from mailbot.knowledge import ROLES as KNOWLEDGE_ROLES
+from mailbot.knowledge import Suggestion, suggest
+from mailbot.models import Case
+from mailbot.people import Person
+from mailbot.roles import label, role_of
+from mailbot.routing import Route, named_person, route
+from mailbot.rules import Rules
+from mailbot.schedule import slot_line, upcoming
+
+# The commands a helper may write (commands.USER_COMMANDS are the users').
+HELPER_COMMANDS = frozenset({"close", "transfer", "note", "wait", "help", "vendor", "stop"})
+
+
+@dataclass(frozen=True)
+class Triage:
+    category: str
+    role: str
+    text: str  # the question as read (the sender's own new text)
+    findings: tuple[Finding, ...] = ()
+    route: Route | None = None
+    about: Person | None = None  # a complaint: the person it is about
+    articles: tuple[Suggestion, ...] = ()
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+
+
+def decide(rules: Rules, *, subject: str, text: str, requester_addr: str,
+           now_local: datetime, open_counts: Mapping[str, int]) -> Triage:
+    """Pure: the rules, the question and the state of the desk in, a decision out."""
+    category, category_reasons = OTHER, ["no categories file"]
+    if rules.categories is not None:
+        found = classify(subject, text, rules.categories)
+        category, category_reasons = found.category, list(found.reasons)
+    role = role_of(requester_addr, text, rules.people)
+    findings = tuple(detect(text, rules.etiquette)) if rules.etiquette is not None else ()
+    about = None
+    if category == "complaint" and rules.people is not None:
+        about = named_person(text, rules.people)
+    chosen = None
+    if rules.routes is not None and rules.people is not None:
+        chosen = route(
+            rules.routes, rules.people, category=category, role=role.role, text=text,
+            now_local=now_local, open_counts=open_counts, about=about.id if about else None,
+        )
+    articles: tuple[Suggestion, ...] = ()
+    if rules.knowledge is not None:
+        known_role = role.role if role.role in KNOWLEDGE_ROLES else None
+        articles = tuple(suggest(rules.knowledge, category=category,
+                                 text=f"{subject}\n{text}", role=known_role))
+    return Triage(
+        category=category, role=role.role, text=text, findings=findings, route=chosen,
+        about=about, articles=articles,
+        reasons={"category": category_reasons, "role": list(role.reasons),
+                 "route": list(chosen.reasons) if chosen else ["no routing table"]},
+    )
+
+
+def decide_in(tx: Tx, case: Case, subject: str, text: str) -> Triage:
+    return decide(
+        tx.app.rules, subject=subject, text=text, requester_addr=case.requester_addr,
+        now_local=to_local(tx.now, tx.app.config.helpdesk.timezone),
+        open_counts=store.open_counts(tx.session, tx.mailbox_id),
+    )
+
+
+def apply(tx: Tx, case: Case, decision: Triage, actor: str) -> None:
+    """Write the decision into the case: fields, flag, owner."""
+    case.category, case.role = decision.category, decision.role
+    case.about = decision.about.id if decision.about else ""
+    case.analysis = json.dumps(decision.reasons, ensure_ascii=False)
+    tx.session.add(case)
+    tx.log("triaged", case, category=decision.category, role=decision.role,
+           route=describe_route(decision.route))
+    flag(tx, case, decision.findings, actor)
+    people = tx.people
+    chosen = decision.route
+    if chosen is None or people is None or chosen.person_id is None:
+        return
+    owner = people.persons[chosen.person_id]
+    take(tx, case, owner, actor="mailbot", why="; ".join(chosen.reasons[-2:]))
+
+
+def describe_route(chosen: Route | None) -> str:
+    if chosen is None:
+        return "none"
+    return "vendor" if chosen.target == "vendor" else f"person:{chosen.person_id}"
+
+
+def flag(tx: Tx, case: Case, findings: tuple[Finding, ...] | list[Finding], actor: str) -> None:
+    if not findings:
+        return
+    case.flagged = True
+    tx.session.add(case)
+    tx.log("etiquette_flag", case, actor, findings=[f.to_json() for f in findings])
+
+
+def passages(text: str, findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
+    return list(dict.fromkeys(passage(text, f) for f in findings))
+
+
+def check_etiquette(tx: Tx, case: Case, text: str, actor: str) -> list[Finding]:
+    lexicon = tx.app.rules.etiquette
+    findings = detect(text, lexicon) if lexicon is not None and text.strip() else []
+    flag(tx, case, findings, actor)
+    return findings
+
+
+def helper_commands() -> list[tuple[str, str]]:
+    return commands.guide_lines(HELPER_COMMANDS)
+
+
+def category_title(tx: Tx, category: str) -> str:
+    rules = tx.app.rules.categories
+    title = rules.titles.get(category, "") if rules is not None else ""
+    return title or ("Прочее" if category == OTHER else category)
+
+
+def consultations(tx: Tx, category: str) -> list[str]:
+    """The next consultations and seminars that fit the category (clause 4)."""
+    rules = tx.app.rules
+    if rules.schedule is None or rules.calendar is None:
+        return []
+    names = {p.id: p.short_name for p in rules.people.persons.values()} if rules.people else {}
+    slots = upcoming(rules.schedule, rules.calendar, tx.now, category=category, limit=3)
+    return [slot_line(slot, names) for slot in slots]
+
+
+def notice_context(tx: Tx, case: Case, decision: Triage | None) -> dict[str, object]:
+    """What the helper's notice says about the case, beyond the common fields."""
+    category = decision.category if decision else case.category or OTHER
+    return {
+        "role_label": label(decision.role if decision else case.role or "unknown"),
+        "category_label": category_title(tx, category),
+        "is_complaint": category == "complaint",
+        "about": _person_line(decision.about) if decision and decision.about else "",
+        "findings": passages(decision.text, decision.findings) if decision else [],
+        "articles": [s.article for s in decision.articles] if decision else [],
+        "consultations": consultations(tx, category),
+        "commands": helper_commands(),
+    }
+
+
+def ack_context(tx: Tx, case: Case, decision: Triage) -> dict[str, object]:
+    people = tx.people
+    owner = people.persons.get(case.assignee) if people and case.assignee else None
+    complaint_to = ""
+    if decision.category == "complaint" and owner is not None:
+        complaint_to = owner.position or "руководитель"
+    return {
+        "complaint_to": complaint_to,
+        "to_vendor": decision.route is not None and decision.route.target == "vendor",
+        "helper_position": owner.position if owner else "",
+        "articles": [s.article for s in decision.articles],
+        "consultations": consultations(tx, decision.category),
+    }
+
+
+def _person_line(person: Person) -> str:
+    return f"{person.name} ({person.position})" if person.position else person.name

@@ -1,0 +1,178 @@
+"""A user's mail: a new question opens a case, routed and acknowledged; a follow-up joins
+its case and goes to the helper; a reply to a closed case reopens it (or, after
+`reopen_days`, opens a new case linked to the old one).
+
+Also here, because they arrive as ordinary mail: a staff member forwarding a user's mail
+(the case is the user's), a staff member writing into a case without a token (not relayed:
+we cannot tell it from a forgery), and automatic mail (recorded, never answered or relayed).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from mailbot import store
+from mailbot.casework import Tx, assignee, queue, set_state
+from mailbot.decide import ack_decision
+from mailbot.flows import Incoming, Outcome, etiquette, record_message, signup, triage, vendor
+from mailbot.forwards import Forwarded, find_forwarded
+from mailbot.models import Case
+from mailbot.replies import ThreadPoint, local_time, to_helper, to_user
+from mailbot.signups import read_request
+from mailbot.threads import strip_prefixes
+
+
+def handle(tx: Tx, mail: Incoming) -> Outcome:
+    case = _thread_case(tx, mail)
+    if case is None and mail.sender.role == "user":
+        request = read_request(mail.parsed.subject, mail.facts.new_text)
+        if request is not None:
+            return signup.handle(tx, mail, request)
+    if case is not None and case.status == "closed" and not _may_reopen(tx, case):
+        return _open(tx, mail, linked=case)
+    if case is None:
+        return _open(tx, mail)
+    return _follow_up(tx, case, mail)
+
+
+def _thread_case(tx: Tx, mail: Incoming) -> Case | None:
+    number = mail.facts.thread.case
+    case = tx.session.get(Case, number) if number is not None else None
+    return case if case is not None and case.mailbox_id == tx.mailbox_id else None
+
+
+def _may_reopen(tx: Tx, case: Case) -> bool:
+    days = tx.app.config.conversation.reopen_days
+    return case.closed_at is not None and tx.now - case.closed_at <= timedelta(days=days)
+
+
+# ----------------------------------------------------------------------------- new case
+
+
+def _open(tx: Tx, mail: Incoming, linked: Case | None = None) -> Outcome:
+    parsed = mail.parsed
+    forwarded = _forwarded_by_staff(mail)
+    name, addr, subject = parsed.from_name, mail.facts.reply_to, parsed.subject
+    text = mail.facts.new_text
+    if forwarded is not None:
+        name, addr, text = forwarded.name, forwarded.addr, forwarded.text
+        subject = forwarded.subject or strip_prefixes(subject)
+    case = Case(
+        mailbox_id=tx.mailbox_id, subject=subject[:2000], requester_addr=addr,
+        requester_name=name[:300], status="new", created_at=tx.now, updated_at=tx.now,
+        linked_case_id=linked.id if linked else None,
+    )
+    tx.session.add(case)
+    tx.session.flush()
+    record_message(tx, case, mail, kind="question", text=text)
+    tx.log("case_opened", case, parsed.from_addr, message_id=parsed.message_id,
+           auto=mail.facts.auto.kind, reasons=list(mail.facts.thread.reasons),
+           linked_case=linked.id if linked else None,
+           forwarded_by=mail.sender.person_id if forwarded else None)
+    reasons = mail.facts.thread.reasons + mail.facts.auto.reasons
+    if mail.sender.role == "system":
+        tx.log("ack_skipped", case, reasons=["loop protection", *mail.facts.auto.reasons])
+        set_state(tx, case, "closed", actor="mailbot", why="automatic mail: nothing to answer")
+        return Outcome("opened", case.id, False, reasons)
+
+    decision = triage.decide_in(tx, case, subject, text)
+    triage.apply(tx, case, decision, parsed.from_addr)
+    helper = assignee(tx, case)
+    if helper is not None and decision.route is not None and decision.route.target == "vendor":
+        vendor.escalate(tx, case, helper, note="", by="mailbot")
+    if helper is not None:
+        queue(tx, case, to_helper(
+            tx.app, case, helper, "notice", kind="notice",
+            attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
+            **triage.notice_context(tx, case, decision),
+            question=text, attachment_names=[a.filename for a in parsed.attachments],
+            received_local=local_time(tx.app, tx.now),
+            comment=forwarded.comment if forwarded else "", transferred_from="",
+        ))
+    acked = _acknowledge(tx, case, mail, decision, forwarded is not None)
+    return Outcome("opened", case.id, acked, reasons)
+
+
+def _forwarded_by_staff(mail: Incoming) -> Forwarded | None:
+    """A staff member forwarding a user's mail to the help address opens the USER's case."""
+    if not mail.sender.person_id:
+        return None
+    parsed = mail.parsed
+    found = find_forwarded(parsed.text, parsed.html,
+                           [(a.content_type, a.data) for a in parsed.attachments])
+    if found is None or not found.addr or found.addr == parsed.from_addr:
+        return None
+    return found
+
+
+def _acknowledge(tx: Tx, case: Case, mail: Incoming, decision: triage.Triage,
+                 forwarded: bool) -> bool:
+    limits = tx.app.config.limits
+    recent = store.auto_replies_since(tx.session, tx.mailbox_id, case.requester_addr,
+                                      store.period_start(tx.now, limits.auto_reply_period_minutes))
+    verdict = ack_decision(mail.facts, recent, limits.auto_replies_per_sender)
+    if verdict.send:
+        # A forwarded mail's user never saw the forward: their ack starts a thread of its own.
+        thread = ThreadPoint() if forwarded else mail.thread_point
+        queue(tx, case, to_user(
+            tx.app, case, "ack", kind="ack", thread=thread, automatic=True,
+            received_local=local_time(tx.app, tx.now),
+            **triage.ack_context(tx, case, decision),
+        ))
+    tx.log("ack_queued" if verdict.send else "ack_skipped", case,
+           reasons=list(verdict.reasons))
+    return verdict.send
+
+
+# ----------------------------------------------------------------------------- follow-up
+
+
+def _follow_up(tx: Tx, case: Case, mail: Incoming) -> Outcome:
+    parsed = mail.parsed
+    staff = mail.sender.person_id
+    if staff and parsed.from_addr != case.requester_addr:
+        return _unverified_staff(tx, case, mail)
+    automatic = mail.sender.role == "system"
+    record_message(tx, case, mail, kind="auto" if automatic else "question")
+    case.updated_at = tx.now
+    tx.session.add(case)
+    tx.log("message_added", case, parsed.from_addr, message_id=parsed.message_id,
+           auto=mail.facts.auto.kind, reasons=list(mail.facts.thread.reasons))
+    reasons = mail.facts.thread.reasons + mail.facts.auto.reasons
+    if automatic:
+        return Outcome("joined", case.id, False, reasons)
+    if case.status == "stopped":
+        tx.log("reply_to_stopped_case", case, parsed.from_addr)
+        return Outcome("joined", case.id, False, reasons)
+    reopened = case.status == "closed"
+    if reopened:
+        set_state(tx, case, "assigned" if case.assignee else "new", actor=parsed.from_addr,
+                  why="the user replied to the closed case")
+    elif case.status == "waiting_user":
+        set_state(tx, case, "assigned", actor=parsed.from_addr, why="the user answered")
+    text = mail.facts.new_text
+    findings = triage.check_etiquette(tx, case, text, parsed.from_addr)
+    etiquette.complaint_in_follow_up(tx, case, text, parsed.from_addr)
+    helper = assignee(tx, case)
+    if helper is not None and (text.strip() or parsed.attachments):
+        queue(tx, case, to_helper(
+            tx.app, case, helper, "followup", kind="followup",
+            attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
+            question=text, reopened=reopened,
+            attachment_names=[a.filename for a in parsed.attachments],
+            findings=triage.passages(text, findings), commands=triage.helper_commands(),
+        ))
+    return Outcome("joined", case.id, False, reasons)
+
+
+def _unverified_staff(tx: Tx, case: Case, mail: Incoming) -> Outcome:
+    """A helper's address without a token: maybe them from a new mail, maybe a forgery.
+    Not relayed, no command run; the real owner of the address is told."""
+    record_message(tx, case, mail, kind="unverified")
+    tx.log("unverified_staff_mail", case, mail.parsed.from_addr,
+           reasons=list(mail.sender.reasons))
+    people = tx.people
+    person = people.persons.get(mail.sender.person_id) if people else None
+    if person is not None and mail.facts.auto.may_auto_reply:
+        queue(tx, case, to_helper(tx.app, case, person, "unverified", kind="unverified"))
+    return Outcome("joined", case.id, False, mail.sender.reasons)

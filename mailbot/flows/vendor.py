@@ -1,0 +1,134 @@
+"""The regional system's vendor support (clause 3 of the regulation).
+
+`escalate` forwards a case to the vendor with what their rules ask for (school, territory,
+the user's name and role, login, what happened and when, the original attachments). `handle`
+takes the vendor's answers: they thread back by our references, or — when the vendor's ticket
+system strips them — by the vendor's own ticket number read from the subject, or by our case
+tag. The helper always sees the answer; the user gets it directly or after the helper's
+approval, as people.toml says.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailbot import store
+from mailbot.casework import Tx, queue, set_state, take
+from mailbot.compose import FileAttachment
+from mailbot.flows import Incoming, Outcome, last_user_point, record_message, triage
+from mailbot.models import Attachment, Case
+from mailbot.people import Person
+from mailbot.replies import local_time, to_helper, to_others, to_user
+from mailbot.roles import label
+from mailbot.threads import find_tag
+
+_LOGIN = re.compile(r"(?:логин|login|учётн\w* запис\w*|учетн\w* запис\w*)\s*[:\-—]?\s*(\S+@?\S*)",
+                    re.IGNORECASE)
+
+
+def escalate(tx: Tx, case: Case, owner: Person, *, note: str, by: str) -> None:
+    vendor = tx.people.vendor if tx.people else None
+    if vendor is None:
+        tx.log("escalation_impossible", case, by, why="no [vendor] in people.toml")
+        return
+    questions = [m for m in store.case_messages(tx.session, case.id) if m.sender_role == "user"]
+    text = "\n\n".join(m.new_text for m in questions)
+    login = _LOGIN.search(text)
+    queue(tx, case, to_others(
+        tx.app, case, "vendor_request", kind="vendor_request",
+        to=[(vendor.name, vendor.emails[0])],
+        attachments=_files(tx, [m.id for m in questions]),
+        vendor_name=vendor.name, territory=vendor.territory, school_code=vendor.school_code,
+        role_label=label(case.role or "unknown"), login=login.group(1) if login else "",
+        question=text, first_at=local_time(tx.app, case.created_at),
+        helper_name=owner.name, helper_position=owner.position, note=note,
+    ))
+    case.escalated_at = tx.now
+    case.route = "vendor"
+    tx.session.add(case)
+    tx.log("escalated", case, by, vendor=vendor.emails[0], note=note)
+    set_state(tx, case, "waiting_vendor", actor=by, why="forwarded to the vendor's support")
+
+
+def handle(tx: Tx, mail: Incoming) -> Outcome:
+    case, why = _vendor_case(tx, mail)
+    if case is None:
+        return _unmatched(tx, mail)
+    vendor = tx.people.vendor if tx.people else None
+    assert vendor is not None
+    ticket = vendor.ticket_in(mail.parsed.subject)
+    if ticket and not case.vendor_ticket:
+        case.vendor_ticket = ticket[:100]
+        tx.log("vendor_ticket", case, mail.parsed.from_addr, ticket=ticket)
+    record_message(tx, case, mail, kind="vendor")
+    case.updated_at = tx.now
+    tx.session.add(case)
+    tx.log("vendor_answer", case, mail.parsed.from_addr, why=why, relay=vendor.relay)
+    if case.status == "waiting_vendor":
+        set_state(tx, case, "assigned", actor=mail.parsed.from_addr, why="the vendor answered")
+    text = mail.facts.new_text
+    owner = tx.people.persons.get(case.assignee) if tx.people and case.assignee else None
+    relay = vendor.relay == "user"
+    if relay and text.strip():
+        queue(tx, case, to_user(
+            tx.app, case, "vendor_relay", kind="vendor_relay", thread=last_user_point(tx, case),
+            automatic=False, answer=text, vendor_name=vendor.name,
+        ))
+    if owner is not None:
+        queue(tx, case, to_helper(
+            tx.app, case, owner, "vendor_answer", kind="vendor_answer",
+            attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
+            answer=text, vendor_name=vendor.name, relayed=relay, ticket=case.vendor_ticket,
+            commands=triage.helper_commands(),
+        ))
+    return Outcome("joined", case.id, False, (why,))
+
+
+def _vendor_case(tx: Tx, mail: Incoming) -> tuple[Case | None, str]:
+    if mail.facts.thread.case is not None:
+        case = tx.session.get(Case, mail.facts.thread.case)
+        if case is not None:
+            return case, "; ".join(mail.facts.thread.reasons)
+    vendor = tx.people.vendor if tx.people else None
+    ticket = vendor.ticket_in(mail.parsed.subject) if vendor else None
+    if ticket:
+        case = store.case_by_vendor_ticket(tx.session, tx.mailbox_id, ticket)
+        if case is not None:
+            return case, f"the vendor's ticket {ticket}"
+    number = find_tag(mail.parsed.subject, tx.app.config.helpdesk.tag)
+    if number is not None:
+        case = tx.session.get(Case, number)
+        if case is not None and case.mailbox_id == tx.mailbox_id and case.escalated_at:
+            return case, f"our tag of case {number}, which was sent to the vendor"
+    return None, "no reference, ticket or tag of a case sent to the vendor"
+
+
+def _unmatched(tx: Tx, mail: Incoming) -> Outcome:
+    """Vendor mail about no case of ours (news, outage notices): a case for the triage
+    person, without an acknowledgement to the vendor's robot."""
+    parsed = mail.parsed
+    case = Case(mailbox_id=tx.mailbox_id, subject=parsed.subject[:2000],
+                requester_addr=parsed.from_addr, requester_name=parsed.from_name[:300],
+                status="new", created_at=tx.now, updated_at=tx.now, role="vendor",
+                category="app_outage")
+    tx.session.add(case)
+    tx.session.flush()
+    record_message(tx, case, mail, kind="vendor")
+    tx.log("case_opened", case, parsed.from_addr, why="vendor mail about no known case")
+    people = tx.people
+    if people is not None and people.triage in people.persons:
+        person = people.persons[people.triage]
+        take(tx, case, person, actor="mailbot", why="vendor mail about no known case")
+        queue(tx, case, to_helper(
+            tx.app, case, person, "notice", kind="notice",
+            **triage.notice_context(tx, case, None), question=mail.facts.new_text,
+            attachment_names=[a.filename for a in parsed.attachments],
+            received_local=local_time(tx.app, tx.now), comment="", transferred_from="",
+        ))
+    return Outcome("opened", case.id, False, ("vendor mail about no known case",))
+
+
+def _files(tx: Tx, message_ids: list[int | None]) -> list[FileAttachment]:
+    rows = store.attachments_of(tx.session, message_ids)
+    return [FileAttachment(a.filename, a.content_type, a.data) for a in rows
+            if isinstance(a, Attachment) and a.stored and a.data is not None]

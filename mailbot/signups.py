@@ -1,0 +1,55 @@
+"""Requests about seminars and the schedule digest, written by users in plain words.
+
+«Запись на семинар 3», «#записаться 3», «Отменить запись на семинар 3», «Отписаться»: a
+short mail whose subject or first line says one of these is a request, not a question, and
+gets a confirmation instead of a case for a helper. A longer mail that merely mentions a
+seminar is a question like any other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mailbot.commands import USER_COMMANDS, parse_commands
+from mailbot.threads import strip_prefixes
+
+_NUMBER = r"(?:№|#|номер)?\s*(\d{1,3})"
+_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cancel", re.compile(r"^\s*(?:отмен\w*|отказ\w*)\s+(?:от\s+)?(?:мо\w+\s+)?(?:запис\w+\s+)?"
+                          rf"(?:на\s+)?(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
+                          re.IGNORECASE)),
+    ("signup", re.compile(r"^\s*(?:прошу\s+)?(?:запис\w*|зарегистрир\w*)\s+(?:меня\s+)?"
+                          rf"(?:на\s+)?(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
+                          re.IGNORECASE)),
+    ("unsubscribe", re.compile(r"^\s*(?:отписат\w*|отпишите|unsubscribe)\b", re.IGNORECASE)),
+    ("subscribe", re.compile(r"^\s*(?:подписат\w*|подпишите)\s+(?:меня\s+)?(?:на\s+)?"
+                             r"(?:рассылк\w*|расписани\w*)", re.IGNORECASE)),
+)
+_MAX_WORDS = 40  # a request is short; a long letter is a question that mentions seminars
+
+
+@dataclass(frozen=True)
+class SignupRequest:
+    action: str  # signup | cancel | subscribe | unsubscribe
+    numbers: tuple[int, ...] = ()
+
+
+def read_request(subject: str, text: str) -> SignupRequest | None:
+    """The request in a user's mail, or None when it is an ordinary question."""
+    parsed = parse_commands(text, allowed=USER_COMMANDS)
+    if parsed.commands:
+        action = parsed.commands[0].name
+        numbers = tuple(int(c.arg) for c in parsed.commands
+                        if c.name == action and c.arg.isdigit())
+        return SignupRequest(action, numbers)
+    if len(text.split()) > _MAX_WORDS:
+        return None
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    for candidate in (strip_prefixes(subject), first_line):
+        for action, pattern in _PHRASES:
+            found = pattern.search(candidate)
+            if found:
+                numbers = (int(found.group(1)),) if found.groups() else ()
+                return SignupRequest(action, numbers)
+    return None
