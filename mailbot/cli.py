@@ -10,8 +10,9 @@ from pathlib import Path
 
 from mailbot import app as app_module
 from mailbot import config as config_module
-from mailbot import connectors, db, outbox, samples, views, worker
+from mailbot import connectors, db, digests, outbox, periodic, samples, views, worker
 from mailbot.adapters.source import SourceError
+from mailbot.clock import to_local
 from mailbot.explain import explain_file
 
 EXIT_CONFIG, EXIT_SERVER = 2, 1
@@ -33,6 +34,14 @@ def parser() -> argparse.ArgumentParser:
     quarantine.add_argument("action", nargs="?", choices=["list", "show", "replay"],
                             default="list")
     quarantine.add_argument("id", nargs="?", type=int)
+    digest = sub.add_parser("digest", help="the administrators' weekly digest")
+    action = digest.add_mutually_exclusive_group()
+    action.add_argument("--print", action="store_true", help="print it (the default)")
+    action.add_argument("--send", action="store_true",
+                        help="queue it for the administrators (once per week) and send")
+    digest.add_argument("--week", help="ISO week like 2026-W48 (default: the current week)")
+    schedule = sub.add_parser("schedule", help="consultations and seminars of a week")
+    schedule.add_argument("--week", help="ISO week like 2026-W49 (default: the current week)")
     explain = sub.add_parser("explain", help="what mailbot would do with .eml files (read-only)")
     explain.add_argument("files", nargs="+", type=Path)
     explain.add_argument("--json", action="store_true", help="one JSON object per file")
@@ -71,6 +80,8 @@ def cmd_run(config: config_module.Config, args: argparse.Namespace) -> int:
         return 0
     try:
         report = worker.poll(app, job.source)
+        job.time_job()
+        job.digest_job()
         sent = outbox.drain(app, job.transport)
     finally:
         job.close()
@@ -157,6 +168,42 @@ def cmd_quarantine(config: config_module.Config, args: argparse.Namespace) -> in
     return 0
 
 
+def cmd_digest(config: config_module.Config, args: argparse.Namespace) -> int:
+    app = app_module.build(config)
+    week = args.week or _current_week(app)
+    try:
+        if not args.send:
+            rendered = digests.admin_rendered(app, worker.mailbox_id(app), week)
+            print(rendered.subject, "", rendered.text, sep="\n")
+            return 0
+        queued = digests.send_admin(app, worker.mailbox_id(app), week)
+    except ValueError as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if not queued:
+        print(f"The digest for {week} was sent before or has no recipients: nothing queued.")
+        return 0
+    sent = outbox.drain(app, connectors.transport(config))
+    print(f"Digest for {week} queued; outbox: {sent.sent} sent, {sent.retrying} to retry, "
+          f"{sent.failed} failed.")
+    return 0
+
+
+def cmd_schedule(config: config_module.Config, args: argparse.Namespace) -> int:
+    app = app_module.build(config, migrate=False)
+    try:
+        rendered, _ = digests.schedule_rendered(app, args.week or _current_week(app))
+    except ValueError as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(rendered.subject, "", rendered.text, sep="\n")
+    return 0
+
+
+def _current_week(app: app_module.App) -> str:
+    return periodic.iso_week(to_local(app.clock.now(), app.config.helpdesk.timezone).date())
+
+
 def cmd_explain(config: config_module.Config, args: argparse.Namespace) -> int:
     app = app_module.build(config, migrate=False)
     status = 0
@@ -176,6 +223,8 @@ COMMANDS = {
     "cases": cmd_cases,
     "case": cmd_case,
     "quarantine": cmd_quarantine,
+    "digest": cmd_digest,
+    "schedule": cmd_schedule,
     "explain": cmd_explain,
 }
 

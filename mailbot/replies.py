@@ -16,7 +16,7 @@ from datetime import datetime
 from mailbot import tokens
 from mailbot.app import App
 from mailbot.clock import to_local
-from mailbot.compose import FileAttachment, build, new_message_id
+from mailbot.compose import FileAttachment, Rendered, build, new_message_id
 from mailbot.models import Case
 from mailbot.people import Person
 from mailbot.threads import tagged_subject
@@ -61,6 +61,12 @@ def common(app: App, case: Case | None = None) -> dict[str, object]:
     return context
 
 
+def polite_name(full_name: str) -> str:
+    """«Иванова Надежда Павловна» is greeted «Надежда Павловна», as Russian colleagues do."""
+    words = full_name.split()
+    return " ".join(words[1:]) if len(words) == 3 else full_name
+
+
 def local_time(app: App, moment: datetime) -> str:
     return to_local(moment, app.config.helpdesk.timezone).strftime("%d.%m.%Y %H:%M")
 
@@ -94,7 +100,7 @@ def to_helper(
     helpdesk = app.config.helpdesk
     assert case.id is not None
     rendered = app.templates.render(
-        template, **common(app, case), person_name=person.name,
+        template, **common(app, case), person_name=polite_name(person.name),
         person_position=person.position, **context,
     )
     message_id = tokens.helper_message_id(app.secret, helpdesk.domain, case.id, person.id, kind)
@@ -121,8 +127,18 @@ def to_others(
     attachments: Sequence[FileAttachment] = (), thread: ThreadPoint = ThreadPoint(),
     automatic: bool = True, **context: object,
 ) -> OutgoingMail:
-    helpdesk = app.config.helpdesk
     rendered = app.templates.render(template, **common(app, case), **context)
+    return rendered_mail(app, case, rendered, kind=kind, to=to, attachments=attachments,
+                         thread=thread, automatic=automatic)
+
+
+def rendered_mail(
+    app: App, case: Case | None, rendered: Rendered, *, kind: str,
+    to: Sequence[tuple[str, str]], attachments: Sequence[FileAttachment] = (),
+    thread: ThreadPoint = ThreadPoint(), automatic: bool = True,
+) -> OutgoingMail:
+    """A mail whose text is already rendered (a digest), to anyone."""
+    helpdesk = app.config.helpdesk
     message_id = new_message_id(helpdesk.domain, case.id if case else None, kind)
     raw = build(
         sender=(helpdesk.name, helpdesk.address),

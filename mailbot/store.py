@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from mailbot.models import (
@@ -253,3 +253,49 @@ def attachments_of(session: Session, message_pks: list[int | None]) -> list[Atta
             .order_by(Attachment.id)
         ).all()
     )
+
+
+def digest_rows(session: Session, mailbox_id: int, start: datetime, end: datetime) -> list[tuple]:  # type: ignore[type-arg]
+    """The columns of digest.CaseRow for every case that touches [start, end): opened before
+    its end and not closed before its start. Service requests (seminar sign-ups) are left
+    out. The first vendor answer after the escalation comes from the event log."""
+    vendor_at = (
+        select(func.min(Event.at))
+        .where(Event.case_id == Case.id, Event.kind == "vendor_answer",
+               Event.at >= Case.escalated_at)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    query = (
+        select(Case.id, Case.created_at, Case.closed_at, Case.status, Case.category,
+               Case.role, Case.assignee, Case.first_response_at, Case.escalated_at,
+               vendor_at, Case.flagged)
+        .where(Case.mailbox_id == mailbox_id, Case.category != "service",
+               Case.created_at < end, or_(Case.closed_at.is_(None), Case.closed_at >= start))
+        .order_by(Case.id)
+    )
+    return list(session.exec(query).all())
+
+
+def count_events(session: Session, mailbox_id: int, kinds: Iterable[str], start: datetime,
+                 end: datetime) -> int:
+    return session.exec(
+        select(func.count(Event.id)).where(
+            Event.mailbox_id == mailbox_id, Event.kind.in_(list(kinds)),
+            Event.at >= start, Event.at < end)
+    ).one()
+
+
+def count_failed_mail(session: Session, mailbox_id: int, start: datetime, end: datetime) -> int:
+    return session.exec(
+        select(func.count(Outbox.id)).where(
+            Outbox.mailbox_id == mailbox_id, Outbox.status == "failed",
+            Outbox.created_at >= start, Outbox.created_at < end)
+    ).one()
+
+
+def count_held_quarantine(session: Session, mailbox_id: int) -> int:
+    return session.exec(
+        select(func.count(Quarantine.id)).where(
+            Quarantine.mailbox_id == mailbox_id, Quarantine.status == "held")
+    ).one()

@@ -28,10 +28,10 @@ def cases_table(app: App, status: str | None, limit: int) -> str:
         rows = store.cases(session, limit=limit, status=status)
     if not rows:
         return "No cases."
-    lines = [f"{'case':>6}  {'status':<18} {'opened':<16}  {'from':<32} subject"]
+    lines = [f"{'case':>6}  {'status':<22} {'opened':<16}  {'from':<32} subject"]
     for case in rows:
         lines.append(
-            f"{case.id:>6}  {STATUS_RU.get(case.status, case.status):<18} "
+            f"{case.id:>6}  {STATUS_RU.get(case.status, case.status):<22} "
             f"{_when(app, case.created_at):<16}  {case.requester_addr[:32]:<32} "
             f"{case.subject[:60]}"
         )

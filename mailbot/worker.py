@@ -14,9 +14,11 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from mailbot import db, outbox, store
+from mailbot import db, digests, outbox, periodic, store
 from mailbot.adapters.source import Source, SourceError
 from mailbot.adapters.transport import Transport
 from mailbot.app import App
@@ -150,6 +152,26 @@ class Worker:
             log.warning("send: %s", error)
         return report
 
+    def time_job(self) -> dict[str, int]:
+        """Reminders and seminar notices that are due, each made once (periodic.py)."""
+        with self.lock:
+            report = periodic.run_all(self.app, mailbox_id(self.app))
+        if any(report.values()):
+            log.info("reminders: %s", ", ".join(f"{k}={v}" for k, v in report.items() if v))
+        return report
+
+    def digest_job(self) -> dict[str, str]:
+        """The weekly digests whose time has come and that were not sent yet."""
+        with self.lock:
+            try:
+                sent = digests.due(self.app, mailbox_id(self.app))
+            except ValueError as exc:  # a digest the rules files cannot support
+                log.error("digest: %s", exc)
+                return {}
+        for kind, week in sent.items():
+            log.info("%s for %s queued", kind, week)
+        return sent
+
     def close(self) -> None:
         self.source.close()
 
@@ -160,14 +182,50 @@ def describe_poll(report: PollReport) -> str:
             f"{report.acks} acknowledgements queued")
 
 
+_running: Worker | None = None  # the worker of run_forever, for jobs kept in the database
+
+
+def scheduled_digests() -> None:
+    """The digest job as APScheduler stores it: by reference, so it finds the running
+    worker here rather than in its pickled arguments."""
+    if _running is not None:
+        _running.digest_job()
+
+
 def run_forever(worker: Worker) -> None:
-    """Poll and send on a schedule until SIGTERM or SIGINT, then stop cleanly."""
-    settings = worker.app.config.worker
-    scheduler = BlockingScheduler(timezone="UTC")
+    """Poll and send on a schedule until SIGTERM or SIGINT, then stop cleanly.
+
+    The weekly digest jobs live in the database job store (table apscheduler_jobs), where
+    an operator can see their next run. A digest missed while the worker was down is made
+    up by the catch-up right at start (digests.due looks at what is due, not at what
+    fired), and the `periodic` ledger makes sure each digest goes out once, even if two
+    workers share the database.
+    """
+    global _running
+    _running = worker
+    app = worker.app
+    settings = app.config.worker
+    scheduler = BlockingScheduler(
+        timezone="UTC",
+        jobstores={"default": MemoryJobStore(), "db": SQLAlchemyJobStore(engine=app.engine)},
+    )
+    now = datetime.now(UTC)
     scheduler.add_job(worker.poll_job, "interval", seconds=settings.poll_seconds,
-                      id="poll", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+                      id="poll", max_instances=1, coalesce=True, next_run_time=now)
     scheduler.add_job(worker.send_job, "interval", seconds=settings.send_seconds,
-                      id="send", max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+                      id="send", max_instances=1, coalesce=True, next_run_time=now)
+    scheduler.add_job(worker.time_job, "interval", minutes=app.config.sla.check_minutes,
+                      id="reminders", max_instances=1, coalesce=True, next_run_time=now)
+    zone = app.config.helpdesk.timezone
+    digests_config = app.config.digests
+    for job_id, day, at in (("admin_digest", digests_config.admin_day, digests_config.admin_time),
+                            ("schedule_digest", digests_config.schedule_day,
+                             digests_config.schedule_time)):
+        hour, minute = at.split(":")
+        scheduler.add_job(scheduled_digests, "cron", day_of_week=day, hour=int(hour),
+                          minute=int(minute), timezone=zone, id=job_id, jobstore="db",
+                          replace_existing=True, coalesce=True, misfire_grace_time=None)
+    worker.digest_job()  # catch up at once on a digest missed while the worker was down
 
     def stop(signum: int, _frame: object) -> None:
         log.info("signal %d: finishing the current step and stopping", signum)
@@ -180,3 +238,4 @@ def run_forever(worker: Worker) -> None:
     finally:
         with worker.lock:  # wait for a running job to finish its transaction
             worker.close()
+        _running = None

@@ -99,7 +99,8 @@ def _forwarded_by_staff(mail: Incoming) -> Forwarded | None:
         return None
     parsed = mail.parsed
     found = find_forwarded(parsed.text, parsed.html,
-                           [(a.content_type, a.data) for a in parsed.attachments])
+                           [(a.content_type, a.data) for a in parsed.attachments],
+                           subject=parsed.subject)
     if found is None or not found.addr or found.addr == parsed.from_addr:
         return None
     return found

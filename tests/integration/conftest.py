@@ -21,7 +21,7 @@ RULE_FILES = ("people", "categories", "routes", "etiquette", "knowledge", "calen
 
 def write_config(
     folder: Path, *, db_url: str, imap: object | None = None, smtp: object | None = None,
-    extra: str = "", rules: bool = True,
+    extra: str = "", rules: bool = True, files: dict[str, Path] | None = None,
 ) -> Path:
     """A config on the test servers; `rules=False` leaves out people, routing and the rest
     (the bare desk of the foundation: cases and acknowledgements only)."""
@@ -35,7 +35,8 @@ def write_config(
         "seed_samples = false",
         "send_lease_seconds = 1",
         *(["[files]"] if rules else []),
-        *(f'{key} = "{ROOT / "config" / (key + ".toml")}"' for key in RULE_FILES if rules),
+        *(f'{key} = "{(files or {}).get(key, ROOT / "config" / (key + ".toml"))}"'
+          for key in RULE_FILES if rules),
         "[security]",
         f'secret_file = "{folder / "mailbot.secret"}"',
     ]
@@ -78,9 +79,10 @@ def make_desk(
 ) -> Iterator[Callable[..., Desk]]:
     made: list[Desk] = []
 
-    def build(extra: str = "", rules: bool = True) -> Desk:
+    def build(extra: str = "", rules: bool = True, files: dict[str, Path] | None = None,
+              ) -> Desk:
         path = write_config(tmp_path, db_url=db_url, imap=imap_account, smtp=smtp_server,
-                            extra=extra, rules=rules)
+                            extra=extra, rules=rules, files=files)
         config = load(path)
         clock = FixedClock(datetime(2026, 11, 23, 5, 0, tzinfo=UTC))
         app = app_module.build(config, clock)

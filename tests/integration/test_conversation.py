@@ -15,7 +15,7 @@ from mailbot.models import Case, Event, Message
 from tests.mailfactory import make_mail
 
 USER = ("Анна Петрова", "anna.petrova@mail.example")
-IVANOVA = ("Наталья Ивановна", "n.ivanova@school.example")  # people.toml: login goes to her
+IVANOVA = ("Иванова Надежда Павловна", "n.ivanova@school.example")  # people.toml: login goes to her
 PETROVA = "o.petrova@school.example"  # ivanova's direct supervisor
 
 

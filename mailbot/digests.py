@@ -1,0 +1,145 @@
+"""The two weekly digests, read from the database and sent through the outbox.
+
+- The administrators' digest (digest.py computes it) goes to every person of people.toml
+  with `digest = true`, for the week just ended.
+- The schedule digest lists next week's consultations and seminars with an .ics file; it
+  goes to the staff and to everyone who subscribed, minus those who unsubscribed.
+
+Each is sent through `periodic.once` under its ISO week, so it goes out once whatever
+happens; `due` finds the digests whose time has come and that are not yet sent, which is
+also how a digest missed while the worker was down is made up when it comes back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from mailbot import db, periodic, store
+from mailbot.app import App
+from mailbot.casework import Tx
+from mailbot.clock import to_local
+from mailbot.compose import FileAttachment, Rendered
+from mailbot.digest import CaseRow, DigestInputs, compute, context, iso_week_bounds
+from mailbot.ics import slot_ics
+from mailbot.models import Subscription
+from mailbot.replies import OutgoingMail, common, rendered_mail
+from mailbot.schedule import slot_line, week_slots
+
+ADMIN, SCHEDULE = "admin_digest", "schedule_digest"
+
+
+def admin_rendered(app: App, box_id: int, week: str) -> Rendered:
+    """The administrators' digest of one ISO week, as it would be sent now."""
+    calendar, zone = app.rules.calendar, to_local(app.clock.now(), app.config.helpdesk.timezone)
+    if calendar is None:
+        raise ValueError("files.calendar is needed for working hours in the digest")
+    start, end = iso_week_bounds(week, zone.tzinfo)  # type: ignore[arg-type]
+    with db.session(app.engine) as session:
+        inputs = _inputs(app, session, box_id, week, start, end)
+    sla = app.config.sla
+    targets = {"default": (sla.reminder_hours, sla.supervisor_hours), **sla.categories}
+    figures = compute(inputs, calendar, targets, app.clock.now())
+    helpdesk = app.config.helpdesk
+    return app.templates.render(
+        "digest", **context(figures, helpdesk_name=helpdesk.name, school=helpdesk.school))
+
+
+def _inputs(app: App, session: Session, box_id: int, week: str, start: datetime,
+            end: datetime) -> DigestInputs:
+    people = app.rules.people
+    categories = app.rules.categories
+    incidents = {
+        "flagged": store.count_events(session, box_id, ["etiquette_flag"], start, end),
+        "held": store.count_events(session, box_id, ["helper_reply_held"], start, end),
+        "stopped": store.count_events(session, box_id, ["help_stopped"], start, end),
+        "complaints": store.count_events(session, box_id, ["complaint_forwarded"], start, end),
+    }
+    return DigestInputs(
+        week=week, start=start, end=end,
+        cases=[CaseRow(*row) for row in store.digest_rows(session, box_id, start, end)],
+        incidents=incidents,
+        undelivered=store.count_failed_mail(session, box_id, start, end),
+        quarantined=store.count_held_quarantine(session, box_id),
+        names={p.id: p.short_name for p in people.persons.values()} if people else {},
+        category_titles=dict(categories.titles) if categories else {},
+    )
+
+
+def send_admin(app: App, box_id: int, week: str) -> bool:
+    """Queue the administrators' digest of `week` unless it was sent before."""
+    people = app.rules.people
+    recipients = people.digest_recipients() if people else []
+    if not recipients:
+        return False
+
+    def make(tx: Tx) -> list[OutgoingMail]:
+        rendered = admin_rendered(tx.app, box_id, week)
+        return [_mail(tx.app, rendered, "admin_digest", [(p.name, p.emails[0])
+                                                         for p in recipients])]
+    return periodic.once(app, box_id, ADMIN, week, None, make)
+
+
+def schedule_rendered(app: App, week: str) -> tuple[Rendered, bytes]:
+    rules = app.rules
+    if rules.schedule is None or rules.calendar is None:
+        raise ValueError("files.schedule and files.calendar are needed for the schedule")
+    slots = week_slots(rules.schedule, rules.calendar, week, include_cancelled=True)
+    names = {p.id: p.short_name for p in rules.people.persons.values()} if rules.people else {}
+    helpdesk = app.config.helpdesk
+    start, end = iso_week_bounds(week, rules.calendar.zone)
+    rendered = app.templates.render(
+        "schedule_digest", **common(app), week=week,
+        week_label=f"{start:%d.%m} – {(end - timedelta(days=1)):%d.%m.%Y}",
+        slots=[{"line": slot_line(s, names), "cancelled": s.cancelled,
+                "seminar": s.number} for s in slots],
+    )
+    ics = slot_ics([s for s in slots if not s.cancelled], organizer_addr=helpdesk.address,
+                   uid_domain=helpdesk.domain, stamp=app.clock.now(),
+                   organizer_name=helpdesk.name)
+    return rendered, ics
+
+
+def send_schedule(app: App, box_id: int, week: str) -> bool:
+    """Queue next week's schedule to the staff and the subscribers, one mail each."""
+    people = app.rules.people
+    if app.rules.schedule is None:
+        return False
+    with db.session(app.engine) as session:
+        choices = {row.addr: row for row in session.exec(
+            select(Subscription).where(Subscription.mailbox_id == box_id)).all()}
+    readers = {p.emails[0]: p.name for p in people.persons.values()} if people else {}
+    readers.update({addr: row.name for addr, row in choices.items() if row.subscribed})
+    readers = {addr: name for addr, name in readers.items()
+               if addr not in choices or choices[addr].subscribed}
+    if not readers:
+        return False
+
+    def make(tx: Tx) -> list[OutgoingMail]:
+        rendered, ics = schedule_rendered(tx.app, week)
+        files = [FileAttachment("raspisanie.ics", "text/calendar", ics)]
+        return [_mail(tx.app, rendered, "schedule_digest", [(name, addr)], files)
+                for addr, name in sorted(readers.items())]
+    return periodic.once(app, box_id, SCHEDULE, week, None, make)
+
+
+def _mail(app: App, rendered: Rendered, kind: str, to: list[tuple[str, str]],
+          files: list[FileAttachment] | None = None) -> OutgoingMail:
+    return rendered_mail(app, None, rendered, kind=kind, to=to, attachments=files or [])
+
+
+def due(app: App, box_id: int) -> dict[str, str]:
+    """Send every digest whose time has passed and that is not sent yet; returns what went."""
+    digests = app.config.digests
+    local = to_local(app.clock.now(), app.config.helpdesk.timezone)
+    sent: dict[str, str] = {}
+    admin_moment = periodic.last_due(local, digests.admin_day, digests.admin_time)
+    admin_week = periodic.iso_week((admin_moment - timedelta(days=7)).date())
+    if send_admin(app, box_id, admin_week):
+        sent[ADMIN] = admin_week
+    schedule_moment = periodic.last_due(local, digests.schedule_day, digests.schedule_time)
+    schedule_week = periodic.iso_week((schedule_moment + timedelta(days=7)).date())
+    if send_schedule(app, box_id, schedule_week):
+        sent[SCHEDULE] = schedule_week
+    return sent
