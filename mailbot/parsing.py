@@ -102,6 +102,9 @@ def parse(raw: bytes) -> ParsedMail:
 
 def _ids(value: object) -> tuple[str, ...]:
     text = str(value or "")
+    if "=?" in text:
+        # Some mailers (Python's own email package among them) RFC 2047-encode a long id.
+        text = decode_header_value(text)
     found = _MSGID.findall(text)
     if not found and text.strip() and " " not in text.strip():
         found = [text.strip()]

@@ -21,6 +21,7 @@ from mailbot.app import App
 from mailbot.casework import Tx, queue
 from mailbot.clock import to_local
 from mailbot.compose import FileAttachment
+from mailbot.digest import hours_ru
 from mailbot.ics import invitation_ics
 from mailbot.models import Case, Periodic, Registration
 from mailbot.people import Person
@@ -79,7 +80,7 @@ def response_times(app: App, box_id: int) -> int:
         helper = people.persons.get(case.assignee)
         if helper is None:
             continue
-        hours = round(calendar.working_seconds_between(case.created_at, now) / 3600, 1)
+        hours = calendar.working_seconds_between(case.created_at, now) / 3600
         remind_after, tell_after = app.config.sla.targets(case.category)
         if hours >= remind_after:
             made += once(app, box_id, "sla_reminder", f"case {case.id}", case,
@@ -94,7 +95,7 @@ def response_times(app: App, box_id: int) -> int:
 def _sla_reminder(case: Case, helper: Person, hours: float, limit: float) -> Maker:
     def make(tx: Tx) -> list[OutgoingMail]:
         return [to_helper(tx.app, case, helper, "sla_reminder", kind="sla_reminder",
-                          hours=hours, limit=limit)]
+                          hours=hours_ru(hours), limit=hours_ru(limit))]
     return make
 
 
@@ -104,7 +105,8 @@ def _sla_supervisor(case: Case, helper: Person, supervisor: Person, hours: float
         return [to_others(tx.app, case, "sla_supervisor", kind="sla_supervisor",
                           to=[(supervisor.name, supervisor.emails[0])],
                           supervisor_name=supervisor.name, helper_name=helper.name,
-                          helper_position=helper.position, hours=hours, limit=limit,
+                          helper_position=helper.position, hours=hours_ru(hours),
+                          limit=hours_ru(limit),
                           opened_local=local_time(tx.app, case.created_at))]
     return make
 

@@ -4,6 +4,7 @@
      │                 │  ╲──#ожидание──────────────╯
      │                 ├──#сэдиж / route──> waiting_vendor ──vendor answers──> assigned
      └─────────────────┴──#закрыть──> closed ──user replies within reopen_days──> assigned
+                                                                      (or new, if no owner)
                        └──#прекратить──> stopped (final)
 
 Every change goes through `moved`, which refuses a move the table does not allow, so a
@@ -30,7 +31,7 @@ _MOVES: dict[str, frozenset[str]] = {
     "assigned": frozenset({"waiting_user", "waiting_vendor", "closed", "stopped"}),
     "waiting_user": frozenset({"assigned", "waiting_vendor", "closed", "stopped"}),
     "waiting_vendor": frozenset({"assigned", "waiting_user", "closed", "stopped"}),
-    "closed": frozenset({"assigned"}),
+    "closed": frozenset({"assigned", "new"}),
     "stopped": frozenset(),
 }
 

@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-_SIG_LEN = 20  # hex digits of the HMAC kept: 80 bits, plenty against guessing
+_SIG_LEN = 16  # hex digits of the HMAC kept: 64 bits, far beyond guessing by mail
 _PERSON = r"[a-z0-9_-]{1,40}"
 _IN_MESSAGE_ID = re.compile(
-    rf"^mailbot\.(\d{{1,9}})\.([a-z_]{{1,20}})\.({_PERSON})\.([0-9a-f]{{8}})\.([0-9a-f]{{{_SIG_LEN}}})@",
+    rf"^mailbot\.(\d{{1,9}})\.([a-z_]{{1,20}})\.({_PERSON})\.([0-9a-f]{{6}})\.([0-9a-f]{{{_SIG_LEN}}})@",
 )
 _IN_ADDRESS = re.compile(rf"^[^+@]+\+c(\d{{1,9}})\.({_PERSON})\.([0-9a-f]{{{_SIG_LEN}}})@")
 
@@ -40,7 +40,7 @@ def signature(secret: bytes, case: int, person: str) -> str:
 
 def helper_message_id(secret: bytes, domain: str, case: int, person: str, kind: str) -> str:
     """A Message-ID (without brackets) for a mail to a helper that their reply will cite."""
-    nonce = secrets.token_hex(4)
+    nonce = secrets.token_hex(3)
     return f"mailbot.{case}.{kind}.{person}.{nonce}.{signature(secret, case, person)}@{domain}"
 
 

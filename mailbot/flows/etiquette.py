@@ -45,7 +45,7 @@ def stop(tx: Tx, case: Case, person: Person, *, note: str) -> None:
             helper_position=person.position, note=note, passages=passages,
             opened_local=local_time(tx.app, case.created_at),
             stopped_local=local_time(tx.app, tx.now),
-            thread=_thread_lines(tx, messages),
+            history=_thread_lines(tx, messages),
         ))
     tx.log("help_stopped", case, person.id, note=note, passages=passages,
            reported_to=supervisor.id if supervisor else None)
@@ -71,7 +71,7 @@ def complaint_in_follow_up(tx: Tx, case: Case, text: str, actor: str) -> Person 
         to=[(supervisor.name, supervisor.emails[0])],
         supervisor_name=supervisor.name, helper_name=helper.name,
         helper_position=helper.position, complaint=text,
-        thread=_thread_lines(tx, store.case_messages(tx.session, case.id)),
+        history=_thread_lines(tx, store.case_messages(tx.session, case.id)),
     ))
     tx.log("complaint_forwarded", case, actor, about=helper.id, to=supervisor.id)
     return supervisor

@@ -24,6 +24,8 @@ from mailbot.threads import strip_prefixes
 
 def handle(tx: Tx, mail: Incoming) -> Outcome:
     case = _thread_case(tx, mail)
+    if case is not None and case.category == signup.SERVICE:
+        case = None  # a reply to a seminar confirmation is a request of its own
     if case is None and mail.sender.role == "user":
         request = read_request(mail.parsed.subject, mail.facts.new_text)
         if request is not None:

@@ -57,7 +57,7 @@ def test_follow_up_joins_the_case_and_gets_no_second_ack(desk) -> None:  # type:
     desk.imap.append(make_mail(message_id="first@mail.example"))
     desk.cycle()
     [ack] = desk.smtp.wait_for(1)
-    ack_id = parsed(ack)["Message-ID"].strip("<>")
+    ack_id = parsed(ack)["Message-ID"].strip().strip("<>")
 
     # A reply to our acknowledgement, Mail.ru style subject.
     desk.imap.append(make_mail(subject="Re: [ЭЖ #1] Не могу войти", in_reply_to=ack_id,
