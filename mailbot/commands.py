@@ -59,6 +59,7 @@ COMMAND_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "vendor": ("сэдиж", "vendor", "сэдж", "эпос", "стп"),
     # «стоп» is here so that it is never "corrected" to its neighbour «стп» (vendor).
     "stop": ("прекратить", "stop", "стоп"),
+    "approve": ("одобрить", "approve"),
     "signup": ("записаться", "signup"),
     "cancel": ("отменить", "cancel"),
     "unsubscribe": ("отписаться", "unsubscribe"),
@@ -104,6 +105,10 @@ _GUIDE: Mapping[str, tuple[str, str]] = MappingProxyType({
     "stop": (
         "#прекратить",
         "прекратить консультирование (пункт 5, оскорбления); причину можно написать после",
+    ),
+    "approve": (
+        "#одобрить",
+        "переслать пользователю последний ответ службы поддержки как есть",
     ),
     "signup": ("#записаться N", "записаться на семинар с номером N из расписания"),
     "cancel": ("#отменить N", "отменить запись на семинар с номером N"),

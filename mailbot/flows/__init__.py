@@ -96,3 +96,10 @@ def last_user_point(tx: Tx, case: Case) -> ThreadPoint:
         return ThreadPoint()
     refs = store.refs_of(tx.session, message.id)
     return ThreadPoint(message.message_id, tuple(reversed(refs)))
+
+
+def stored_files(tx: Tx, message_ids: list[int | None]) -> list[FileAttachment]:
+    """The stored attachments of some messages, to pass on (to a new helper, the vendor)."""
+    return [FileAttachment(a.filename, a.content_type, a.data)
+            for a in store.attachments_of(tx.session, message_ids)
+            if a.stored and a.data is not None]

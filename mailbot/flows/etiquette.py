@@ -74,6 +74,11 @@ def complaint_in_follow_up(tx: Tx, case: Case, text: str, actor: str) -> Person 
         history=_thread_lines(tx, store.case_messages(tx.session, case.id)),
     ))
     tx.log("complaint_forwarded", case, actor, about=helper.id, to=supervisor.id)
+    queue(tx, case, to_user(
+        tx.app, case, "complaint_received", kind="complaint_received",
+        thread=last_user_point(tx, case), automatic=True,
+        supervisor_position=supervisor.position or "руководитель",
+    ))
     return supervisor
 
 

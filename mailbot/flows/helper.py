@@ -14,12 +14,13 @@ from mailbot.flows import (
     etiquette,
     last_user_point,
     record_message,
+    stored_files,
     triage,
     vendor,
 )
 from mailbot.models import Case, Message
 from mailbot.people import Person
-from mailbot.replies import to_helper, to_user
+from mailbot.replies import local_time, to_helper, to_user
 
 HELPER_COMMANDS = triage.HELPER_COMMANDS
 
@@ -87,6 +88,9 @@ def _run(tx: Tx, case: Case, person: Person, message: Message, command: commands
     elif command.name == "stop":
         _mark(tx, message, "command")
         etiquette.stop(tx, case, person, note=text)
+    elif command.name == "approve":
+        _mark(tx, message, "command")
+        vendor.approve(tx, case, person)
 
 
 def _answer(tx: Tx, case: Case, person: Person, message: Message, text: str,
@@ -134,10 +138,14 @@ def _transfer(tx: Tx, case: Case, person: Person, message: Message, query: str,
         return
     target = found[0]
     take(tx, case, target, actor=person.id, why=f"#передать {query}")
+    questions = _questions(tx, case)
+    files = stored_files(tx, [m.id for m in questions])
     queue(tx, case, to_helper(
-        tx.app, case, target, "notice", kind="notice",
+        tx.app, case, target, "notice", kind="notice", attachments=files,
         **triage.notice_context(tx, case, None),
-        question=_question(tx, case), attachment_names=[], received_local="",
+        question="\n\n".join(m.new_text for m in questions[-3:]),
+        attachment_names=[f.filename for f in files],
+        received_local=local_time(tx.app, case.created_at),
         comment=comment, transferred_from=f"{person.name} ({person.position})",
     ))
 
@@ -155,10 +163,9 @@ def _held(tx: Tx, case: Case, person: Person, message: Message, text: str) -> bo
     return True
 
 
-def _question(tx: Tx, case: Case) -> str:
-    """The user's words so far, for a helper who takes the case over."""
-    users = [m for m in store.case_messages(tx.session, case.id) if m.sender_role == "user"]
-    return "\n\n".join(m.new_text for m in users[-3:])
+def _questions(tx: Tx, case: Case) -> list[Message]:
+    """The user's mails so far, for a helper who takes the case over."""
+    return [m for m in store.case_messages(tx.session, case.id) if m.sender_role == "user"]
 
 
 def signature(tx: Tx, person: Person) -> dict[str, object]:

@@ -27,7 +27,8 @@ from mailbot.rules import Rules
 from mailbot.schedule import slot_line, upcoming
 
 # The commands a helper may write (commands.USER_COMMANDS are the users').
-HELPER_COMMANDS = frozenset({"close", "transfer", "note", "wait", "help", "vendor", "stop"})
+HELPER_COMMANDS = frozenset({"close", "transfer", "note", "wait", "help", "vendor", "stop",
+                             "approve"})
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,11 @@ def decide(rules: Rules, *, subject: str, text: str, requester_addr: str,
         about = named_person(text, rules.people)
     chosen = None
     if rules.routes is not None and rules.people is not None:
+        asker = rules.people.by_address(requester_addr)  # staff asking for themselves
         chosen = route(
             rules.routes, rules.people, category=category, role=role.role, text=text,
             now_local=now_local, open_counts=open_counts, about=about.id if about else None,
+            exclude=frozenset({asker.id}) if asker else frozenset(),
         )
     articles: tuple[Suggestion, ...] = ()
     if rules.knowledge is not None:
@@ -155,6 +158,7 @@ def notice_context(tx: Tx, case: Case, decision: Triage | None) -> dict[str, obj
         "articles": [s.article for s in decision.articles] if decision else [],
         "consultations": consultations(tx, category),
         "commands": helper_commands(),
+        "linked_case": case.linked_case_id,
     }
 
 

@@ -14,9 +14,15 @@ import re
 
 from mailbot import store
 from mailbot.casework import Tx, queue, set_state, take
-from mailbot.compose import FileAttachment
-from mailbot.flows import Incoming, Outcome, last_user_point, record_message, triage
-from mailbot.models import Attachment, Case
+from mailbot.flows import (
+    Incoming,
+    Outcome,
+    last_user_point,
+    record_message,
+    stored_files,
+    triage,
+)
+from mailbot.models import Case
 from mailbot.people import Person
 from mailbot.replies import local_time, to_helper, to_others, to_user
 from mailbot.roles import label
@@ -37,7 +43,7 @@ def escalate(tx: Tx, case: Case, owner: Person, *, note: str, by: str) -> None:
     queue(tx, case, to_others(
         tx.app, case, "vendor_request", kind="vendor_request",
         to=[(vendor.name, vendor.emails[0])],
-        attachments=_files(tx, [m.id for m in questions]),
+        attachments=stored_files(tx, [m.id for m in questions]),
         vendor_name=vendor.name, territory=vendor.territory, school_code=vendor.school_code,
         role_label=label(case.role or "unknown"), login=login.group(1) if login else "",
         question=text, first_at=local_time(tx.app, case.created_at),
@@ -128,7 +134,19 @@ def _unmatched(tx: Tx, mail: Incoming) -> Outcome:
     return Outcome("opened", case.id, False, ("vendor mail about no known case",))
 
 
-def _files(tx: Tx, message_ids: list[int | None]) -> list[FileAttachment]:
-    rows = store.attachments_of(tx.session, message_ids)
-    return [FileAttachment(a.filename, a.content_type, a.data) for a in rows
-            if isinstance(a, Attachment) and a.stored and a.data is not None]
+def approve(tx: Tx, case: Case, person: Person) -> None:
+    """#одобрить: the vendor's latest answer goes to the user as it is."""
+    answers = [m for m in store.case_messages(tx.session, case.id) if m.sender_role == "vendor"]
+    vendor = tx.people.vendor if tx.people else None
+    if not answers or vendor is None:
+        tx.log("approve_nothing", case, person.id)
+        queue(tx, case, to_helper(
+            tx.app, case, person, "problem", kind="problem",
+            problems=["В обращении нет ответа службы поддержки, пересылать нечего."],
+            commands=triage.helper_commands()))
+        return
+    queue(tx, case, to_user(
+        tx.app, case, "vendor_relay", kind="vendor_relay", thread=last_user_point(tx, case),
+        automatic=False, answer=answers[-1].new_text, vendor_name=vendor.name,
+    ))
+    tx.log("vendor_answer_approved", case, person.id, message_id=answers[-1].message_id)

@@ -105,3 +105,5 @@ def test_complaint_in_a_follow_up_reaches_the_helpers_supervisor(desk) -> None: 
     complaint = text_of(Sent(desk).one("complaint", PETROVA))
     assert "нагрубила" in complaint and "Попробуйте ещё раз" in complaint
     assert len(events(desk, "complaint_forwarded")) == 1
+    told = text_of(Sent(desk).one("complaint_received", USER[1]))
+    assert "заместитель директора по учебной работе" in told and PETROVA not in told

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.integration.conftest import write_config
+from tests.mailfactory import make_mail
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,3 +54,55 @@ def test_explain_json_has_the_promised_fields(tmp_path: Path, sqlite_url: str) -
         assert item["auto"] == "none" and item["case"] is None and item["new_text"]
     assert "error" in lines[3] and result.returncode == 1
     assert not Path(sqlite_url.split("///", 1)[1]).exists(), "explain changes nothing"
+
+
+def test_explain_json_tells_role_category_route_and_etiquette(tmp_path: Path,
+                                                              sqlite_url: str) -> None:
+    config = write_config(tmp_path, db_url=sqlite_url)
+    mail = tmp_path / "q.eml"
+    mail.write_bytes(make_mail(subject="Жалоба на учителя",
+                               body="Жалоба на учителя Кузнецова: он идиот, грубо ответил "
+                                    "моему сыну."))
+    result = mailbot("--config", str(config), "explain", "--json", str(mail))
+    item = json.loads(result.stdout)
+    assert item["sender_role"] == "user" and item["command"] is None
+    assert item["category"] == "complaint" and item["route"] == "person:petrova"
+    assert item["role"] in ("parent", "unknown")
+    assert set(item["reasons_by_step"]) == {"category", "role", "route"}
+    assert [f["word"] for f in item["etiquette"]] == ["идиот"]
+    assert not (tmp_path / "mailbot.secret").exists(), "explain creates no secret either"
+
+
+def test_a_mistake_in_a_rules_file_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
+    people = tmp_path / "people.toml"
+    text = (ROOT / "config" / "people.toml").read_text(encoding="utf-8")
+    people.write_text(text.replace('supervisor = "petrova"', 'supervisor = "nobody"', 1),
+                      encoding="utf-8")
+    config = write_config(tmp_path, db_url=sqlite_url, files={"people": people})
+    result = mailbot("--config", str(config), "check")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert str(people) in result.stderr and "nobody" in result.stderr
+
+
+def test_case_digest_and_schedule_commands(tmp_path: Path, sqlite_url: str) -> None:
+    config = write_config(tmp_path, db_url=sqlite_url)
+    inbox = tmp_path / "in"
+    for sub in ("cur", "new", "tmp"):
+        (inbox / sub).mkdir(parents=True)
+    (inbox / "new" / "1.eml").write_bytes(make_mail())
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + f'[mailbox]\nkind = "maildir"\npath = "{inbox}"\n'
+                      f'[smtp]\nkind = "maildir"\npath = "{tmp_path / "out"}"\n',
+                      encoding="utf-8")
+    assert mailbot("--config", str(config), "run", "--once").returncode == 0
+    case = mailbot("--config", str(config), "case", "1")
+    assert case.returncode == 0
+    assert "States:" in case.stdout and "new -> assigned" in case.stdout
+    assert "assignee: ivanova" in case.stdout and "Category: login" in case.stdout
+    digest = mailbot("--config", str(config), "digest", "--print", "--week", "2026-W48")
+    assert digest.returncode == 0 and "Сводка службы помощи" in digest.stdout
+    bad_week = mailbot("--config", str(config), "digest", "--week", "2026-W60")
+    assert bad_week.returncode == 2 and "W60" in bad_week.stderr
+    schedule = mailbot("--config", str(config), "schedule", "--week", "2026-W49")
+    assert schedule.returncode == 0 and "семинар № 1" in schedule.stdout

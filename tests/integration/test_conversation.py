@@ -197,3 +197,21 @@ def test_helper_forwarding_a_user_mail_opens_the_users_case(desk) -> None:  # ty
     case = case_row(desk)
     assert case.requester_addr == "volkov.s@mail.example"
     assert Sent(desk).one("ack", "volkov.s@mail.example")
+
+
+def test_plus_address_token_works_without_references(make_desk) -> None:  # type: ignore[no-untyped-def]
+    desk = make_desk(plus_tokens=True)
+    deliver(desk, make_mail(message_id="plus@mail.example"))
+    notice = Sent(desk).one("notice", IVANOVA[1])
+    reply_address = notice["Reply-To"].addresses[0].addr_spec
+    assert reply_address.startswith("help+c1.ivanova.")
+    # A client (or a phone) that drops In-Reply-To and References but keeps the address.
+    deliver(desk, make_mail(subject="ответ", sender=IVANOVA, to=reply_address,
+                            body="#закрыть\nГотово, проверьте, пожалуйста."))
+    assert "Готово" in text_of(Sent(desk).one("closing", USER[1]))
+    # The same address from someone else is no proof at all.
+    deliver(desk, make_mail(message_id="plus2@mail.example"))
+    stranger = make_mail(subject="ответ", sender=("Чужой", "x@mail.example"),
+                         to=reply_address.replace("c1.", "c2."), body="#закрыть")
+    deliver(desk, stranger)
+    assert case_row(desk, 2).status == "assigned"

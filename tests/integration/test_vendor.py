@@ -50,6 +50,9 @@ def test_outage_goes_to_the_vendor_and_the_answer_comes_back_by_ticket(desk) -> 
     assert sent.of("vendor_relay") == []  # relay = "approve": the helper decides
     assert case_row(desk).status == "assigned"
 
+    deliver(desk, reply_to(answers[-1], sender=IVANOVA, body="#одобрить"))
+    relayed = Sent(desk).one("vendor_relay", USER[1])
+    assert "версии 3.2" in text_of(relayed) and relayed["In-Reply-To"] == "<out@mail.example>"
     deliver(desk, reply_to(answers[-1], sender=IVANOVA,
                            body="#закрыть\nОшибку исправили: обновите приложение до версии 3.2."))
     assert "версии 3.2" in text_of(Sent(desk).one("closing", USER[1]))
