@@ -62,39 +62,62 @@ def raw_limit(account) -> tuple[int, float]:  # type: ignore[no-untyped-def]
     return count, time.perf_counter() - start
 
 
+RULE_FILES = ("people", "categories", "routes", "etiquette", "knowledge", "calendar", "schedule")
+
+
+def write_config(tmp: Path, account: object, name: str, rules: bool) -> Path:
+    folder = tmp / name
+    folder.mkdir()
+    files = "".join(f'{key} = "{ROOT / "config" / (key + ".toml")}"\n' for key in RULE_FILES)
+    config = folder / "mailbot.toml"
+    config.write_text(
+        f'[helpdesk]\naddress = "help@school.example"\n'
+        f'[database]\nurl = "sqlite:///{folder}/bench.sqlite3"\n'
+        f'[mailbox]\nkind = "imap"\nhost = "127.0.0.1"\nport = {account.port}\n'  # type: ignore[attr-defined]
+        f'security = "none"\nusername = "{account.username}"\n'  # type: ignore[attr-defined]
+        f'password = "{account.password}"\n'  # type: ignore[attr-defined]
+        f'[smtp]\nkind = "maildir"\npath = "{folder}/sent"\n'
+        f'[worker]\nseed_samples = false\ntemplates_path = "{ROOT / "templates"}"\n'
+        f'[security]\nsecret_file = "{folder}/secret"\n'
+        + (f"[files]\n{files}" if rules else "")
+        + '[limits]\nauto_replies_per_sender = 1000000\n', encoding="utf-8")
+    return config
+
+
+def timed_run(config: Path, n: int) -> tuple[float, float]:
+    """Mails per second of `mailbot run --once` over the whole mailbox, and its peak MiB."""
+    # Create the schema first so the timed run measures ingestion, not migrations.
+    subprocess.run([sys.executable, "-m", "mailbot", "--config", str(config), "cases"],
+                   check=True, capture_output=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "mailbot", "--config", str(config), "run",
+                          "--once"], capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if run.returncode != 0:
+        sys.exit(f"mailbot failed: {run.stderr.strip().splitlines()[-1]}")
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return n / seconds, peak / 1024
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     with Dovecot() as dovecot, tempfile.TemporaryDirectory() as tmp:
-        account = dovecot.new_account()
-        account.append_many(mails(n))
-        count, raw_seconds = raw_limit(account)
-        config = Path(tmp) / "mailbot.toml"
-        config.write_text(
-            f'[helpdesk]\naddress = "help@school.example"\n'
-            f'[database]\nurl = "sqlite:///{tmp}/bench.sqlite3"\n'
-            f'[mailbox]\nkind = "imap"\nhost = "127.0.0.1"\nport = {account.port}\n'
-            f'security = "none"\nusername = "{account.username}"\n'
-            f'password = "{account.password}"\n'
-            f'[smtp]\nkind = "maildir"\npath = "{tmp}/sent"\n'
-            f'[worker]\nseed_samples = false\ntemplates_path = "{ROOT / "templates"}"\n'
-            f'[limits]\nauto_replies_per_sender = 1000000\n', encoding="utf-8")
-        # Create the schema first so the timed run measures ingestion, not migrations.
-        subprocess.run([sys.executable, "-m", "mailbot", "--config", str(config), "cases"],
-                       check=True, capture_output=True)
-        start = time.perf_counter()
-        run = subprocess.run([sys.executable, "-m", "mailbot", "--config", str(config), "run",
-                              "--once"], capture_output=True, text=True, check=False)
-        mailbot_seconds = time.perf_counter() - start
-        if run.returncode != 0:
-            sys.exit(f"mailbot failed: {run.stderr.strip().splitlines()[-1]}")
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    raw_rate, bot_rate = count / raw_seconds, n / mailbot_seconds
+        results = {}
+        for name, rules in (("bare", False), ("full", True)):
+            account = dovecot.new_account()
+            account.append_many(mails(n))
+            count, raw_seconds = raw_limit(account)
+            results[name] = (count / raw_seconds,
+                             *timed_run(write_config(Path(tmp), account, name, rules), n))
     print(f"mails: {n} (every 50th with a 1 MB attachment)")
-    print(f"raw limit (imapclient fetch + mail-parser): {raw_rate:8.0f} mails/s")
-    print(f"mailbot run --once (cases + acks queued and written): {bot_rate:8.0f} mails/s")
-    print(f"ratio mailbot / raw: {bot_rate / raw_rate:.2f}")
-    print(f"peak memory of the mailbot process: {peak_kb / 1024:.0f} MiB")
-
+    for name, (raw_rate, bot_rate, peak) in results.items():
+        what = ("cases + acks" if name == "bare" else
+                "cases classified, routed, acks + notices with articles and consultations")
+        print(f"[{name}] raw limit (imapclient fetch + mail-parser): {raw_rate:8.0f} mails/s")
+        print(f"[{name}] mailbot run --once ({what}): {bot_rate:8.0f} mails/s")
+        print(f"[{name}] ratio mailbot / raw: {bot_rate / raw_rate:.2f}; "
+              f"peak memory of the mailbot process: {peak:.0f} MiB")
 
 
 if __name__ == "__main__":

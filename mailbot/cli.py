@@ -10,10 +10,11 @@ from pathlib import Path
 
 from mailbot import app as app_module
 from mailbot import config as config_module
-from mailbot import connectors, db, digests, outbox, periodic, samples, views, worker
+from mailbot import connectors, db, digests, outbox, periodic, replies, samples, views, worker
 from mailbot.adapters.source import SourceError
 from mailbot.clock import to_local
 from mailbot.explain import explain_file
+from mailbot.flows import triage
 
 EXIT_CONFIG, EXIT_SERVER = 2, 1
 
@@ -42,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument("--week", help="ISO week like 2026-W48 (default: the current week)")
     schedule = sub.add_parser("schedule", help="consultations and seminars of a week")
     schedule.add_argument("--week", help="ISO week like 2026-W49 (default: the current week)")
+    sub.add_parser("guide", help="print the helpers' guide to answering by mail (Russian)")
     explain = sub.add_parser("explain", help="what mailbot would do with .eml files (read-only)")
     explain.add_argument("files", nargs="+", type=Path)
     explain.add_argument("--json", action="store_true", help="one JSON object per file")
@@ -200,6 +202,17 @@ def cmd_schedule(config: config_module.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_guide(config: config_module.Config, args: argparse.Namespace) -> int:
+    """The same guide a helper receives for #помощь, to print or hand out."""
+    app = app_module.build(config, migrate=False)
+    rendered = app.templates.render(
+        "guide", **replies.common(app), tagged_subject=f"[{config.helpdesk.tag} #N]",
+        person_name="коллега", person_position="", commands=triage.helper_commands(),
+    )
+    print(rendered.text)
+    return 0
+
+
 def _current_week(app: app_module.App) -> str:
     return periodic.iso_week(to_local(app.clock.now(), app.config.helpdesk.timezone).date())
 
@@ -225,6 +238,7 @@ COMMANDS = {
     "quarantine": cmd_quarantine,
     "digest": cmd_digest,
     "schedule": cmd_schedule,
+    "guide": cmd_guide,
     "explain": cmd_explain,
 }
 

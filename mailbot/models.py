@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -128,6 +128,9 @@ class Ingested(SQLModel, table=True):
 
 class Outbox(SQLModel, table=True):
     """Every mail mailbot sends, written here before any attempt to send it."""
+
+    # The cap on automatic replies counts rows per recipient and period, once per new case.
+    __table_args__ = (Index("ix_outbox_rcpt_created", "mailbox_id", "rcpt_to", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox_id: int = Field(foreign_key="mailbox.id", index=True)

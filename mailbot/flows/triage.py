@@ -40,6 +40,7 @@ class Triage:
     route: Route | None = None
     about: Person | None = None  # a complaint: the person it is about
     articles: tuple[Suggestion, ...] = ()
+    consultations: tuple[str, ...] = ()  # the next slots on the topic, as mail lines
     reasons: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -71,6 +72,7 @@ def decide(rules: Rules, *, subject: str, text: str, requester_addr: str,
     return Triage(
         category=category, role=role.role, text=text, findings=findings, route=chosen,
         about=about, articles=articles,
+        consultations=tuple(consultation_lines(rules, now_local, category)),
         reasons={"category": category_reasons, "role": list(role.reasons),
                  "route": list(chosen.reasons) if chosen else ["no routing table"]},
     )
@@ -136,13 +138,12 @@ def category_title(tx: Tx, category: str) -> str:
     return title or ("Прочее" if category == OTHER else category)
 
 
-def consultations(tx: Tx, category: str) -> list[str]:
+def consultation_lines(rules: Rules, now: datetime, category: str) -> list[str]:
     """The next consultations and seminars that fit the category (clause 4)."""
-    rules = tx.app.rules
     if rules.schedule is None or rules.calendar is None:
         return []
     names = {p.id: p.short_name for p in rules.people.persons.values()} if rules.people else {}
-    slots = upcoming(rules.schedule, rules.calendar, tx.now, category=category, limit=3)
+    slots = upcoming(rules.schedule, rules.calendar, now, category=category, limit=3)
     return [slot_line(slot, names) for slot in slots]
 
 
@@ -156,7 +157,8 @@ def notice_context(tx: Tx, case: Case, decision: Triage | None) -> dict[str, obj
         "about": _person_line(decision.about) if decision and decision.about else "",
         "findings": passages(decision.text, decision.findings) if decision else [],
         "articles": [s.article for s in decision.articles] if decision else [],
-        "consultations": consultations(tx, category),
+        "consultations": (list(decision.consultations) if decision else
+                          consultation_lines(tx.app.rules, tx.now, category)),
         "commands": helper_commands(),
         "linked_case": case.linked_case_id,
     }
@@ -173,7 +175,7 @@ def ack_context(tx: Tx, case: Case, decision: Triage) -> dict[str, object]:
         "to_vendor": decision.route is not None and decision.route.target == "vendor",
         "helper_position": owner.position if owner else "",
         "articles": [s.article for s in decision.articles],
-        "consultations": consultations(tx, decision.category),
+        "consultations": list(decision.consultations),
     }
 
 
