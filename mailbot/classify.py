@@ -43,6 +43,8 @@ from typing import Any
 
 import pymorphy3
 
+from mailbot import morph
+
 CATEGORY_IDS: tuple[str, ...] = (
     "login",
     "parent_link",
@@ -68,10 +70,8 @@ _CASE_MODES = ("any", "upper", "exact")
 # --------------------------------------------------------------------------- morphology
 
 
-@functools.lru_cache(maxsize=1)
 def _analyzer() -> pymorphy3.MorphAnalyzer:
-    """One analyzer per process: loading the dictionary takes a quarter of a second."""
-    return pymorphy3.MorphAnalyzer()
+    return morph.analyzer()
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -170,12 +170,10 @@ class Lexicon:
 # ----------------------------------------------------------------------------- morphology
 
 
-@lru_cache(maxsize=1)
 def _morph() -> pymorphy3.MorphAnalyzer:
-    """The analyser, loaded once: loading costs a quarter of a second."""
-    import pymorphy3
+    from mailbot import morph
 
-    return pymorphy3.MorphAnalyzer()
+    return morph.analyzer()
 
 
 @dataclass(frozen=True)
