@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from mailbot import app as app_module
@@ -40,7 +41,8 @@ def parser() -> argparse.ArgumentParser:
     action.add_argument("--print", action="store_true", help="print it (the default)")
     action.add_argument("--send", action="store_true",
                         help="queue it for the administrators (once per week) and send")
-    digest.add_argument("--week", help="ISO week like 2026-W48 (default: the current week)")
+    digest.add_argument("--week", help="ISO week like 2026-W48 (default: the current week "
+                                       "for --print, the last complete week for --send)")
     schedule = sub.add_parser("schedule", help="consultations and seminars of a week")
     schedule.add_argument("--week", help="ISO week like 2026-W49 (default: the current week)")
     sub.add_parser("guide", help="print the helpers' guide to answering by mail (Russian)")
@@ -172,7 +174,9 @@ def cmd_quarantine(config: config_module.Config, args: argparse.Namespace) -> in
 
 def cmd_digest(config: config_module.Config, args: argparse.Namespace) -> int:
     app = app_module.build(config)
-    week = args.week or _current_week(app)
+    # Printing shows the week so far; sending defaults to the last complete week, the one
+    # the scheduled digest covers, so a manual send never takes a partial week's place.
+    week = args.week or (_last_complete_week(app) if args.send else _current_week(app))
     try:
         if not args.send:
             rendered = digests.admin_rendered(app, worker.mailbox_id(app), week)
@@ -211,6 +215,11 @@ def cmd_guide(config: config_module.Config, args: argparse.Namespace) -> int:
     )
     print(rendered.text)
     return 0
+
+
+def _last_complete_week(app: app_module.App) -> str:
+    local = to_local(app.clock.now(), app.config.helpdesk.timezone).date()
+    return periodic.iso_week(local - timedelta(days=7))
 
 
 def _current_week(app: app_module.App) -> str:

@@ -62,6 +62,7 @@ class Templates:
             keep_trailing_newline=True,
         )
         self.env.filters["indent_quote"] = indent_quote
+        self.env.filters["plural"] = plural
 
     def render(self, name: str, **context: object) -> Rendered:
         """Text, HTML and subject from one context.
@@ -86,6 +87,16 @@ class Templates:
         return Rendered(
             subject=" ".join(subject.split()), text=text, html=html_template.render(**context)
         )
+
+
+def plural(number: int, one: str, few: str, many: str) -> str:
+    """The Russian form for a count: 1 день, 2 дня, 5 дней (21 день, 11 дней)."""
+    n = abs(int(number))
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
 
 
 def indent_quote(text: str) -> str:

@@ -18,6 +18,7 @@ from mailbot.flows.triage import decide, describe_route
 from mailbot.models import Mailbox
 from mailbot.parsing import MailError, ParsedMail, parse
 from mailbot.sender import Sender, identify
+from mailbot.signups import read_request
 from mailbot.threads import ThreadFacts
 
 
@@ -56,8 +57,20 @@ def explain_bytes(app: App, raw: bytes, name: str) -> dict[str, object]:
         "defects": list(parsed.defects),
         "sender_role": sender.role,
         "sender_reasons": list(sender.reasons),
+        "would": _would(parsed, facts.thread.case, facts.new_text, sender),
         **_conversation(app, parsed, facts.new_text, sender, open_counts),
     }
+
+
+def _would(parsed: ParsedMail, case: int | None, text: str, sender: Sender) -> str:
+    """Which flow the mail would take (flows/): the first thing to know about a mail."""
+    if sender.role in ("helper", "vendor"):
+        return f"{sender.role}_mail"
+    if case is not None:
+        return "follow_up"
+    if sender.role == "user" and read_request(parsed.subject, text) is not None:
+        return "service_request"
+    return "new_case"
 
 
 def _conversation(app: App, parsed: ParsedMail, text: str, sender: Sender,

@@ -22,7 +22,7 @@ from mailbot.casework import Tx, queue
 from mailbot.clock import to_local
 from mailbot.compose import FileAttachment
 from mailbot.digest import hours_ru
-from mailbot.ics import invitation_ics
+from mailbot.ics import slot_ics
 from mailbot.models import Case, Periodic, Registration
 from mailbot.people import Person
 from mailbot.replies import OutgoingMail, local_time, to_helper, to_others
@@ -102,9 +102,8 @@ def _sla_reminder(case: Case, helper: Person, hours: float, limit: float) -> Mak
 def _sla_supervisor(case: Case, helper: Person, supervisor: Person, hours: float,
                     limit: float) -> Maker:
     def make(tx: Tx) -> list[OutgoingMail]:
-        return [to_others(tx.app, case, "sla_supervisor", kind="sla_supervisor",
-                          to=[(supervisor.name, supervisor.emails[0])],
-                          supervisor_name=supervisor.name, helper_name=helper.name,
+        return [to_helper(tx.app, case, supervisor, "sla_supervisor", kind="sla_supervisor",
+                          helper_name=helper.name,
                           helper_position=helper.position, hours=hours_ru(hours),
                           limit=hours_ru(limit),
                           opened_local=local_time(tx.app, case.created_at))]
@@ -186,13 +185,15 @@ def seminar_mail(app: App, template: str, slot: Slot, addr: str, name: str, *, k
     """A mail about one seminar to one person, with the invitation attached."""
     helpdesk = app.config.helpdesk
     if ics is None:
-        ics = invitation_ics(slot, organizer_addr=helpdesk.address, attendee_addr=addr,
-                             uid_domain=helpdesk.domain, stamp=app.clock.now(),
-                             organizer_name=helpdesk.name)
+        # PUBLISH, not REQUEST: clients then offer «add to calendar» instead of «accept»,
+        # whose iTIP reply would come back to the help address as a new mail.
+        ics = slot_ics([slot], organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
+                       stamp=app.clock.now(), organizer_name=helpdesk.name)
     return to_others(
         app, None, template, kind=kind, to=[(name, addr)],
         attachments=[FileAttachment("seminar.ics", "text/calendar", ics)],
-        automatic=True, person_name=name, slot=slot_line(slot), slot_number=slot.number,
+        automatic=True, person_name=name, slot=slot_line(slot, signup_hint=False),
+        slot_number=slot.number,
         slot_title=slot.title, **context,
     )
 

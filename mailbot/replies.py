@@ -101,7 +101,7 @@ def to_helper(
     assert case.id is not None
     rendered = app.templates.render(
         template, **common(app, case), person_name=polite_name(person.name),
-        person_position=person.position, **context,
+        person_full_name=person.name, person_position=person.position, **context,
     )
     message_id = tokens.helper_message_id(app.secret, helpdesk.domain, case.id, person.id, kind)
     reply_to = ""

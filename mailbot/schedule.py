@@ -645,14 +645,16 @@ def helper_ids(schedule: Schedule) -> list[str]:
 _WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
 
-def slot_line(slot: Slot, names: Mapping[str, str] | None = None) -> str:
+def slot_line(slot: Slot, names: Mapping[str, str] | None = None, *,
+              signup_hint: bool = True) -> str:
     """One line for a mail: «чт 03.12 15:00–16:00, каб. 21 — Консультация: … (Иванова Н. П.)»."""
     when = (f"{_WEEKDAYS_SHORT[slot.start.weekday()]} {slot.start:%d.%m} "
             f"{slot.start:%H:%M}–{slot.end:%H:%M}")
     who = names.get(slot.helper_id, "") if names and slot.helper_id else ""
     parts = [f"{when}, {slot.place}" if slot.place else when, "—", slot.title]
     if slot.number is not None:
-        parts.append(f"(семинар № {slot.number}; записаться: #записаться {slot.number})")
+        parts.append(f"(семинар № {slot.number}; записаться: #записаться {slot.number})"
+                     if signup_hint else f"(семинар № {slot.number})")
     if who:
         parts.append(f"({who})")
     if slot.link:

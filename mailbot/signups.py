@@ -22,7 +22,11 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("signup", re.compile(r"^\s*(?:прошу\s+)?(?:запис\w*|зарегистрир\w*)\s+(?:меня\s+)?"
                           rf"(?:на\s+)?(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
                           re.IGNORECASE)),
-    ("unsubscribe", re.compile(r"^\s*(?:отписат\w*|отпишите|unsubscribe)\b", re.IGNORECASE)),
+    # «Отписаться» alone is the answer to our digest; «как отписаться от СМС в приложении»
+    # is a question, so a phrase must name the schedule mailing.
+    ("unsubscribe", re.compile(r"^\s*(?:отписат\w*|отпишите)\s+(?:меня\s+)?(?:от\s+)?"
+                               r"(?:рассылк\w*|расписани\w*)|^\s*(?:отписаться|unsubscribe)"
+                               r"[\s.!]*$", re.IGNORECASE)),
     ("subscribe", re.compile(r"^\s*(?:подписат\w*|подпишите)\s+(?:меня\s+)?(?:на\s+)?"
                              r"(?:рассылк\w*|расписани\w*)", re.IGNORECASE)),
 )

@@ -299,3 +299,34 @@ def count_held_quarantine(session: Session, mailbox_id: int) -> int:
         select(func.count(Quarantine.id)).where(
             Quarantine.mailbox_id == mailbox_id, Quarantine.status == "held")
     ).one()
+
+
+def cases_of_outbox_ids(session: Session, mailbox_id: int, ids: Iterable[str], *,
+                        kind: str) -> list[int]:
+    """Cases of our outgoing mails of one kind among the given Message-IDs."""
+    wanted = list(ids)[:200]
+    if not wanted:
+        return []
+    rows = session.exec(
+        select(Outbox.case_id).where(Outbox.mailbox_id == mailbox_id, Outbox.kind == kind,
+                                     Outbox.message_id.in_(wanted))
+    ).all()
+    return [case for case in rows if case is not None]
+
+
+def has_event(session: Session, case_id: int | None, kind: str, text: str) -> bool:
+    """Whether the case's log holds an event of this kind mentioning `text`."""
+    details = session.exec(
+        select(Event.detail).where(Event.case_id == case_id, Event.kind == kind)
+    ).all()
+    return any(text in detail for detail in details)
+
+
+def stopped_case_of(session: Session, mailbox_id: int, addr: str, since: datetime,
+                    ) -> Case | None:
+    """The requester's latest case stopped under clause 5 since the given moment."""
+    return session.exec(
+        select(Case).where(Case.mailbox_id == mailbox_id, Case.requester_addr == addr,
+                           Case.status == "stopped", Case.closed_at >= since)
+        .order_by(Case.id.desc())
+    ).first()

@@ -76,6 +76,8 @@ def load_secret(env_name: str, file: Path, *, create: bool = True) -> bytes:
     """
     value = os.environ.get(env_name, "").strip() if env_name else ""
     if value:
+        if len(value) < 16:
+            raise ValueError(f"${env_name}: the secret is too short (at least 16 characters)")
         return value.encode()
     try:
         text = file.read_text(encoding="utf-8").strip()

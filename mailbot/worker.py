@@ -168,6 +168,9 @@ class Worker:
             except ValueError as exc:  # a digest the rules files cannot support
                 log.error("digest: %s", exc)
                 return {}
+            except Exception:
+                log.exception("digest failed; it will be tried again on the next run")
+                return {}
         for kind, week in sent.items():
             log.info("%s for %s queued", kind, week)
         return sent

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from mailbot import states, store
 from mailbot.casework import Tx, queue, set_state
+from mailbot.classify import classify
 from mailbot.etiquette import detect
 from mailbot.flows import last_user_point, triage
 from mailbot.models import Case
 from mailbot.people import Person
-from mailbot.replies import local_time, to_helper, to_others, to_user
+from mailbot.replies import local_time, to_helper, to_user
+from mailbot.routing import named_person
 
 
 def stop(tx: Tx, case: Case, person: Person, *, note: str) -> None:
@@ -38,10 +40,8 @@ def stop(tx: Tx, case: Case, person: Person, *, note: str) -> None:
     ))
     supervisor = tx.people.supervisor_of(person.id) if tx.people else None
     if supervisor is not None:
-        queue(tx, case, to_others(
-            tx.app, case, "stop_report", kind="stop_report",
-            to=[(supervisor.name, supervisor.emails[0])],
-            supervisor_name=supervisor.name, helper_name=person.name,
+        queue(tx, case, to_helper(
+            tx.app, case, supervisor, "stop_report", kind="stop_report", helper_name=person.name,
             helper_position=person.position, note=note, passages=passages,
             opened_local=local_time(tx.app, case.created_at),
             stopped_local=local_time(tx.app, tx.now),
@@ -53,33 +53,40 @@ def stop(tx: Tx, case: Case, person: Person, *, note: str) -> None:
 
 
 def complaint_in_follow_up(tx: Tx, case: Case, text: str, actor: str) -> Person | None:
-    """A user's reply that complains about the case's helper goes to that helper's
-    supervisor with the case history. Returns the supervisor told, if any."""
+    """A user's reply that complains about a helper goes, once per case, to that helper's
+    direct supervisor with the case history; the user is told to whom (the position).
+    Returns the person complained about, so the caller does not send it to them."""
     rules = tx.app.rules
-    if rules.categories is None or rules.people is None or not case.assignee:
+    people = rules.people
+    if rules.categories is None or people is None or not text.strip():
         return None
-    from mailbot.classify import classify
-
     if classify("", text, rules.categories).category != "complaint":
         return None
-    helper = rules.people.persons.get(case.assignee)
-    supervisor = rules.people.supervisor_of(case.assignee) if helper else None
-    if helper is None or supervisor is None:
+    about = named_person(text, people) or people.persons.get(case.assignee)
+    supervisor = people.supervisor_of(about.id) if about else None
+    if about is None or supervisor is None:
         return None
-    queue(tx, case, to_others(
-        tx.app, case, "complaint", kind="complaint",
-        to=[(supervisor.name, supervisor.emails[0])],
-        supervisor_name=supervisor.name, helper_name=helper.name,
-        helper_position=helper.position, complaint=text,
+    if store.has_event(tx.session, case.id, "complaint_forwarded", f'"{about.id}"'):
+        # The supervisor has this complaint already: the new words go to them, once more.
+        queue(tx, case, to_helper(
+            tx.app, case, supervisor, "followup", kind="followup", question=text,
+            reopened=False, unverified="", attachment_names=[], findings=[],
+            commands=triage.helper_commands(),
+        ))
+        return about
+    queue(tx, case, to_helper(
+        tx.app, case, supervisor, "complaint", kind="complaint",
+        helper_name=about.name, helper_position=about.position, complaint=text,
         history=_thread_lines(tx, store.case_messages(tx.session, case.id)),
+        commands=triage.helper_commands(),
     ))
-    tx.log("complaint_forwarded", case, actor, about=helper.id, to=supervisor.id)
+    tx.log("complaint_forwarded", case, actor, about=about.id, to=supervisor.id)
     queue(tx, case, to_user(
         tx.app, case, "complaint_received", kind="complaint_received",
         thread=last_user_point(tx, case), automatic=True,
         supervisor_position=supervisor.position or "руководитель",
     ))
-    return supervisor
+    return about
 
 
 def _thread_lines(tx: Tx, messages: list) -> list[dict[str, str]]:  # type: ignore[type-arg]

@@ -50,23 +50,67 @@ def handle(tx: Tx, mail: Incoming) -> Outcome:
         _mark(tx, message, "rejected")
         _problem(tx, case, person, [p.problem for p in parsed.problems])
         return outcome
-    if case.status == "stopped":
+    refusal = _refusal(tx, case, person, [c.name for c in parsed.commands])
+    if refusal:
         _mark(tx, message, "rejected")
-        _problem(tx, case, person, ["Помощь по этому обращению прекращена, письмо не отправлено."])
+        _problem(tx, case, person, [refusal])
         return outcome
-    names = [c.name for c in parsed.commands]
-    if parsed.text and "note" not in names and _held(tx, case, person, message, parsed.text):
+    names = {c.name for c in parsed.commands}
+    # With #заметка the whole text is the note; only an answer or #закрыть/#ожидание relay.
+    relayed = "" if "note" in names else parsed.text
+    if names and not names & {"close", "wait"}:
+        relayed = ""
+    if relayed and _held(tx, case, person, message, relayed):
         return outcome
     if not parsed.commands:
-        _answer(tx, case, person, message, parsed.text)
+        _answer(tx, case, person, message, relayed)
         return outcome
     for command in parsed.commands:
-        _run(tx, case, person, message, command, parsed.text)
+        _run(tx, case, person, message, command, parsed.text, relayed)
     return outcome
 
 
+def _refusal(tx: Tx, case: Case, person: Person, names: list[str]) -> str:
+    """Why this mail must not act at all (Russian, for the helper), or "" when it may."""
+    label = states.LABELS_RU[case.status]
+    if case.status == "stopped":
+        return "Помощь по этому обращению прекращена, письмо не отправлено."
+    people = tx.people
+    assert people is not None
+    if case.assignee and person.id != case.assignee and person.id not in _chain(tx, case):
+        owner = people.persons.get(case.assignee)
+        return (f"Обращение передано: {owner.name if owner else case.assignee}. "
+                "Ваше письмо не отправлено пользователю.")
+    if "stop" in names and len(set(names) - {"note"}) > 1:
+        return "Команду #прекратить нельзя сочетать с другими командами, кроме #заметка."
+    if {"vendor", "close"} <= set(names):
+        return "Обращение нельзя одновременно передать в поддержку и закрыть."
+    if "wait" in names and not states.can_move(case.status, "waiting_user"):
+        return f"Обращение {label}: ожидать ответа пользователя по нему нельзя."
+    if "vendor" in names:
+        if people.vendor is None:
+            return "Служба поддержки не указана в настройках (people.toml, [vendor])."
+        if case.status == "waiting_vendor":
+            return "Обращение уже передано в службу поддержки, ждём её ответа."
+        if not states.can_move(case.status, "waiting_vendor"):
+            return f"Обращение {label}: передать его в поддержку нельзя."
+    return ""
+
+
+def _chain(tx: Tx, case: Case) -> set[str]:
+    """The supervisors above the case's helper: they may answer and act on it too."""
+    people, chain = tx.people, set()
+    current = case.assignee
+    while people is not None and (boss := people.supervisor_of(current)) is not None:
+        if boss.id in chain:
+            break
+        chain.add(boss.id)
+        current = boss.id
+    return chain
+
+
 def _run(tx: Tx, case: Case, person: Person, message: Message, command: commands.Command,
-         text: str) -> None:
+         text: str, relayed: str) -> None:
     tx.log("command", case, person.id, command=command.name, arg=command.arg)
     if command.name == "note":
         _mark(tx, message, "note")
@@ -77,11 +121,11 @@ def _run(tx: Tx, case: Case, person: Person, message: Message, command: commands
     elif command.name == "transfer":
         _transfer(tx, case, person, message, command.arg, text)
     elif command.name == "wait":
-        if text:
-            _answer(tx, case, person, message, text, waiting=True)
+        if relayed:
+            _answer(tx, case, person, message, relayed, waiting=True)
         set_state(tx, case, "waiting_user", actor=person.id, why="#ожидание")
     elif command.name == "close":
-        _close(tx, case, person, message, text)
+        _close(tx, case, person, message, relayed)
     elif command.name == "vendor":
         _mark(tx, message, "command")
         vendor.escalate(tx, case, person, note=text, by=person.id)
@@ -129,7 +173,10 @@ def _transfer(tx: Tx, case: Case, person: Person, message: Message, query: str,
     _mark(tx, message, "command")
     people = tx.people
     assert people is not None
-    found = [p for p in people.find(query) if p.id != person.id and p.is_helper]
+    found = people.find(query)
+    if [p.id for p in found] == [person.id] or (found and found[0].id == case.assignee):
+        _problem(tx, case, person, [f"Обращение уже у сотрудника «{query}»: передавать некому."])
+        return
     if len(found) != 1:
         names = ", ".join(f"{p.name} ({p.position})" for p in found[:5])
         why = (f"Найдено несколько сотрудников по запросу «{query}»: {names}. Уточните."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
+from mailbot import store
 from mailbot.casework import Tx, queue, set_state
 from mailbot.flows import Incoming, Outcome, record_message
 from mailbot.ics import cancel_ics
@@ -24,8 +25,9 @@ SERVICE = "service"  # the category of such cases; digests leave them out
 
 def handle(tx: Tx, mail: Incoming, request: SignupRequest) -> Outcome:
     parsed = mail.parsed
+    # Seats and subscriptions belong to the From address: a Reply-To could name anyone.
     case = Case(mailbox_id=tx.mailbox_id, subject=parsed.subject[:2000],
-                requester_addr=mail.facts.reply_to, requester_name=parsed.from_name[:300],
+                requester_addr=parsed.from_addr, requester_name=parsed.from_name[:300],
                 status="new", created_at=tx.now, updated_at=tx.now, category=SERVICE)
     tx.session.add(case)
     tx.session.flush()
@@ -38,7 +40,10 @@ def handle(tx: Tx, mail: Incoming, request: SignupRequest) -> Outcome:
             lines.append(_seat(tx, case, request.action, number))
     elif request.action in ("subscribe", "unsubscribe"):
         lines.append(_subscription(tx, case, request.action == "subscribe"))
-    if lines and mail.facts.auto.may_auto_reply:
+    limits = tx.app.config.limits
+    recent = store.auto_replies_since(tx.session, tx.mailbox_id, case.requester_addr,
+                                      store.period_start(tx.now, limits.auto_reply_period_minutes))
+    if lines and mail.facts.auto.may_auto_reply and recent < limits.auto_replies_per_sender:
         queue(tx, case, to_user(tx.app, case, "service_reply", kind="service_reply",
                                 thread=mail.thread_point, automatic=True, lines=lines))
     set_state(tx, case, "closed", actor="mailbot", why=f"service request: {request.action}")

@@ -72,7 +72,7 @@ def decide(rules: Rules, *, subject: str, text: str, requester_addr: str,
     return Triage(
         category=category, role=role.role, text=text, findings=findings, route=chosen,
         about=about, articles=articles,
-        consultations=tuple(consultation_lines(rules, now_local, category)),
+        consultations=tuple(consultation_lines(rules, now_local, category, role.role)),
         reasons={"category": category_reasons, "role": list(role.reasons),
                  "route": list(chosen.reasons) if chosen else ["no routing table"]},
     )
@@ -138,12 +138,19 @@ def category_title(tx: Tx, category: str) -> str:
     return title or ("Прочее" if category == OTHER else category)
 
 
-def consultation_lines(rules: Rules, now: datetime, category: str) -> list[str]:
-    """The next consultations and seminars that fit the category (clause 4)."""
+# Who a consultation is for, by the writer's role; an unknown role sees every audience.
+_AUDIENCE = {"parent": "parents", "student": "students", "teacher": "teachers",
+             "staff": "teachers"}
+
+
+def consultation_lines(rules: Rules, now: datetime, category: str,
+                       role: str | None = None) -> list[str]:
+    """The next consultations and seminars that fit the category and the writer (clause 4)."""
     if rules.schedule is None or rules.calendar is None:
         return []
     names = {p.id: p.short_name for p in rules.people.persons.values()} if rules.people else {}
-    slots = upcoming(rules.schedule, rules.calendar, now, category=category, limit=3)
+    slots = upcoming(rules.schedule, rules.calendar, now, category=category, limit=3,
+                     audience=_AUDIENCE.get(role or ""))
     return [slot_line(slot, names) for slot in slots]
 
 
@@ -174,8 +181,9 @@ def ack_context(tx: Tx, case: Case, decision: Triage) -> dict[str, object]:
         "complaint_to": complaint_to,
         "to_vendor": decision.route is not None and decision.route.target == "vendor",
         "helper_position": owner.position if owner else "",
-        "articles": [s.article for s in decision.articles],
-        "consultations": list(decision.consultations),
+        # A complaint is not a how-to question: no articles or consultations with it.
+        "articles": [] if complaint_to else [s.article for s in decision.articles],
+        "consultations": [] if complaint_to else list(decision.consultations),
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mailbot import store
-from mailbot.casework import Tx, assignee, queue, set_state
+from mailbot.casework import Tx, assignee, queue, set_state, take
 from mailbot.decide import ack_decision
 from mailbot.flows import Incoming, Outcome, etiquette, record_message, signup, triage, vendor
 from mailbot.forwards import Forwarded, find_forwarded
@@ -59,6 +59,8 @@ def _open(tx: Tx, mail: Incoming, linked: Case | None = None) -> Outcome:
     if forwarded is not None:
         name, addr, text = forwarded.name, forwarded.addr, forwarded.text
         subject = forwarded.subject or strip_prefixes(subject)
+    if linked is not None:
+        subject = linked.subject  # not «Re: [ЭЖ #1] … — обращение закрыто»
     case = Case(
         mailbox_id=tx.mailbox_id, subject=subject[:2000], requester_addr=addr,
         requester_name=name[:300], status="new", created_at=tx.now, updated_at=tx.now,
@@ -79,6 +81,11 @@ def _open(tx: Tx, mail: Incoming, linked: Case | None = None) -> Outcome:
 
     decision = triage.decide_in(tx, case, subject, text)
     triage.apply(tx, case, decision, parsed.from_addr)
+    comment = forwarded.comment if forwarded else ""
+    stopped = _recently_stopped(tx, case)
+    if stopped is not None:
+        comment = (f"Помощь этому пользователю по обращению № {stopped.id} была прекращена "
+                   "по пункту 5 регламента; новое письмо передано вам как руководителю.")
     helper = assignee(tx, case)
     if helper is not None and decision.route is not None and decision.route.target == "vendor":
         vendor.escalate(tx, case, helper, note="", by="mailbot")
@@ -89,10 +96,26 @@ def _open(tx: Tx, mail: Incoming, linked: Case | None = None) -> Outcome:
             **triage.notice_context(tx, case, decision),
             question=text, attachment_names=[a.filename for a in parsed.attachments],
             received_local=local_time(tx.app, tx.now),
-            comment=forwarded.comment if forwarded else "", transferred_from="",
+            comment=comment, transferred_from="",
         ))
     acked = _acknowledge(tx, case, mail, decision, forwarded is not None)
     return Outcome("opened", case.id, acked, reasons)
+
+
+def _recently_stopped(tx: Tx, case: Case) -> Case | None:
+    """After #прекратить the user may write again; within reopen_days such a mail goes to
+    the stopping helper's supervisor (the stopped mail promised that), not to the helper."""
+    people = tx.people
+    since = tx.now - timedelta(days=tx.app.config.conversation.reopen_days)
+    old = store.stopped_case_of(tx.session, tx.mailbox_id, case.requester_addr, since)
+    if people is None or old is None:
+        return None
+    boss = people.supervisor_of(old.assignee)
+    if boss is None:
+        return None
+    take(tx, case, boss, actor="mailbot", why=f"the user's case {old.id} was stopped (clause 5)")
+    case.linked_case_id = old.id
+    return old
 
 
 def _forwarded_by_staff(mail: Incoming) -> Forwarded | None:
@@ -155,23 +178,37 @@ def _follow_up(tx: Tx, case: Case, mail: Incoming) -> Outcome:
         set_state(tx, case, "assigned", actor=parsed.from_addr, why="the user answered")
     text = mail.facts.new_text
     findings = triage.check_etiquette(tx, case, text, parsed.from_addr)
-    etiquette.complaint_in_follow_up(tx, case, text, parsed.from_addr)
+    about = etiquette.complaint_in_follow_up(tx, case, text, parsed.from_addr)
     helper = assignee(tx, case)
-    if helper is not None and (text.strip() or parsed.attachments):
-        queue(tx, case, to_helper(
-            tx.app, case, helper, "followup", kind="followup",
-            attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
-            question=text, reopened=reopened,
-            attachment_names=[a.filename for a in parsed.attachments],
-            findings=triage.passages(text, findings), commands=triage.helper_commands(),
-        ))
+    if helper is not None and about is not None and about.id == helper.id:
+        return Outcome("joined", case.id, False, reasons)  # never to the one complained about
+    _pass_on(tx, case, mail, reopened=reopened, findings=triage.passages(text, findings))
     return Outcome("joined", case.id, False, reasons)
 
 
+def _pass_on(tx: Tx, case: Case, mail: Incoming, *, reopened: bool = False,
+             findings: list[str] | None = None, unverified: str = "") -> None:
+    """The new text (and attachments) of a mail in the case, to the case's helper."""
+    helper = assignee(tx, case)
+    text = mail.facts.new_text
+    if helper is None or not (text.strip() or mail.parsed.attachments):
+        return
+    queue(tx, case, to_helper(
+        tx.app, case, helper, "followup", kind="followup",
+        attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
+        question=text, reopened=reopened, unverified=unverified,
+        attachment_names=[a.filename for a in mail.parsed.attachments],
+        findings=findings or [], commands=triage.helper_commands(),
+    ))
+
+
 def _unverified_staff(tx: Tx, case: Case, mail: Incoming) -> Outcome:
-    """A helper's address without a token: maybe them from a new mail, maybe a forgery.
-    Not relayed, no command run; the real owner of the address is told."""
+    """A staff address without a token: maybe a colleague writing anew, maybe a forgery.
+    Nothing is relayed to the user and no command runs; the case's helper sees the text
+    marked as unconfirmed, and the real owner of the address is told."""
     record_message(tx, case, mail, kind="unverified")
+    if mail.sender.person_id != case.assignee:
+        _pass_on(tx, case, mail, unverified=mail.parsed.from_addr)
     tx.log("unverified_staff_mail", case, mail.parsed.from_addr,
            reasons=list(mail.sender.reasons))
     people = tx.people

@@ -28,7 +28,8 @@ from mailbot.replies import local_time, to_helper, to_others, to_user
 from mailbot.roles import label
 from mailbot.threads import find_tag
 
-_LOGIN = re.compile(r"(?:логин|login|учётн\w* запис\w*|учетн\w* запис\w*)\s*[:\-—]?\s*(\S+@?\S*)",
+# «логин: ivanova_anna», «login — a.ivanova@mail.ru»: a separator and a login-shaped token.
+_LOGIN = re.compile(r"(?:логин|login)\s*[:—–-]\s*([A-Za-z0-9][A-Za-z0-9._@+-]{2,})",
                     re.IGNORECASE)
 
 
@@ -57,24 +58,30 @@ def escalate(tx: Tx, case: Case, owner: Person, *, note: str, by: str) -> None:
 
 
 def handle(tx: Tx, mail: Incoming) -> Outcome:
-    case, why = _vendor_case(tx, mail)
+    case, trust, why = _vendor_case(tx, mail)
     if case is None:
         return _unmatched(tx, mail)
     vendor = tx.people.vendor if tx.people else None
     assert vendor is not None
     ticket = vendor.ticket_in(mail.parsed.subject)
-    if ticket and not case.vendor_ticket:
-        case.vendor_ticket = ticket[:100]
+    if ticket and not case.vendor_ticket and trust == "reference":
+        case.vendor_ticket = ticket[:100]  # learnt only from a mail that cites our request
         tx.log("vendor_ticket", case, mail.parsed.from_addr, ticket=ticket)
-    record_message(tx, case, mail, kind="vendor")
+    automatic = mail.facts.auto.kind != "none"
+    kind = "vendor_auto" if automatic else "vendor" if trust != "tag" else "vendor_unverified"
+    record_message(tx, case, mail, kind=kind)
     case.updated_at = tx.now
     tx.session.add(case)
-    tx.log("vendor_answer", case, mail.parsed.from_addr, why=why, relay=vendor.relay)
-    if case.status == "waiting_vendor":
+    tx.log("vendor_answer" if kind == "vendor" else kind, case, mail.parsed.from_addr,
+           why=why, relay=vendor.relay)
+    if automatic:
+        return Outcome("joined", case.id, False, (why, "automatic reply of the vendor"))
+    if case.status == "waiting_vendor" and kind == "vendor":
         set_state(tx, case, "assigned", actor=mail.parsed.from_addr, why="the vendor answered")
     text = mail.facts.new_text
     owner = tx.people.persons.get(case.assignee) if tx.people and case.assignee else None
-    relay = vendor.relay == "user"
+    relay = vendor.relay == "user" and kind == "vendor" and case.status not in ("closed",
+                                                                               "stopped")
     if relay and text.strip():
         queue(tx, case, to_user(
             tx.app, case, "vendor_relay", kind="vendor_relay", thread=last_user_point(tx, case),
@@ -85,28 +92,36 @@ def handle(tx: Tx, mail: Incoming) -> Outcome:
             tx.app, case, owner, "vendor_answer", kind="vendor_answer",
             attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
             answer=text, vendor_name=vendor.name, relayed=relay, ticket=case.vendor_ticket,
-            commands=triage.helper_commands(),
+            unverified=kind == "vendor_unverified", commands=triage.helper_commands(),
         ))
     return Outcome("joined", case.id, False, (why,))
 
 
-def _vendor_case(tx: Tx, mail: Incoming) -> tuple[Case | None, str]:
-    if mail.facts.thread.case is not None:
-        case = tx.session.get(Case, mail.facts.thread.case)
-        if case is not None:
-            return case, "; ".join(mail.facts.thread.reasons)
+def _vendor_case(tx: Tx, mail: Incoming) -> tuple[Case | None, str, str]:
+    """The case a vendor mail is about, how far that is proven, and why.
+
+    "reference": it cites our request to the vendor (a Message-ID only they received);
+    "ticket": the vendor's ticket number, learnt from such a mail; "tag": only our subject
+    tag, from the vendor's own address — anyone could write that, so it is never relayed.
+    """
     vendor = tx.people.vendor if tx.people else None
-    ticket = vendor.ticket_in(mail.parsed.subject) if vendor else None
+    assert vendor is not None
+    cited = store.cases_of_outbox_ids(tx.session, tx.mailbox_id, mail.parsed.thread_ids,
+                                      kind="vendor_request")
+    if cited:
+        case = tx.session.get(Case, cited[0])
+        return case, "reference", f"cites our request to the vendor in case {cited[0]}"
+    ticket = vendor.ticket_in(mail.parsed.subject)
     if ticket:
         case = store.case_by_vendor_ticket(tx.session, tx.mailbox_id, ticket)
         if case is not None:
-            return case, f"the vendor's ticket {ticket}"
+            return case, "ticket", f"the vendor's ticket {ticket}"
     number = find_tag(mail.parsed.subject, tx.app.config.helpdesk.tag)
-    if number is not None:
+    if number is not None and mail.parsed.from_addr in vendor.emails:
         case = tx.session.get(Case, number)
         if case is not None and case.mailbox_id == tx.mailbox_id and case.escalated_at:
-            return case, f"our tag of case {number}, which was sent to the vendor"
-    return None, "no reference, ticket or tag of a case sent to the vendor"
+            return case, "tag", f"only our tag of case {number}, which was sent to the vendor"
+    return None, "", "no reference, ticket or tag of a case sent to the vendor"
 
 
 def _unmatched(tx: Tx, mail: Incoming) -> Outcome:
@@ -136,8 +151,16 @@ def _unmatched(tx: Tx, mail: Incoming) -> Outcome:
 
 def approve(tx: Tx, case: Case, person: Person) -> None:
     """#одобрить: the vendor's latest answer goes to the user as it is."""
-    answers = [m for m in store.case_messages(tx.session, case.id) if m.sender_role == "vendor"]
+    answers = [m for m in store.case_messages(tx.session, case.id)
+               if m.sender_role == "vendor" and m.kind == "vendor"]
     vendor = tx.people.vendor if tx.people else None
+    if answers and store.has_event(tx.session, case.id, "vendor_answer_approved",
+                                   answers[-1].message_id):
+        queue(tx, case, to_helper(
+            tx.app, case, person, "problem", kind="problem",
+            problems=["Этот ответ службы поддержки уже отправлен пользователю."],
+            commands=triage.helper_commands()))
+        return
     if not answers or vendor is None:
         tx.log("approve_nothing", case, person.id)
         queue(tx, case, to_helper(

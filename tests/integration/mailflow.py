@@ -45,12 +45,13 @@ def text_of(msg: EmailMessage) -> str:
     return msg.get_body(("plain",)).get_content()
 
 
-def reply_to(msg: EmailMessage, *, sender: tuple[str, str], body: str, **extra: object) -> bytes:
+def reply_to(msg: EmailMessage, *, sender: tuple[str, str], body: str, subject: str = "",
+             **extra: object) -> bytes:
     """A reply to one of our mails the way a client writes it: answer above a quote."""
     quoted = "\n".join(f"> {line}" for line in text_of(msg).splitlines()[:15])
     mid = msg["Message-ID"].strip().strip("<>")
     return make_mail(
-        subject=f"Re: {msg['Subject']}", sender=sender, in_reply_to=mid,
+        subject=subject or f"Re: {msg['Subject']}", sender=sender, in_reply_to=mid,
         body=f"{body}\n\n23.11.2026, 10:00, \"Служба помощи\" <help@school.example>:\n{quoted}\n",
         **extra,  # type: ignore[arg-type]
     )

@@ -107,3 +107,41 @@ def test_complaint_in_a_follow_up_reaches_the_helpers_supervisor(desk) -> None: 
     assert len(events(desk, "complaint_forwarded")) == 1
     told = text_of(Sent(desk).one("complaint_received", USER[1]))
     assert "заместитель директора по учебной работе" in told and PETROVA not in told
+
+
+def test_stop_with_a_quoted_insult_in_the_note_still_stops(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, make_mail(body="Вы там все идиоты, третий день не могу войти!"))
+    notice = Sent(desk).one("notice", IVANOVA[1])
+    deliver(desk, reply_to(notice, sender=IVANOVA,
+                           body="#прекратить\nПользователь назвал нас «идиоты»."))
+    assert case_row(desk).status == "stopped"
+    assert Sent(desk).of("held") == []
+    assert "назвал нас" in text_of(Sent(desk).one("stop_report", PETROVA))
+
+
+def test_a_stopped_user_writing_again_reaches_the_supervisor(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, make_mail(body="Вы там все идиоты, третий день не могу войти!"))
+    deliver(desk, reply_to(Sent(desk).one("notice", IVANOVA[1]), sender=IVANOVA,
+                           body="#прекратить"))
+    deliver(desk, make_mail(subject="Прошу разобраться", message_id="again@mail.example",
+                            body="Прошу рассмотреть моё обращение, помощь прекратили."))
+    case = case_row(desk, 2)
+    assert case.assignee == "petrova" and case.linked_case_id == 1
+    assert "прекращена" in text_of(Sent(desk).one("notice", PETROVA))
+
+
+def test_the_supervisor_answers_a_complaint_by_replying(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, make_mail())
+    notice = Sent(desk).one("notice", IVANOVA[1])
+    deliver(desk, reply_to(notice, sender=IVANOVA, body="Попробуйте ещё раз."))
+    relay = Sent(desk).one("relay", USER[1])
+    deliver(desk, reply_to(relay, sender=USER, message_id="c1@mail.example",
+                           body="Хочу пожаловаться: специалист мне нагрубила."))
+    deliver(desk, reply_to(relay, sender=USER, body="Жалуюсь ещё раз: она мне нагрубила."))
+    sent = Sent(desk)
+    complaint = sent.one("complaint", PETROVA)  # once per case
+    assert sent.of("followup", IVANOVA[1]) == []  # never to the helper complained about
+    deliver(desk, reply_to(complaint, sender=("Петрова Ольга Викторовна", PETROVA),
+                           body="Приношу извинения, разберёмся с коллегой."))
+    answer = text_of(Sent(desk).of("relay", USER[1])[-1])
+    assert "Приношу извинения" in answer and "заместитель директора" in answer

@@ -215,3 +215,41 @@ def test_plus_address_token_works_without_references(make_desk) -> None:  # type
                          to=reply_address.replace("c1.", "c2."), body="#закрыть")
     deliver(desk, stranger)
     assert case_row(desk, 2).status == "assigned"
+
+
+def test_a_note_with_close_stays_internal(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, make_mail())
+    notice = Sent(desk).one("notice", IVANOVA[1])
+    deliver(desk, reply_to(notice, sender=IVANOVA, body="#закрыть #заметка дубль, звонила маме"))
+    closing = text_of(Sent(desk).one("closing", USER[1]))
+    assert "звонила маме" not in closing
+    assert case_row(desk).status == "closed"
+
+
+def test_commands_that_do_not_fit_the_state_are_explained_not_quarantined(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, make_mail())
+    notice = Sent(desk).one("notice", IVANOVA[1])
+    deliver(desk, reply_to(notice, sender=IVANOVA, body="#закрыть"))
+    deliver(desk, reply_to(notice, sender=IVANOVA, body="#ожидание\nПришлите снимок экрана."),
+            reply_to(notice, sender=IVANOVA, body="#сэдиж"))
+    sent = Sent(desk)
+    assert len(sent.of("problem", IVANOVA[1])) == 2
+    assert sent.of("relay") == [] and sent.of("vendor_request") == []
+    assert case_row(desk).status == "closed"
+
+
+def test_after_a_transfer_the_previous_helper_cannot_answer(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, make_mail())
+    notice = Sent(desk).one("notice", IVANOVA[1])
+    deliver(desk, reply_to(notice, sender=IVANOVA, body="#передать Кузнецову"))
+    deliver(desk, reply_to(notice, sender=IVANOVA, body="Всё-таки отвечу сама."))
+    sent = Sent(desk)
+    assert sent.of("relay") == []
+    assert "Кузнецов" in text_of(sent.of("problem", IVANOVA[1])[-1])
+
+
+def test_a_question_about_unsubscribing_is_a_question(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, make_mail(subject="Отписаться от уведомлений",
+                            body="Как отписаться от СМС-уведомлений в приложении Моя школа?"))
+    assert Sent(desk).one("notice")
+    assert case_row(desk).category != "service"

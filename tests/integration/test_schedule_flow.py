@@ -40,7 +40,7 @@ def test_seminar_seats_are_enforced_and_cancelling_frees_one(make_desk, tmp_path
     invitation = sent.one("seminar_confirmed", PARENT_A[1])
     [ics] = [p for p in invitation.iter_attachments() if p.get_content_type() == "text/calendar"]
     calendar = Calendar.from_ical(ics.get_content())
-    assert str(calendar["method"]) == "REQUEST"
+    assert str(calendar["method"]) == "PUBLISH"
     assert "мест больше нет" in text_of(sent.one("service_reply", PARENT_B[1]))
     assert sent.of("seminar_confirmed", PARENT_B[1]) == []
     assert sent.of("notice") == []  # requests do not bother the helpers

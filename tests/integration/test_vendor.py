@@ -37,9 +37,9 @@ def test_outage_goes_to_the_vendor_and_the_answer_comes_back_by_ticket(desk) -> 
     case = case_row(desk)
     assert (case.status, case.route, case.assignee) == ("waiting_vendor", "vendor", "ivanova")
 
-    # The vendor's system answers under its own ticket number; our tag survives this once.
-    deliver(desk, make_mail(sender=VENDOR, subject="[Заявка № 48213] RE: [ЭЖ #1] ошибка 500",
-                            body="Здравствуйте! Заявка зарегистрирована, передана разработчикам."))
+    # The vendor's system answers our request under its own ticket number ...
+    deliver(desk, reply_to(request, sender=VENDOR, subject=f"[Заявка № 48213] {request['Subject']}",
+                           body="Здравствуйте! Заявка зарегистрирована, передана разработчикам."))
     assert case_row(desk).vendor_ticket == "48213"
     # Later it strips both our references and our tag: the ticket number still finds the case.
     deliver(desk, make_mail(sender=VENDOR, subject="[Заявка №48213] Решено",
@@ -78,3 +78,27 @@ def test_helper_escalates_with_a_note_and_is_reminded_when_the_vendor_is_silent(
     desk.send()
     reminder = Sent(desk).one("vendor_reminder", IVANOVA[1])
     assert "ответа не пришло" in text_of(reminder)
+
+
+def test_a_tag_alone_from_the_vendor_address_is_never_relayed(make_desk) -> None:  # type: ignore[no-untyped-def]
+    desk = make_desk()
+    deliver(desk, outage_with_screenshot())
+    # Anyone can put the vendor's address in From and guess a case number.
+    deliver(desk, make_mail(sender=VENDOR, subject="RE: [ЭЖ #1] ошибка 500",
+                            body="Срочно перейдите по ссылке http://evil.example/login"))
+    sent = Sent(desk)
+    assert sent.of("vendor_relay") == []
+    answer = text_of(sent.one("vendor_answer", IVANOVA[1]))
+    assert "не ссылается на наш запрос" in answer
+    assert case_row(desk).status == "waiting_vendor"  # still waiting for a real answer
+    deliver(desk, reply_to(sent.one("vendor_answer"), sender=IVANOVA, body="#одобрить"))
+    assert Sent(desk).of("vendor_relay") == []  # nothing verified to approve
+
+
+def test_vendor_auto_reply_changes_nothing(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, outage_with_screenshot())
+    request = Sent(desk).one("vendor_request", VENDOR[1])
+    deliver(desk, reply_to(request, sender=VENDOR, body="Ваше обращение зарегистрировано.",
+                           headers={"Auto-Submitted": "auto-replied"}))
+    assert case_row(desk).status == "waiting_vendor"
+    assert Sent(desk).of("vendor_answer") == []
