@@ -10,7 +10,8 @@ How each figure is defined (the week is [start, end) in the school's zone):
 - opened: created in the week; closed / stopped: `closed_at` in the week with that status;
   open at the week's end: created before `end` and not closed before it.
 - first response: working hours from creation to `first_response_at`, over the cases whose
-  first response fell in the week. The median is the usual one (the mean of the two middle
+  first response fell in the week; resolution: working hours from creation to closing,
+  over the cases closed (not stopped) in the week. The median is the usual one (the mean of the two middle
   values for an even count); the 90th percentile is the *nearest-rank* one: the smallest
   value that at least 90 % of the responses do not exceed, always one of the real values.
 - overdue: open, unanswered and not waiting for the vendor at the moment of the digest
@@ -158,6 +159,9 @@ class Digest:
     median_response: float | None
     p90_response: float | None
     on_time: int  # first responses within their category's reminder time
+    resolved: int  # cases closed in the week (not stopped), for the resolution time
+    median_resolution: float | None  # working hours from the question to the closing
+    p90_resolution: float | None
     overdue: tuple[Overdue, ...]  # longest wait first
     categories: tuple[CategoryLine, ...]
     helpers: tuple[HelperLine, ...]
@@ -244,6 +248,7 @@ def compute(
     waits = {r.id: hours(r.created_at, r.first_response_at) for r in answered}
     late = _overdue(rows, as_of, hours, targets, titles, names)
     closed = [r for r in ended if r.status != "stopped"]
+    resolution = [hours(r.created_at, r.closed_at) for r in closed if r.closed_at is not None]
     return Digest(
         week=inputs.week, start=inputs.start, end=inputs.end, as_of=as_of,
         opened=len(opened), closed=len(closed), stopped=len(ended) - len(closed),
@@ -251,6 +256,8 @@ def compute(
         responses=len(waits), median_response=median(list(waits.values())),
         p90_response=nearest_rank(list(waits.values()), 90),
         on_time=sum(waits[r.id] <= target_of(targets, r.category)[0] for r in answered),
+        resolved=len(resolution), median_resolution=median(resolution),
+        p90_resolution=nearest_rank(resolution, 90),
         overdue=late,
         categories=_categories(opened, closed, still_open, titles),
         helpers=_helpers(rows, closed, still_open, answered, waits, late, names),
@@ -458,7 +465,9 @@ def _response(digest: Digest) -> dict[str, object]:
     share = round(100 * digest.on_time / digest.responses) if digest.responses else None
     return {"count": digest.responses, "median": hours_ru(digest.median_response),
             "p90": hours_ru(digest.p90_response), "on_time": digest.on_time,
-            "on_time_share": share}
+            "on_time_share": share, "resolved": digest.resolved,
+            "resolution_median": hours_ru(digest.median_resolution),
+            "resolution_p90": hours_ru(digest.p90_resolution)}
 
 
 def _category_row(line: CategoryLine) -> dict[str, object]:

@@ -149,6 +149,7 @@ def test_digest_figures_match_the_cases_behind_them(desk) -> None:  # type: igno
     figures = compute(inputs, app.rules.calendar, {"default": (8, 16)}, app.clock.now())
     assert (figures.opened, figures.closed, figures.open_at_end) == (opened, closed, 2)
     assert figures.median_response is not None and 1.9 <= figures.median_response <= 2.1
+    assert figures.resolved == 1 and figures.median_resolution == figures.median_response
     rendered = digests.admin_rendered(app, box, "2026-W48")
     text = rendered.text
     assert "anna.petrova" not in text and "Котова" not in rendered.html  # no user data
