@@ -12,10 +12,12 @@ from pathlib import Path
 from mailbot import app as app_module
 from mailbot import config as config_module
 from mailbot import connectors, db, digests, outbox, periodic, replies, samples, views, worker
+from mailbot import rules as rules_module
 from mailbot.adapters.source import SourceError
 from mailbot.clock import to_local
 from mailbot.explain import explain_file
 from mailbot.flows import triage
+from mailbot.schedule import schedule_warnings
 
 EXIT_CONFIG, EXIT_SERVER = 2, 1
 
@@ -108,6 +110,10 @@ def _where_to_look(config: config_module.Config) -> None:
 
 def cmd_check(config: config_module.Config, args: argparse.Namespace) -> int:
     print(f"Configuration {config.source_path}: valid")
+    loaded = rules_module.load_all(config)
+    if loaded.schedule is not None and loaded.calendar is not None:
+        for warning in schedule_warnings(loaded.schedule, loaded.calendar):
+            print(f"schedule: warning: {warning}")
     failures = 0
     steps = [
         ("database", lambda: _check_database(config)),

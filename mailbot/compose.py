@@ -207,6 +207,12 @@ def _attachment(item: FileAttachment) -> MIMEBase:
     if maintype == "message" or not subtype:
         maintype, subtype = "application", "octet-stream"  # re-sent as a plain file
     part = MIMEBase(maintype, subtype)
+    if item.content_type == "text/calendar":
+        # RFC 5545 §8.1: the charset, and the METHOD the file itself declares.
+        part.set_param("charset", "utf-8")
+        found = re.search(rb"^METHOD:(\w+)", item.data, re.MULTILINE)
+        if found:
+            part.set_param("method", found.group(1).decode())
     part.set_payload(item.data)
     encoders.encode_base64(part)
     # RFC 2231 for non-ASCII names: the form every client reads.

@@ -12,7 +12,9 @@ also how a digest missed while the worker was down is made up when it comes back
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -28,6 +30,7 @@ from mailbot.replies import OutgoingMail, common, rendered_mail
 from mailbot.schedule import slot_line, week_slots
 
 ADMIN, SCHEDULE = "admin_digest", "schedule_digest"
+log = logging.getLogger("mailbot.digests")
 
 
 def admin_rendered(app: App, box_id: int, week: str) -> Rendered:
@@ -67,8 +70,19 @@ def _inputs(app: App, session: Session, box_id: int, week: str, start: datetime,
     )
 
 
+def canonical_week(week: str, zone: ZoneInfo) -> str:
+    """«2026w48», «2026-W48 » → «2026-W48»: the ledger's key must not depend on spelling."""
+    start, _ = iso_week_bounds(week, zone)
+    return periodic.iso_week(start.date())
+
+
 def send_admin(app: App, box_id: int, week: str) -> bool:
-    """Queue the administrators' digest of `week` unless it was sent before."""
+    """Queue the administrators' digest of a finished `week` unless it was sent before."""
+    zone = ZoneInfo(app.config.helpdesk.timezone)
+    week = canonical_week(week, zone)
+    if iso_week_bounds(week, zone)[1] > app.clock.now():
+        raise ValueError(f"week {week} is not over yet: print it with --print, or send it "
+                         "when it has ended")
     people = app.rules.people
     recipients = people.digest_recipients() if people else []
     if not recipients:
@@ -95,17 +109,18 @@ def schedule_rendered(app: App, week: str) -> tuple[Rendered, bytes]:
         slots=[{"line": slot_line(s, names), "cancelled": s.cancelled,
                 "seminar": s.number} for s in slots],
     )
-    ics = slot_ics([s for s in slots if not s.cancelled], organizer_addr=helpdesk.address,
-                   uid_domain=helpdesk.domain, stamp=app.clock.now(),
-                   organizer_name=helpdesk.name)
+    held = [s for s in slots if not s.cancelled]
+    ics = slot_ics(held, organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
+                   stamp=app.clock.now(), organizer_name=helpdesk.name) if held else b""
     return rendered, ics
 
 
 def send_schedule(app: App, box_id: int, week: str) -> bool:
     """Queue next week's schedule to the staff and the subscribers, one mail each."""
     people = app.rules.people
-    if app.rules.schedule is None:
+    if app.rules.schedule is None or app.rules.calendar is None:
         return False
+    week = canonical_week(week, app.rules.calendar.zone)
     with db.session(app.engine) as session:
         choices = {row.addr: row for row in session.exec(
             select(Subscription).where(Subscription.mailbox_id == box_id)).all()}
@@ -118,7 +133,7 @@ def send_schedule(app: App, box_id: int, week: str) -> bool:
 
     def make(tx: Tx) -> list[OutgoingMail]:
         rendered, ics = schedule_rendered(tx.app, week)
-        files = [FileAttachment("raspisanie.ics", "text/calendar", ics)]
+        files = [FileAttachment("raspisanie.ics", "text/calendar", ics)] if ics else []
         return [_mail(tx.app, rendered, "schedule_digest", [(name, addr)], files)
                 for addr, name in sorted(readers.items())]
     return periodic.once(app, box_id, SCHEDULE, week, None, make)
@@ -134,12 +149,17 @@ def due(app: App, box_id: int) -> dict[str, str]:
     digests = app.config.digests
     local = to_local(app.clock.now(), app.config.helpdesk.timezone)
     sent: dict[str, str] = {}
+    # The admin digest covers the last week that ended before its moment was due.
     admin_moment = periodic.last_due(local, digests.admin_day, digests.admin_time)
-    admin_week = periodic.iso_week((admin_moment - timedelta(days=7)).date())
-    if send_admin(app, box_id, admin_week):
-        sent[ADMIN] = admin_week
+    admin_week = periodic.iso_week(admin_moment.date() - timedelta(days=admin_moment.weekday()
+                                                                    + 7))
     schedule_moment = periodic.last_due(local, digests.schedule_day, digests.schedule_time)
     schedule_week = periodic.iso_week((schedule_moment + timedelta(days=7)).date())
-    if send_schedule(app, box_id, schedule_week):
-        sent[SCHEDULE] = schedule_week
+    for kind, week, send in ((ADMIN, admin_week, send_admin),
+                             (SCHEDULE, schedule_week, send_schedule)):
+        try:
+            if send(app, box_id, week):
+                sent[kind] = week
+        except Exception:
+            log.exception("%s for %s failed; tried again on the next check", kind, week)
     return sent

@@ -21,12 +21,13 @@ from mailbot.app import App
 from mailbot.casework import Tx, queue
 from mailbot.clock import to_local
 from mailbot.compose import FileAttachment
-from mailbot.digest import hours_ru
+from mailbot.digest import days_ru, hours_ru
 from mailbot.ics import slot_ics
 from mailbot.models import Case, Periodic, Registration
 from mailbot.people import Person
 from mailbot.replies import OutgoingMail, local_time, to_helper, to_others
 from mailbot.schedule import Slot, slot_line, slots_between
+from mailbot.workcal import WorkCalendar
 
 log = logging.getLogger("mailbot.periodic")
 
@@ -83,7 +84,7 @@ def response_times(app: App, box_id: int) -> int:
         hours = calendar.working_seconds_between(case.created_at, now) / 3600
         remind_after, tell_after = app.config.sla.targets(case.category)
         if hours >= remind_after:
-            made += once(app, box_id, "sla_reminder", f"case {case.id}", case,
+            made += once(app, box_id, "sla_reminder", f"case {case.id} {helper.id}", case,
                          _sla_reminder(case, helper, hours, remind_after))
         supervisor = people.supervisor_of(helper.id)
         if hours >= tell_after and supervisor is not None:
@@ -126,9 +127,10 @@ def vendor_waits(app: App, box_id: int) -> int:
     for case in waiting:
         helper = people.persons.get(case.assignee)
         assert case.escalated_at is not None
+        due_at = calendar.add_working_days(case.escalated_at, vendor.reminder_working_days)
+        if helper is None or now < due_at or not _in_hours(calendar, now):
+            continue  # not yet, or outside working hours (no reminder at midnight)
         days = calendar.working_days_between(case.escalated_at, now)
-        if helper is None or days < vendor.reminder_working_days:
-            continue
         key = f"case {case.id} since {case.escalated_at:%Y-%m-%dT%H:%M}"
         made += once(app, box_id, "vendor_reminder", key, case,
                      _vendor_reminder(case, helper, days, vendor.name))
@@ -139,7 +141,7 @@ def _vendor_reminder(case: Case, helper: Person, days: int, vendor_name: str) ->
     def make(tx: Tx) -> list[OutgoingMail]:
         assert case.escalated_at is not None
         return [to_helper(tx.app, case, helper, "vendor_reminder", kind="vendor_reminder",
-                          days=days, vendor_name=vendor_name, ticket=case.vendor_ticket,
+                          days=days_ru(days), vendor_name=vendor_name, ticket=case.vendor_ticket,
                           escalated_local=local_time(tx.app, case.escalated_at))]
     return make
 
@@ -199,6 +201,12 @@ def seminar_mail(app: App, template: str, slot: Slot, addr: str, name: str, *, k
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+def _in_hours(calendar: WorkCalendar, now: datetime) -> bool:
+    local = now.astimezone(calendar.zone)
+    hours = calendar.working_hours(local.date())
+    return hours is not None and hours[0] <= local.time() < hours[1]
 
 
 def _clock(value: str) -> time:

@@ -45,14 +45,19 @@ def load_all(config: Config) -> Rules:
             raise ConfigError(f"{config.source_path}: files.routes: needs files.people")
         routes = _load(config, "routes", files.routes, lambda p: load_routes(p, people))
     known = frozenset(people.persons) if people is not None else None
+    calendar = _load(config, "calendar", files.calendar,
+                     lambda p: load_calendar(p, default_zone=config.helpdesk.timezone))
+    if calendar is not None and calendar.zone.key != config.helpdesk.timezone:
+        raise ConfigError(
+            f"{config.resolve(files.calendar)}: timezone: {calendar.zone.key} differs from "
+            f"helpdesk.timezone {config.helpdesk.timezone} in {config.source_path}")
     return Rules(
         people=people,
         categories=_load(config, "categories", files.categories, load_rules),
         routes=routes,
         etiquette=_load(config, "etiquette", files.etiquette, load_lexicon),
         knowledge=_load(config, "knowledge", files.knowledge, load_knowledge),
-        calendar=_load(config, "calendar", files.calendar,
-                       lambda p: load_calendar(p, default_zone=config.helpdesk.timezone)),
+        calendar=calendar,
         schedule=_load(config, "schedule", files.schedule,
                        lambda p: load_schedule(p, known_people=known)),
     )

@@ -39,15 +39,20 @@ class SignupRequest:
     numbers: tuple[int, ...] = ()
 
 
-def read_request(subject: str, text: str) -> SignupRequest | None:
-    """The request in a user's mail, or None when it is an ordinary question."""
+def read_request(subject: str, text: str, *, commands_only: bool = False,
+                 ) -> SignupRequest | None:
+    """The request in a user's mail, or None when it is an ordinary question.
+
+    In a reply within a case (`commands_only`) only an explicit «#записаться N» counts: the
+    acknowledgement offers it, and a phrase there is more likely part of the conversation.
+    """
     parsed = parse_commands(text, allowed=USER_COMMANDS)
     if parsed.commands:
         action = parsed.commands[0].name
         numbers = tuple(int(c.arg) for c in parsed.commands
                         if c.name == action and c.arg.isdigit())
         return SignupRequest(action, numbers)
-    if len(text.split()) > _MAX_WORDS:
+    if commands_only or len(text.split()) > _MAX_WORDS:
         return None
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     for candidate in (strip_prefixes(subject), first_line):

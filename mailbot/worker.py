@@ -158,6 +158,9 @@ class Worker:
             report = periodic.run_all(self.app, mailbox_id(self.app))
         if any(report.values()):
             log.info("reminders: %s", ", ".join(f"{k}={v}" for k, v in report.items() if v))
+        # Digests too: the ledger makes this cheap and idempotent, and a digest that failed
+        # at its hour (a locked database, a network blip) is retried minutes later.
+        self.digest_job()
         return report
 
     def digest_job(self) -> dict[str, str]:

@@ -8,6 +8,9 @@ of its own that closes at once, so nothing is lost and no helper is bothered.
 
 from __future__ import annotations
 
+import zlib
+
+from sqlalchemy import text
 from sqlmodel import func, select
 
 from mailbot import store
@@ -73,6 +76,7 @@ def _seat(tx: Tx, case: Case, action: str, number: int) -> str:
         return f"Запись на семинар № {number} отменена."
     if seat is not None and seat.status == "registered":
         return f"Вы уже записаны на семинар № {number} «{slot.title}»."
+    _lock_seats(tx, slot.key)
     taken = tx.session.exec(select(func.count(Registration.id)).where(
         Registration.mailbox_id == tx.mailbox_id, Registration.seminar_key == slot.key,
         Registration.status == "registered")).one()
@@ -91,6 +95,14 @@ def _seat(tx: Tx, case: Case, action: str, number: int) -> str:
                                  case.requester_name, kind="seminar_confirmed"))
     tx.log("seminar_registered", case, case.requester_addr, seminar=number)
     return f"Вы записаны на семинар № {number} «{slot.title}». Приглашение придёт отдельным письмом."
+
+
+def _lock_seats(tx: Tx, key: str) -> None:
+    """Two workers must not both take the last seat. SQLite writes one transaction at a
+    time already; on PostgreSQL a transaction lock per seminar serialises the count."""
+    if tx.session.get_bind().dialect.name == "postgresql":
+        tx.session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(
+            key=zlib.crc32(key.encode())))
 
 
 def _seminar_slot(tx: Tx, number: int) -> Slot | None:

@@ -26,8 +26,9 @@ def handle(tx: Tx, mail: Incoming) -> Outcome:
     case = _thread_case(tx, mail)
     if case is not None and case.category == signup.SERVICE:
         case = None  # a reply to a seminar confirmation is a request of its own
-    if case is None and mail.sender.role == "user":
-        request = read_request(mail.parsed.subject, mail.facts.new_text)
+    if mail.sender.role == "user":
+        request = read_request(mail.parsed.subject, mail.facts.new_text,
+                               commands_only=case is not None)
         if request is not None:
             return signup.handle(tx, mail, request)
     if case is not None and case.status == "closed" and not _may_reopen(tx, case):

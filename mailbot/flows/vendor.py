@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from mailbot import store
-from mailbot.casework import Tx, queue, set_state, take
+from mailbot.casework import Tx, first_response, queue, set_state, take
 from mailbot.flows import (
     Incoming,
     Outcome,
@@ -52,6 +52,7 @@ def escalate(tx: Tx, case: Case, owner: Person, *, note: str, by: str) -> None:
     ))
     case.escalated_at = tx.now
     case.route = "vendor"
+    first_response(tx, case)  # the school has acted: the SLA clock stops for the vendor
     tx.session.add(case)
     tx.log("escalated", case, by, vendor=vendor.emails[0], note=note)
     set_state(tx, case, "waiting_vendor", actor=by, why="forwarded to the vendor's support")

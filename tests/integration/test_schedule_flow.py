@@ -155,3 +155,26 @@ def test_digest_figures_match_the_cases_behind_them(desk) -> None:  # type: igno
     assert "anna.petrova" not in text and "Котова" not in rendered.html  # no user data
     msg = email.message_from_bytes(rendered.html.encode(), policy=policy.default)
     assert msg is not None
+
+
+def test_signing_up_by_replying_to_the_acknowledgement(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, make_mail(sender=PARENT_A, subject="Как выставить итоговые отметки?",
+                            body="Подскажите, как выставить итоговые отметки за полугодие."))
+    ack = Sent(desk).one("ack", PARENT_A[1])
+    deliver(desk, reply_to(ack, sender=PARENT_A, body="#записаться 1"))
+    assert Sent(desk).one("seminar_confirmed", PARENT_A[1])
+
+
+def test_a_manual_digest_cannot_take_the_place_of_the_weekly_one(make_desk) -> None:  # type: ignore[no-untyped-def]
+    desk = make_desk()
+    desk.clock.current = datetime(2026, 11, 25, 5, 0, tzinfo=UTC)  # Wednesday of week 48
+    box = mailbox_id(desk.app)
+    try:
+        digests.send_admin(desk.app, box, "2026-W48")
+    except ValueError as exc:
+        assert "not over yet" in str(exc)
+    else:
+        raise AssertionError("a week still running was sent")
+    desk.clock.current = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)  # Monday 09:00 local
+    assert digests.send_admin(desk.app, box, "2026w48 ")  # spelled loosely: the same key
+    assert desk.worker.digest_job().get("admin_digest") is None

@@ -102,3 +102,14 @@ def test_vendor_auto_reply_changes_nothing(desk) -> None:  # type: ignore[no-unt
                            headers={"Auto-Submitted": "auto-replied"}))
     assert case_row(desk).status == "waiting_vendor"
     assert Sent(desk).of("vendor_answer") == []
+
+
+def test_escalation_stops_the_response_clock(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, outage_with_screenshot())
+    request = Sent(desk).one("vendor_request", VENDOR[1])
+    desk.clock.advance(days=3)
+    deliver(desk, reply_to(request, sender=VENDOR, body="Исправлено, обновите приложение."))
+    desk.worker.time_job()
+    desk.send()
+    assert Sent(desk).of("sla_reminder") == [] and Sent(desk).of("sla_supervisor") == []
+    assert case_row(desk).first_response_at is not None
