@@ -19,7 +19,7 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cancel", re.compile(r"^\s*(?:отмен\w*|отказ\w*)\s+(?:от\s+)?(?:мо\w+\s+)?(?:запис\w+\s+)?"
                           rf"(?:на\s+)?(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
                           re.IGNORECASE)),
-    ("signup", re.compile(r"^\s*(?:прошу\s+)?(?:запис\w*|зарегистрир\w*)\s+(?:меня\s+)?"
+    ("signup", re.compile(r"^\s*(?:прошу\s+)?(?:запис\w*|запиш\w*|зарегистрир\w*)\s+(?:меня\s+)?"
                           rf"(?:на\s+)?(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
                           re.IGNORECASE)),
     # «Отписаться» alone is the answer to our digest; «как отписаться от СМС в приложении»
@@ -33,10 +33,17 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _MAX_WORDS = 40  # a request is short; a long letter is a question that mentions seminars
 
 
+_SEMINAR_NUMBER = re.compile(rf"(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
+                             re.IGNORECASE)
+_USER_WORDS = ("#записаться", "#отменить", "#отписаться", "#подписаться")
+
+
 @dataclass(frozen=True)
 class SignupRequest:
-    action: str  # signup | cancel | subscribe | unsubscribe
+    action: str  # signup | cancel | subscribe | unsubscribe | problem
     numbers: tuple[int, ...] = ()
+    also: tuple[SignupRequest, ...] = ()  # further requests in the same mail, in order
+    problem: str = ""  # for "problem": what to tell the writer (Russian)
 
 
 def read_request(subject: str, text: str, *, commands_only: bool = False,
@@ -48,17 +55,24 @@ def read_request(subject: str, text: str, *, commands_only: bool = False,
     """
     parsed = parse_commands(text, allowed=USER_COMMANDS)
     if parsed.commands:
-        action = parsed.commands[0].name
-        numbers = tuple(int(c.arg) for c in parsed.commands
-                        if c.name == action and c.arg.isdigit())
-        return SignupRequest(action, numbers)
+        steps: dict[str, list[int]] = {}
+        for command in parsed.commands:  # «#отменить 1» then «#записаться 2»: both, in order
+            steps.setdefault(command.name, [])
+            if command.arg.isdigit():
+                steps[command.name].append(int(command.arg))
+        requests = [SignupRequest(name, tuple(numbers)) for name, numbers in steps.items()]
+        requests += [SignupRequest("problem", problem=p.problem) for p in parsed.problems]
+        return SignupRequest(requests[0].action, requests[0].numbers, tuple(requests[1:]))
+    if parsed.problems and any(p.line.strip().lower().startswith(_USER_WORDS)
+                               for p in parsed.problems):
+        # «#записаться» without a number: the writer meant a request; say what is missing.
+        return SignupRequest("problem", problem=parsed.problems[0].problem)
     if commands_only or len(text.split()) > _MAX_WORDS:
         return None
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     for candidate in (strip_prefixes(subject), first_line):
         for action, pattern in _PHRASES:
-            found = pattern.search(candidate)
-            if found:
-                numbers = (int(found.group(1)),) if found.groups() else ()
+            if pattern.search(candidate):
+                numbers = tuple(int(n) for n in _SEMINAR_NUMBER.findall(candidate))
                 return SignupRequest(action, numbers)
     return None

@@ -38,11 +38,14 @@ def handle(tx: Tx, mail: Incoming, request: SignupRequest) -> Outcome:
     tx.log("service_request", case, parsed.from_addr, action=request.action,
            numbers=list(request.numbers))
     lines: list[str] = []
-    if request.action in ("signup", "cancel"):
-        for number in request.numbers or (0,):
-            lines.append(_seat(tx, case, request.action, number))
-    elif request.action in ("subscribe", "unsubscribe"):
-        lines.append(_subscription(tx, case, request.action == "subscribe"))
+    for step in (request, *request.also):
+        if step.action in ("signup", "cancel"):
+            for number in step.numbers or (0,):
+                lines.append(_seat(tx, case, step.action, number))
+        elif step.action in ("subscribe", "unsubscribe"):
+            lines.append(_subscription(tx, case, step.action == "subscribe"))
+        else:
+            lines.append(step.problem)
     limits = tx.app.config.limits
     recent = store.auto_replies_since(tx.session, tx.mailbox_id, case.requester_addr,
                                       store.period_start(tx.now, limits.auto_reply_period_minutes))
