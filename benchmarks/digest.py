@@ -28,13 +28,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mailbot import db
+from mailbot import db, store
 from mailbot.classify import CATEGORY_IDS, OTHER
 from mailbot.digest import CaseRow, DigestInputs, compute, iso_week_bounds
 from mailbot.models import Case, Event, Mailbox
@@ -158,27 +158,13 @@ def _case_values(row: CaseRow, mailbox: int) -> dict[str, Any]:
     }
 
 
-def case_query(start: datetime | None = None, end: datetime | None = None) -> Any:
-    """The worker's query: the case columns plus the first vendor answer after escalation."""
-    vendor_at = (
-        select(func.min(Event.at))
-        .where(Event.case_id == Case.id, Event.kind == "vendor_answer",
-               Event.at >= Case.escalated_at)
-        .correlate(Case)
-        .scalar_subquery()
-    )
-    query = select(Case.id, Case.created_at, Case.closed_at, Case.status, Case.category,
-                   Case.role, Case.assignee, Case.first_response_at, Case.escalated_at,
-                   vendor_at, Case.flagged)
-    if start is not None and end is not None:
-        query = query.where(Case.created_at < end,
-                            or_(Case.closed_at.is_(None), Case.closed_at >= start))
-    return query
+EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
-def read_rows(engine: Engine, query: Any) -> list[CaseRow]:
-    with engine.connect() as conn:
-        return [CaseRow(*values) for values in conn.execute(query)]
+def read_rows(engine: Engine, start: datetime, end: datetime) -> list[CaseRow]:
+    """The worker's own query (store.digest_rows), into CaseRow."""
+    with db.session(engine) as session:
+        return [CaseRow(*values) for values in store.digest_rows(session, 1, start, end)]
 
 
 # ------------------------------------------------------------------ main
@@ -228,16 +214,15 @@ def database(rows: list[CaseRow], inputs: DigestInputs, calendar: WorkCalendar,
             started = time.perf_counter()
             fill_database(engine, rows)
             t_fill = time.perf_counter() - started
-            whole = case_query()
-            week = case_query(inputs.start, inputs.end)
-            back = read_rows(engine, whole)
+            week = (inputs.start, inputs.end)
+            back = read_rows(engine, *EVER)
             check_round_trip(rows, back)
-            week_rows = read_rows(engine, week)
-            t_all = best_of(lambda: read_rows(engine, whole), 3)
-            t_week = best_of(lambda: read_rows(engine, week), 3)
-            read_bytes = peak_bytes(lambda: read_rows(engine, whole))
+            week_rows = read_rows(engine, *week)
+            t_all = best_of(lambda: read_rows(engine, *EVER), 3)
+            t_week = best_of(lambda: read_rows(engine, *week), 3)
+            read_bytes = peak_bytes(lambda: read_rows(engine, *EVER))
             t_week_digest = best_of(lambda: compute(
-                DigestInputs(**{**inputs.__dict__, "cases": read_rows(engine, week)}),
+                DigestInputs(**{**inputs.__dict__, "cases": read_rows(engine, *week)}),
                 calendar, TARGETS, now), 3)
         finally:
             engine.dispose()

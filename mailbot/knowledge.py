@@ -28,7 +28,6 @@ comes first, then the file's order: the same text always gets the same list.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,6 +35,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from mailbot import tomlfile
 from mailbot.classify import (
     CATEGORY_IDS,
     OTHER,
@@ -116,14 +116,7 @@ class Knowledge:
 
 def load_knowledge(path: Path) -> Knowledge:
     """Read and check the knowledge file; any mistake is one line naming the file and key."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise KnowledgeError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise KnowledgeError(f"{path}: not UTF-8: {exc.reason}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise KnowledgeError(f"{path}: not valid TOML: {exc}") from None
+    data = tomlfile.read(path, KnowledgeError)
     return knowledge_from_dict(data, str(path))
 
 

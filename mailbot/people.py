@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -22,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from mailbot import tomlfile
 from mailbot.classify import CATEGORY_IDS, OTHER, _analyse, _analyzer, _fold
 
 KINDS = ("specialist", "teacher", "manager")
@@ -347,14 +347,7 @@ def _fit(person: Person, words: list[tuple[str, bool]], names: bool,
 
 def load_people(path: Path) -> People:
     """Read and check people.toml; any mistake is a PeopleError of one line."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PeopleError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PeopleError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PeopleError(f"{path}: not valid TOML: {exc}") from None
+    data = tomlfile.read(path, PeopleError)
     return people_from_dict(data, str(path))
 
 

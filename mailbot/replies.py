@@ -75,22 +75,10 @@ def to_user(
     app: App, case: Case, template: str, *, kind: str, thread: ThreadPoint,
     automatic: bool, **context: object,
 ) -> OutgoingMail:
-    helpdesk = app.config.helpdesk
-    assert case.id is not None
     rendered = app.templates.render(template, **common(app, case), **context)
-    message_id = new_message_id(helpdesk.domain, case.id, kind)
-    raw = build(
-        sender=(helpdesk.name, helpdesk.address),
-        to=[(case.requester_name, case.requester_addr)],
-        rendered=rendered,
-        message_id=message_id,
-        date=app.clock.now(),
-        loop_domain=helpdesk.domain,
-        in_reply_to=thread.message_id,
-        references=thread.references,
-        auto_submitted="auto-replied" if automatic else "",
-    )
-    return OutgoingMail(kind, message_id, (case.requester_addr,), raw, automatic)
+    return rendered_mail(app, case, rendered, kind=kind, thread=thread, automatic=automatic,
+                         to=[(case.requester_name, case.requester_addr)],
+                         auto_submitted="auto-replied" if automatic else "")
 
 
 def to_helper(
@@ -136,8 +124,10 @@ def rendered_mail(
     app: App, case: Case | None, rendered: Rendered, *, kind: str,
     to: Sequence[tuple[str, str]], attachments: Sequence[FileAttachment] = (),
     thread: ThreadPoint = ThreadPoint(), automatic: bool = True,
+    auto_submitted: str | None = None,
 ) -> OutgoingMail:
-    """A mail whose text is already rendered (a digest), to anyone."""
+    """A mail whose text is already rendered (a digest), to anyone. Automatic mail is
+    marked `auto-generated` unless the caller says otherwise (`auto-replied` for replies)."""
     helpdesk = app.config.helpdesk
     message_id = new_message_id(helpdesk.domain, case.id if case else None, kind)
     raw = build(
@@ -149,7 +139,8 @@ def rendered_mail(
         loop_domain=helpdesk.domain,
         in_reply_to=thread.message_id,
         references=thread.references,
-        auto_submitted="auto-generated" if automatic else "",
+        auto_submitted=(auto_submitted if auto_submitted is not None
+                        else "auto-generated" if automatic else ""),
         attachments=attachments,
     )
     return OutgoingMail(kind, message_id, tuple(addr for _, addr in to), raw, automatic)

@@ -26,13 +26,13 @@ or the one complained about, the first one up their chain of supervisors who can
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from mailbot import tomlfile
 from mailbot.classify import _analyse, _analyzer, _fold, _rule_lemma
 from mailbot.people import (
     CATEGORIES,
@@ -118,14 +118,7 @@ def explain_route(route: Route) -> dict[str, Any]:
 
 def load_routes(path: Path, people: People) -> RoutingTable:
     """Read routes.toml and check it against the people it names."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RoutesError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RoutesError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RoutesError(f"{path}: not valid TOML: {exc}") from None
+    data = tomlfile.read(path, RoutesError)
     return routes_from_dict(data, str(path), people)
 
 

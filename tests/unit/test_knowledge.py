@@ -384,7 +384,7 @@ def test_mistake_is_one_line_naming_file_and_key(change: Any, needle: str) -> No
 
 def test_file_errors_are_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
-    with pytest.raises(KnowledgeError, match=r"nope\.toml: cannot read"):
+    with pytest.raises(KnowledgeError, match=r"nope\.toml: file not found"):
         load_knowledge(missing)
     bad = tmp_path / "knowledge.toml"
     bad.write_text('[[article]]\nid = "x\n', encoding="utf-8")
