@@ -67,6 +67,10 @@ def handle(tx: Tx, mail: Incoming) -> Outcome:
         return outcome
     for command in parsed.commands:
         _run(tx, case, person, message, command, parsed.text, relayed)
+    if parsed.text and names <= {"help", "approve"}:
+        # Nothing else uses the words: say so rather than drop them without a trace.
+        _problem(tx, case, person, [("Текст после команды не отправлен пользователю. Чтобы "
+                                    "ответить, напишите ответ отдельным письмом без команды.")])
     return outcome
 
 
