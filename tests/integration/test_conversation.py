@@ -253,3 +253,12 @@ def test_a_question_about_unsubscribing_is_a_question(desk) -> None:  # type: ig
                             body="Как отписаться от СМС-уведомлений в приложении Моя школа?"))
     assert Sent(desk).one("notice")
     assert case_row(desk).category != "service"
+
+
+def test_text_after_help_is_not_dropped_silently(desk) -> None:  # type: ignore[no-untyped-def]
+    deliver(desk, make_mail())
+    notice = Sent(desk).one("notice", IVANOVA[1])
+    deliver(desk, reply_to(notice, sender=IVANOVA, body="#помощь\nНе понимаю, как закрыть."))
+    sent = Sent(desk)
+    assert sent.one("guide", IVANOVA[1]) and sent.of("relay") == []
+    assert "не отправлен" in text_of(sent.one("problem", IVANOVA[1]))
