@@ -120,17 +120,27 @@ def _block_html(lines: list[str]) -> str:
         inner = "<br>".join(_inline(line[1:].strip()) for line in lines)
         return ('<blockquote style="margin:8px 0;padding:4px 12px;border-left:3px solid '
                 f'#d0d7de;color:#1f2328;">{inner}</blockquote>')
-    items = [line for line in lines if line.startswith("- ")]
-    if items and len(items) == len([line for line in lines if not line.startswith("  ")]):
-        joined: list[str] = []
-        for line in lines:  # an indented line continues the item before it
-            if line.startswith("- ") or not joined:
-                joined.append(line.removeprefix("- "))
-            else:
-                joined[-1] += " " + line.strip()
-        lis = "".join(f"<li>{_inline(item)}</li>" for item in joined)
-        return f'<ul style="margin:0 0 12px;padding-left:20px;">{lis}</ul>'
-    return "<p>" + "<br>".join(_inline(line) for line in lines) + "</p>"
+    first_item = next((i for i, line in enumerate(lines) if line.startswith("- ")), None)
+    if first_item is None:
+        return "<p>" + "<br>".join(_inline(line) for line in lines) + "</p>"
+    # A lead-in («Что будет дальше:»), «- » items (an indented line continues one), and
+    # whatever follows the list as a paragraph of its own.
+    items: list[str] = []
+    end = first_item
+    for line in lines[first_item:]:
+        if line.startswith("- "):
+            items.append(line[2:])
+        elif line.startswith("  "):
+            items[-1] += " " + line.strip()
+        else:
+            break
+        end += 1
+    head, tail = lines[:first_item], lines[end:]
+    lead = ('<p style="margin-bottom:4px;">' + "<br>".join(_inline(x) for x in head) + "</p>"
+            if head else "")
+    lis = "".join(f"<li>{_inline(item)}</li>" for item in items)
+    rest = "<p>" + "<br>".join(_inline(x) for x in tail) + "</p>" if tail else ""
+    return f'{lead}<ul style="margin:0 0 12px;padding-left:20px;">{lis}</ul>{rest}'
 
 
 def _inline(line: str) -> str:

@@ -96,3 +96,11 @@ def test_the_subject_line_is_not_repeated_in_the_body() -> None:
     )
     assert rendered.subject.startswith("[ЭЖ #5] Тема")
     assert rendered.text.startswith("Здравствуйте, Иванова Н. П.!")
+
+
+def test_a_list_with_a_lead_in_and_a_paragraph_after_it() -> None:
+    html = str(text_to_html("Команды:\n- #закрыть — закрыть\n  обращение\n- #помощь — памятка\n"
+                            "Текст после команд уходит пользователю."))
+    assert '<p style="margin-bottom:4px;">Команды:</p>' in html
+    assert "<li>#закрыть — закрыть обращение</li><li>#помощь — памятка</li></ul>" in html
+    assert html.endswith("<p>Текст после команд уходит пользователю.</p>")
