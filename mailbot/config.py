@@ -9,6 +9,7 @@ same file works whatever the current directory is. Secrets come from the environ
 from __future__ import annotations
 
 import os
+import ssl
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -86,6 +87,9 @@ class _Server(_Section):
     password_file: str = ""
     path: str = ""
     timeout: float = Field(default=30.0, gt=0)
+    # A PEM file of CA certificates trusted in addition to the system's: for a school's
+    # internal server with a self-signed certificate. Relative to the config file's folder.
+    ca_file: str = ""
 
     def secret(self) -> str:
         """The password, resolved at use so it never sits in a log or a repr."""
@@ -301,3 +305,16 @@ def _check_secrets(path: Path, config: Config) -> None:
             )
         if server.password_file and not Path(server.password_file).is_file():
             raise ConfigError(f"{path}: {name}.password_file: no such file")
+        if server.ca_file and server.security != "none":
+            _check_ca_file(path, f"{name}.ca_file", config.resolve(server.ca_file))
+
+
+def _check_ca_file(path: Path, key: str, ca: Path) -> None:
+    """Fail at start, not at the first connection, on a CA file that cannot be used."""
+    if not ca.is_file():
+        raise ConfigError(f"{path}: {key}: no such file: {ca}")
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(ca))
+    except (ssl.SSLError, OSError, UnicodeDecodeError) as exc:
+        why = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        raise ConfigError(f"{path}: {key}: not a PEM file of CA certificates ({why})") from None

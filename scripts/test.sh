@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Second command of the README: set up everything the tests need, then run them all.
-# Installs Dovecot (dovecot-imapd) when missing, starts PostgreSQL when it is installed but
+# Installs Dovecot (dovecot-imapd) and openssl when missing, starts PostgreSQL when it is installed but
 # stopped, installs mailbot with its test extras into .venv, and runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,11 @@ if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
     echo "Installing dovecot-imapd (the tests run a real IMAP server)..."
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+    echo "Installing openssl (the TLS tests make a throwaway CA with it)..."
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
 fi
 if ! command -v psql >/dev/null 2>&1 && ! ls /etc/postgresql >/dev/null 2>&1; then
     echo "Installing PostgreSQL (storage tests run on SQLite and PostgreSQL)..."

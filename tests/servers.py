@@ -18,6 +18,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -29,7 +30,7 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 import psycopg2
 from aiosmtpd.controller import Controller
@@ -135,16 +136,97 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# TLS certificates
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it, as PEM files.
+
+    The CA is in no system store, so a client trusts the servers only when told to (mailbot's
+    ``ca_file``) — exactly a school's self-signed internal mail server.
+    """
+
+    folder: Path
+    ca: Path
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        """A server-side context presenting the certificate (for aiosmtpd)."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    done = subprocess.run(
+        ["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise ServerError(f"openssl {args[0]} failed: {done.stderr.strip()}")
+
+
+def make_tls_files(folder: Path, host: str = LOOPBACK, days: int = 2) -> TlsFiles:
+    """Create the CA and the server certificate in ``folder`` with the ``openssl`` CLI.
+
+    The server certificate names ``host`` in subjectAltName (an IP entry), because clients
+    check the host name and ignore the CN. EC keys keep this well under a second.
+    """
+    if shutil.which("openssl") is None:
+        raise ServerError("openssl is missing: apt-get install -y openssl")
+    folder.mkdir(parents=True, exist_ok=True)
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    _openssl(
+        "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", str(days),
+        "-subj", "/O=mailbot tests/CN=mailbot test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=folder,
+    )
+    _openssl("req", "-new", *ec, "-keyout", "server.key", "-out", "server.csr",
+             "-subj", f"/O=mailbot tests/CN={host}", cwd=folder)
+    kind = "IP" if re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", host) else "DNS"
+    (folder / "server.ext").write_text(
+        f"subjectAltName = {kind}:{host}\n"
+        "basicConstraints = critical,CA:FALSE\n"
+        "keyUsage = critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage = serverAuth\n"
+        "subjectKeyIdentifier = hash\n"
+        "authorityKeyIdentifier = keyid\n"
+    )
+    _openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", str(days), "-extfile", "server.ext",
+        cwd=folder,
+    )
+    for path in folder.iterdir():  # Dovecot's config reader and mail users must read them
+        path.chmod(0o644)
+    return TlsFiles(folder, folder / "ca.pem", folder / "server.pem", folder / "server.key")
+
+
+# ---------------------------------------------------------------------------------------------
 # Dovecot
 # ---------------------------------------------------------------------------------------------
 
 
-def render_dovecot_conf(root: Path, port: int, password: str, run_as_root: bool) -> str:
+def render_dovecot_conf(
+    root: Path,
+    port: int,
+    password: str,
+    run_as_root: bool,
+    tls: TlsFiles | None = None,
+    imaps_port: int = 0,
+) -> str:
     """The whole configuration of a throwaway Dovecot living in ``root``.
 
     Any user name logs in with ``password`` (static passdb), and each name gets its own
     maildir, so a fresh name is a fresh, isolated mailbox. The "/" separator and the
     special-use folders match what mailbot meets at real providers.
+
+    With ``tls`` the ``imap`` port offers STARTTLS and ``imaps_port`` speaks implicit TLS;
+    plain-text login stays allowed everywhere, so tests can still seed over plain IMAP.
     """
     if run_as_root:
         # Dovecot refuses to run login and mail processes as root.
@@ -165,7 +247,7 @@ state_dir = {root}/state
 instance_name = mailbot-test-{port}
 log_path = {root}/dovecot.log
 {users}first_valid_uid = 1
-ssl = no
+{_dovecot_ssl(tls)}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -204,7 +286,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {imaps_port}
   }}
 }}
 service anvil {{
@@ -216,6 +298,13 @@ service anvil {{
   }}
 }}
 """
+
+
+def _dovecot_ssl(tls: TlsFiles | None) -> str:
+    """The ssl settings: off, or on with the given certificate (``<`` reads the file)."""
+    if tls is None:
+        return "ssl = no"
+    return f"ssl = yes\nssl_cert = <{tls.cert}\nssl_key = <{tls.key}"
 
 
 def parse_uid_set(text: str) -> list[int]:
@@ -360,11 +449,21 @@ class Dovecot:
     """
 
     def __init__(
-        self, password: str = DEFAULT_PASSWORD, binary: str = DOVECOT_BINARY, extra_conf: str = ""
+        self,
+        password: str = DEFAULT_PASSWORD,
+        binary: str = DOVECOT_BINARY,
+        extra_conf: str = "",
+        tls: TlsFiles | None = None,
     ) -> None:
-        """``extra_conf`` is appended to the generated config, to tune one setting per test."""
+        """``extra_conf`` is appended to the generated config, to tune one setting per test.
+
+        With ``tls`` (see ``make_tls_files``) ``port`` offers STARTTLS and ``imaps_port``
+        is implicit TLS, both with that certificate.
+        """
         self.host = LOOPBACK
         self.port = 0
+        self.imaps_port = 0
+        self.tls = tls
         self.password = password
         self.binary = binary
         self.extra_conf = extra_conf
@@ -394,9 +493,17 @@ class Dovecot:
         self.root.chmod(0o755)
         self._prepare_mail_root(self.root / "mail")
         self.port = free_port()
+        self.imaps_port = free_port() if self.tls is not None else 0
         conf = self.root / "dovecot.conf"
         conf.write_text(
-            render_dovecot_conf(self.root, self.port, self.password, os.geteuid() == 0)
+            render_dovecot_conf(
+                self.root,
+                self.port,
+                self.password,
+                os.geteuid() == 0,
+                tls=self.tls,
+                imaps_port=self.imaps_port,
+            )
             + self.extra_conf
         )
         with open(self.root / "stderr.log", "wb") as stderr:
@@ -519,6 +626,13 @@ class CapturedMessage:
     message: EmailMessage
     mail_options: tuple[str, ...] = ()
     received_at: float = field(default_factory=time.time)
+    tls: bool = False  # the message came over an encrypted connection (STARTTLS or SSL)
+
+
+def _encrypted(server: object) -> bool:
+    """Whether aiosmtpd's connection is under TLS now (after STARTTLS or from the start)."""
+    transport = getattr(server, "transport", None)
+    return transport is not None and transport.get_extra_info("ssl_object") is not None
 
 
 class _CaptureHandler:
@@ -565,6 +679,7 @@ class _CaptureHandler:
             data=data,
             message=parsed,  # type: ignore[arg-type]
             mail_options=tuple(envelope.mail_options),  # type: ignore[attr-defined]
+            tls=_encrypted(server),
         )
         with self.changed:
             self.messages.append(record)
@@ -575,12 +690,28 @@ class _CaptureHandler:
 class SmtpCapture:
     """A real SMTP server on loopback (aiosmtpd) that keeps every message it accepts."""
 
-    def __init__(self, hostname: str = "smtp.school.test") -> None:
+    def __init__(
+        self,
+        hostname: str = "smtp.school.test",
+        tls: TlsFiles | None = None,
+        security: Literal["ssl", "starttls"] = "starttls",
+    ) -> None:
+        """With ``tls``, ``security="starttls"`` offers STARTTLS and refuses mail until the
+        client has used it; ``"ssl"`` speaks TLS from the first byte (port 465 style)."""
         self.host = LOOPBACK
         self.port = 0
         self.server_hostname = hostname
+        self.tls = tls
+        self.security = security
         self._handler = _CaptureHandler()
         self._controller: Controller | None = None
+
+    def _tls_arguments(self) -> dict[str, object]:
+        if self.tls is None:
+            return {}
+        if self.security == "ssl":
+            return {"ssl_context": self.tls.server_context()}
+        return {"tls_context": self.tls.server_context(), "require_starttls": True}
 
     def start(self, attempts: int = 3) -> Self:
         for attempt in range(1, attempts + 1):
@@ -591,6 +722,7 @@ class SmtpCapture:
                 port=self.port,
                 server_hostname=self.server_hostname,
                 ready_timeout=10.0,
+                **self._tls_arguments(),  # type: ignore[arg-type]
             )
             try:
                 controller.start()

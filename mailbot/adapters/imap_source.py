@@ -11,10 +11,12 @@ from __future__ import annotations
 import socket
 import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
+from mailbot.adapters import tls
 from mailbot.adapters.source import Scan, SourceError
 from mailbot.config import Mailbox
 
@@ -22,8 +24,9 @@ NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, IMAPClientError, EOFErr
 
 
 class ImapSource:
-    def __init__(self, settings: Mailbox) -> None:
+    def __init__(self, settings: Mailbox, ca_file: Path | None = None) -> None:
         self.settings = settings
+        self.ca_file = ca_file  # resolved against the config file's folder
         self.description = f"IMAP {settings.host}:{settings.effective_port}"
         self.client: IMAPClient | None = None
         self.uidvalidity: int | None = None
@@ -39,11 +42,11 @@ class ImapSource:
                 self._drop()
         s = self.settings
         try:
-            client = IMAPClient(
-                s.host, port=s.effective_port, ssl=s.security == "ssl", timeout=s.timeout
-            )
+            context = tls.context(self.ca_file) if s.security != "none" else None
+            client = IMAPClient(s.host, port=s.effective_port, ssl=s.security == "ssl",
+                                ssl_context=context, timeout=s.timeout)
             if s.security == "starttls":
-                client.starttls(ssl.create_default_context())
+                client.starttls(context)
             client.login(s.username, s.secret())
             info = client.select_folder(s.folder)
             self.can_move = b"MOVE" in client.capabilities()
@@ -51,6 +54,8 @@ class ImapSource:
                 client.create_folder(s.processed_folder)
         except IMAPClientError as exc:
             raise SourceError(f"{self.description}: {_text(exc)}") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise SourceError(f"{self.description}: {tls.untrusted(exc, 'mailbox')}") from None
         except NETWORK_ERRORS as exc:
             raise SourceError(f"{self.description}: cannot connect: {_text(exc)}") from None
         self.uidvalidity = int(info[b"UIDVALIDITY"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Literal, Protocol
 
 import aiosmtplib
 
+from mailbot.adapters import tls
 from mailbot.adapters.maildir_source import deliver
 from mailbot.config import Smtp
 
@@ -70,8 +72,9 @@ class MaildirTransport:
 
 
 class SmtpTransport:
-    def __init__(self, settings: Smtp) -> None:
+    def __init__(self, settings: Smtp, ca_file: Path | None = None) -> None:
         self.settings = settings
+        self.ca_file = ca_file  # resolved against the config file's folder
         self.description = f"SMTP {settings.host}:{settings.effective_port}"
 
     def send(self, items: list[Item], on_result: OnResult) -> None:
@@ -97,6 +100,7 @@ class SmtpTransport:
             port=s.effective_port,
             use_tls=s.security == "ssl",
             start_tls=s.security == "starttls",
+            tls_context=tls.context(self.ca_file) if s.security != "none" else None,
             timeout=s.timeout,
         )
 
@@ -105,8 +109,8 @@ class SmtpTransport:
             await client.login(self.settings.username, self.settings.secret())
 
     async def _send_all(self, items: list[Item], on_result: OnResult) -> None:
-        client = self._client()
         try:
+            client = self._client()
             await client.connect()
             await self._login(client)
         except aiosmtplib.SMTPResponseException as exc:
@@ -160,4 +164,10 @@ def _refused_note(errors: dict) -> str:
 
 
 def _text(exc: BaseException) -> str:
+    # aiosmtplib wraps a failed certificate check in SMTPConnectError: look at the cause too.
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return tls.untrusted(seen, "smtp")
+        seen = seen.__cause__
     return (str(exc).strip() or type(exc).__name__).splitlines()[0]
