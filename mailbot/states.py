@@ -50,7 +50,3 @@ def moved(current: str, target: str) -> str:
     if not can_move(current, target):
         raise BadMove(f"a case that is {current} cannot become {target}")
     return target
-
-
-def is_open(state: str) -> bool:
-    return state in OPEN_STATES

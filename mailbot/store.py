@@ -22,6 +22,7 @@ from mailbot.models import (
     Quarantine,
     RawMail,
 )
+from mailbot.states import OPEN_STATES
 from mailbot.threads import ThreadFacts
 
 
@@ -231,7 +232,7 @@ def open_counts(session: Session, mailbox_id: int) -> dict[str, int]:
     rows = session.exec(
         select(Case.assignee, func.count(Case.id))
         .where(Case.mailbox_id == mailbox_id, Case.assignee != "",
-               Case.status.in_(("new", "assigned", "waiting_user", "waiting_vendor")))
+               Case.status.in_(list(OPEN_STATES)))
         .group_by(Case.assignee)
     ).all()
     return {assignee: count for assignee, count in rows}
