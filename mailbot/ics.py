@@ -43,13 +43,17 @@ def slot_ics(
     method: Method = "PUBLISH",
     organizer_name: str = "",
     attendees: Sequence[str] = (),
+    revision: int = 0,
 ) -> bytes:
-    """An iCalendar file with one event per slot (a digest's week, or upcoming slots)."""
+    """An iCalendar file with one event per slot (a digest's week, or upcoming slots).
+
+    `revision` raises SEQUENCE for a person's later copies of the same event (signed up
+    again after cancelling), so their calendar takes the new one over the cancellation."""
     if method not in ("PUBLISH", "REQUEST"):
         raise ValueError(f'method must be "PUBLISH" or "REQUEST", got {method!r}')
     events = [
         _event(slot, organizer_addr, organizer_name, uid_domain, stamp, attendees,
-               cancelled=slot.cancelled)
+               cancelled=slot.cancelled, revision=revision)
         for slot in slots
     ]
     return _calendar(events, method)
@@ -77,11 +81,12 @@ def cancel_ics(
     stamp: datetime,
     organizer_name: str = "",
     attendees: Sequence[str] = (),
+    revision: int = 0,
 ) -> bytes:
     """METHOD:CANCEL for slots sent before: same UIDs, STATUS:CANCELLED, a higher SEQUENCE."""
     events = [
         _event(slot, organizer_addr, organizer_name, uid_domain, stamp, attendees,
-               cancelled=True)
+               cancelled=True, revision=revision)
         for slot in slots
     ]
     return _calendar(events, "CANCEL")
@@ -113,13 +118,14 @@ def _event(
     attendees: Sequence[str],
     *,
     cancelled: bool,
+    revision: int = 0,
 ) -> Event:
     event = Event()
     event.add("uid", slot_uid(slot, uid_domain))
     event.add("dtstamp", _as_utc(stamp))
     event.add("dtstart", slot.start)
     event.add("dtend", slot.end)
-    event.add("sequence", slot_sequence(slot) + (1 if cancelled else 0))
+    event.add("sequence", slot_sequence(slot) + revision + (1 if cancelled else 0))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("summary", _summary(slot))
     event.add("location", _location(slot))

@@ -183,14 +183,15 @@ def _seminar_reminder(slot: Slot, seat: Registration) -> Maker:
 
 
 def seminar_mail(app: App, template: str, slot: Slot, addr: str, name: str, *, kind: str,
-                 ics: bytes | None = None, **context: object) -> OutgoingMail:
+                 ics: bytes | None = None, revision: int = 0,
+                 **context: object) -> OutgoingMail:
     """A mail about one seminar to one person, with the invitation attached."""
     helpdesk = app.config.helpdesk
     if ics is None:
         # PUBLISH, not REQUEST: clients then offer «add to calendar» instead of «accept»,
         # whose iTIP reply would come back to the help address as a new mail.
         ics = slot_ics([slot], organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
-                       stamp=app.clock.now(), organizer_name=helpdesk.name)
+                       stamp=app.clock.now(), organizer_name=helpdesk.name, revision=revision)
     return to_others(
         app, None, template, kind=kind, to=[(name, addr)],
         attachments=[FileAttachment("seminar.ics", "text/calendar", ics)],

@@ -331,3 +331,12 @@ def stopped_case_of(session: Session, mailbox_id: int, addr: str, since: datetim
                            Case.status == "stopped", Case.closed_at >= since)
         .order_by(Case.id.desc())
     ).first()
+
+
+def count_events_of(session: Session, mailbox_id: int, kind: str, actor: str, text: str) -> int:
+    """How many events of a kind one person caused whose detail mentions `text`."""
+    details = session.exec(
+        select(Event.detail).where(Event.mailbox_id == mailbox_id, Event.kind == kind,
+                                   Event.actor == actor)
+    ).all()
+    return sum(text in detail for detail in details)

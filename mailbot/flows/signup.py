@@ -65,6 +65,9 @@ def _seat(tx: Tx, case: Case, action: str, number: int) -> str:
     seat = tx.session.exec(select(Registration).where(
         Registration.mailbox_id == tx.mailbox_id, Registration.seminar_key == slot.key,
         Registration.addr == case.requester_addr)).first()
+    # Each earlier cancellation raised the event's SEQUENCE in that person's calendar.
+    revision = 2 * store.count_events_of(tx.session, tx.mailbox_id, "seminar_cancelled",
+                                         case.requester_addr, f'"seminar": {number}}}')
     if action == "cancel":
         if seat is None or seat.status != "registered":
             return f"Вы не были записаны на семинар № {number}, отменять нечего."
@@ -72,7 +75,7 @@ def _seat(tx: Tx, case: Case, action: str, number: int) -> str:
         tx.session.add(seat)
         helpdesk = tx.app.config.helpdesk
         ics = cancel_ics([slot], organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
-                         stamp=tx.now, attendees=[case.requester_addr])
+                         stamp=tx.now, attendees=[case.requester_addr], revision=revision)
         queue(tx, case, seminar_mail(tx.app, "seminar_cancelled", slot, case.requester_addr,
                                      case.requester_name, kind="seminar_cancelled", ics=ics))
         tx.log("seminar_cancelled", case, case.requester_addr, seminar=number)
@@ -95,7 +98,8 @@ def _seat(tx: Tx, case: Case, action: str, number: int) -> str:
     tx.session.add(seat)
     tx.session.flush()
     queue(tx, case, seminar_mail(tx.app, "seminar_confirmed", slot, case.requester_addr,
-                                 case.requester_name, kind="seminar_confirmed"))
+                                 case.requester_name, kind="seminar_confirmed",
+                                 revision=revision))
     tx.log("seminar_registered", case, case.requester_addr, seminar=number)
     return f"Вы записаны на семинар № {number} «{slot.title}». Приглашение придёт отдельным письмом."
 

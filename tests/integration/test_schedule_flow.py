@@ -178,3 +178,17 @@ def test_a_manual_digest_cannot_take_the_place_of_the_weekly_one(make_desk) -> N
     desk.clock.current = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)  # Monday 09:00 local
     assert digests.send_admin(desk.app, box, "2026w48 ")  # spelled loosely: the same key
     assert desk.worker.digest_job().get("admin_digest") is None
+
+
+def test_signing_up_again_after_cancelling_outranks_the_cancellation(desk) -> None:  # type: ignore[no-untyped-def]
+    def sequence(msg) -> int:  # type: ignore[no-untyped-def]
+        [ics] = [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]
+        return int(Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]["sequence"])
+
+    deliver(desk, make_mail(sender=PARENT_A, subject="семинар", body="#записаться 1"))
+    deliver(desk, make_mail(sender=PARENT_A, subject="семинар", body="#отменить 1"))
+    deliver(desk, make_mail(sender=PARENT_A, subject="семинар", body="#записаться 1"))
+    sent = Sent(desk)
+    first, again = sent.of("seminar_confirmed", PARENT_A[1])
+    cancelled = sent.one("seminar_cancelled", PARENT_A[1])
+    assert sequence(first) < sequence(cancelled) < sequence(again)
