@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from mailbot import states, store
 from mailbot.app import App
+from mailbot.decide import AckDecision, MailFacts, ack_decision
 from mailbot.models import Case, Outbox
 from mailbot.people import People, Person
 from mailbot.replies import OutgoingMail
@@ -88,3 +89,12 @@ def first_response(tx: Tx, case: Case) -> None:
     if case.first_response_at is None:
         case.first_response_at = tx.now
         tx.session.add(case)
+
+
+def may_auto_reply(tx: Tx, facts: MailFacts, rcpt: str) -> AckDecision:
+    """Whether an automatic reply may go to `rcpt` now: loop protection and the cap of
+    automatic replies per address and period (decide.ack_decision over the outbox count)."""
+    limits = tx.app.config.limits
+    recent = store.auto_replies_since(tx.session, tx.mailbox_id, rcpt,
+                                      store.period_start(tx.now, limits.auto_reply_period_minutes))
+    return ack_decision(facts, recent, limits.auto_replies_per_sender)

@@ -8,13 +8,14 @@ import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from mailbot import app as app_module
 from mailbot import config as config_module
-from mailbot import connectors, db, digests, outbox, periodic, replies, samples, views, worker
+from mailbot import connectors, db, digests, outbox, replies, samples, views, worker
 from mailbot import rules as rules_module
 from mailbot.adapters.source import SourceError
-from mailbot.clock import to_local
+from mailbot.digest import current_week
 from mailbot.explain import explain_file
 from mailbot.flows import triage
 from mailbot.schedule import schedule_warnings
@@ -224,12 +225,12 @@ def cmd_guide(config: config_module.Config, args: argparse.Namespace) -> int:
 
 
 def _last_complete_week(app: app_module.App) -> str:
-    local = to_local(app.clock.now(), app.config.helpdesk.timezone).date()
-    return periodic.iso_week(local - timedelta(days=7))
+    zone = ZoneInfo(app.config.helpdesk.timezone)
+    return current_week(app.clock.now() - timedelta(days=7), zone)
 
 
 def _current_week(app: app_module.App) -> str:
-    return periodic.iso_week(to_local(app.clock.now(), app.config.helpdesk.timezone).date())
+    return current_week(app.clock.now(), ZoneInfo(app.config.helpdesk.timezone))
 
 
 def cmd_explain(config: config_module.Config, args: argparse.Namespace) -> int:

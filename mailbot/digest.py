@@ -189,10 +189,15 @@ def iso_week_bounds(week: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(monday + timedelta(days=7), time(), zone)
 
 
+def iso_week(day: date) -> str:
+    """«2026-W48»: the key of a week in the ledger, the CLI and the digests."""
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
 def current_week(now: datetime, zone: ZoneInfo) -> str:
     """The ISO week `now` falls in, in the school's zone (a naive `now` is UTC)."""
-    year, number, _ = _aware(now).astimezone(zone).isocalendar()
-    return f"{year}-W{number:02d}"
+    return iso_week(_aware(now).astimezone(zone).date())
 
 
 # --------------------------------------------------------------------------- statistics

@@ -23,7 +23,14 @@ from mailbot.app import App
 from mailbot.casework import Tx
 from mailbot.clock import to_local
 from mailbot.compose import FileAttachment, Rendered
-from mailbot.digest import CaseRow, DigestInputs, compute, context, iso_week_bounds
+from mailbot.digest import (
+    CaseRow,
+    DigestInputs,
+    compute,
+    context,
+    iso_week,
+    iso_week_bounds,
+)
 from mailbot.ics import slot_ics
 from mailbot.models import Subscription
 from mailbot.replies import OutgoingMail, common, rendered_mail
@@ -35,10 +42,10 @@ log = logging.getLogger("mailbot.digests")
 
 def admin_rendered(app: App, box_id: int, week: str) -> Rendered:
     """The administrators' digest of one ISO week, as it would be sent now."""
-    calendar, zone = app.rules.calendar, to_local(app.clock.now(), app.config.helpdesk.timezone)
+    calendar = app.rules.calendar
     if calendar is None:
         raise ValueError("files.calendar is needed for working hours in the digest")
-    start, end = iso_week_bounds(week, zone.tzinfo)  # type: ignore[arg-type]
+    start, end = iso_week_bounds(week, calendar.zone)  # the same zone as helpdesk.timezone
     with db.session(app.engine) as session:
         inputs = _inputs(app, session, box_id, week, start, end)
     sla = app.config.sla
@@ -73,7 +80,7 @@ def _inputs(app: App, session: Session, box_id: int, week: str, start: datetime,
 def canonical_week(week: str, zone: ZoneInfo) -> str:
     """«2026w48», «2026-W48 » → «2026-W48»: the ledger's key must not depend on spelling."""
     start, _ = iso_week_bounds(week, zone)
-    return periodic.iso_week(start.date())
+    return iso_week(start.date())
 
 
 def send_admin(app: App, box_id: int, week: str) -> bool:
@@ -151,10 +158,10 @@ def due(app: App, box_id: int) -> dict[str, str]:
     sent: dict[str, str] = {}
     # The admin digest covers the last week that ended before its moment was due.
     admin_moment = periodic.last_due(local, digests.admin_day, digests.admin_time)
-    admin_week = periodic.iso_week(admin_moment.date() - timedelta(days=admin_moment.weekday()
+    admin_week = iso_week(admin_moment.date() - timedelta(days=admin_moment.weekday()
                                                                     + 7))
     schedule_moment = periodic.last_due(local, digests.schedule_day, digests.schedule_time)
-    schedule_week = periodic.iso_week((schedule_moment + timedelta(days=7)).date())
+    schedule_week = iso_week((schedule_moment + timedelta(days=7)).date())
     for kind, week, send in ((ADMIN, admin_week, send_admin),
                              (SCHEDULE, schedule_week, send_schedule)):
         try:

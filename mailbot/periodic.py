@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -224,11 +224,6 @@ def last_due(now_local: datetime, weekday: str, at: str) -> datetime:
     if moment > now_local:
         moment -= timedelta(days=7)
     return moment
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def run_all(app: App, box_id: int) -> dict[str, int]:

@@ -22,11 +22,8 @@ from mailbot.routing import named_person
 
 def stop(tx: Tx, case: Case, person: Person, *, note: str) -> None:
     if not states.can_move(case.status, "stopped"):
-        queue(tx, case, to_helper(
-            tx.app, case, person, "problem", kind="problem",
-            problems=[(f"Обращение уже {states.LABELS_RU[case.status]}: прекратить помощь "
-                      "по нему нельзя.")], commands=triage.helper_commands(),
-        ))
+        why = f"Обращение уже {states.LABELS_RU[case.status]}: прекратить помощь по нему нельзя."
+        triage.problem(tx, case, person, [why])
         return
     messages = store.case_messages(tx.session, case.id)
     lexicon = tx.app.rules.etiquette
@@ -68,11 +65,7 @@ def complaint_in_follow_up(tx: Tx, case: Case, text: str, actor: str) -> Person 
         return None
     if store.has_event(tx.session, case.id, "complaint_forwarded", f'"{about.id}"'):
         # The supervisor has this complaint already: the new words go to them, once more.
-        queue(tx, case, to_helper(
-            tx.app, case, supervisor, "followup", kind="followup", question=text,
-            reopened=False, unverified="", attachment_names=[], findings=[],
-            commands=triage.helper_commands(),
-        ))
+        triage.followup(tx, case, supervisor, text)
         return about
     queue(tx, case, to_helper(
         tx.app, case, supervisor, "complaint", kind="complaint",

@@ -20,7 +20,7 @@ from mailbot.flows import (
 )
 from mailbot.models import Case, Message
 from mailbot.people import Person
-from mailbot.replies import local_time, to_helper, to_user
+from mailbot.replies import to_helper, to_user
 
 HELPER_COMMANDS = triage.HELPER_COMMANDS
 
@@ -48,12 +48,12 @@ def handle(tx: Tx, mail: Incoming) -> Outcome:
     parsed = commands.parse_commands(mail.facts.new_text, allowed=HELPER_COMMANDS)
     if parsed.problems:
         _mark(tx, message, "rejected")
-        _problem(tx, case, person, [p.problem for p in parsed.problems])
+        triage.problem(tx, case, person, [p.problem for p in parsed.problems])
         return outcome
     refusal = _refusal(tx, case, person, [c.name for c in parsed.commands])
     if refusal:
         _mark(tx, message, "rejected")
-        _problem(tx, case, person, [refusal])
+        triage.problem(tx, case, person, [refusal])
         return outcome
     names = {c.name for c in parsed.commands}
     # With #заметка the whole text is the note; only an answer or #закрыть/#ожидание relay.
@@ -69,8 +69,9 @@ def handle(tx: Tx, mail: Incoming) -> Outcome:
         _run(tx, case, person, message, command, parsed.text, relayed)
     if parsed.text and names <= {"help", "approve"}:
         # Nothing else uses the words: say so rather than drop them without a trace.
-        _problem(tx, case, person, [("Текст после команды не отправлен пользователю. Чтобы "
-                                    "ответить, напишите ответ отдельным письмом без команды.")])
+        triage.problem(tx, case, person, [("Текст после команды не отправлен пользователю. "
+                                           "Чтобы ответить, напишите ответ отдельным письмом "
+                                           "без команды.")])
     return outcome
 
 
@@ -145,8 +146,8 @@ def _answer(tx: Tx, case: Case, person: Person, message: Message, text: str,
             *, waiting: bool = False) -> None:
     if not text.strip():
         _mark(tx, message, "empty")
-        _problem(tx, case, person, [("В письме не найден текст ответа: пользователю ничего не "
-                                    "отправлено. Напишите ответ над цитатой.")])
+        triage.problem(tx, case, person, [("В письме не найден текст ответа: пользователю ничего "
+                                          "не отправлено. Напишите ответ над цитатой.")])
         return
     queue(tx, case, to_user(
         tx.app, case, "relay", kind="relay", thread=last_user_point(tx, case),
@@ -159,7 +160,7 @@ def _answer(tx: Tx, case: Case, person: Person, message: Message, text: str,
 
 def _close(tx: Tx, case: Case, person: Person, message: Message, text: str) -> None:
     if not states.can_move(case.status, "closed"):
-        _problem(tx, case, person, [f"Обращение уже {states.LABELS_RU[case.status]}."])
+        triage.problem(tx, case, person, [f"Обращение уже {states.LABELS_RU[case.status]}."])
         return
     queue(tx, case, to_user(
         tx.app, case, "closing", kind="closing", thread=last_user_point(tx, case),
@@ -179,26 +180,23 @@ def _transfer(tx: Tx, case: Case, person: Person, message: Message, query: str,
     assert people is not None
     found = people.find(query)
     if [p.id for p in found] == [person.id] or (found and found[0].id == case.assignee):
-        _problem(tx, case, person, [f"Обращение уже у сотрудника «{query}»: передавать некому."])
+        triage.problem(tx, case, person,
+                       [f"Обращение уже у сотрудника «{query}»: передавать некому."])
         return
     if len(found) != 1:
         names = ", ".join(f"{p.name} ({p.position})" for p in found[:5])
         why = (f"Найдено несколько сотрудников по запросу «{query}»: {names}. Уточните."
                if found else f"Не найден сотрудник «{query}». Напишите фамилию или должность.")
-        _problem(tx, case, person, [why])
+        triage.problem(tx, case, person, [why])
         return
     target = found[0]
     take(tx, case, target, actor=person.id, why=f"#передать {query}")
     questions = _questions(tx, case)
     files = stored_files(tx, [m.id for m in questions])
-    queue(tx, case, to_helper(
-        tx.app, case, target, "notice", kind="notice", attachments=files,
-        **triage.notice_context(tx, case, None),
-        question="\n\n".join(m.new_text for m in questions[-3:]),
-        attachment_names=[f.filename for f in files],
-        received_local=local_time(tx.app, case.created_at),
-        comment=comment, transferred_from=f"{person.name} ({person.position})",
-    ))
+    triage.notice(tx, case, target, None, attachments=files,
+                  question="\n\n".join(m.new_text for m in questions[-3:]),
+                  received_at=case.created_at, comment=comment,
+                  transferred_from=f"{person.name} ({person.position})")
 
 
 def _held(tx: Tx, case: Case, person: Person, message: Message, text: str) -> bool:
@@ -224,12 +222,6 @@ def signature(tx: Tx, person: Person) -> dict[str, object]:
     show = people is not None and people.show_helper_address
     return {"helper_name": person.name, "helper_position": person.position,
             "helper_address": person.emails[0] if show else ""}
-
-
-def _problem(tx: Tx, case: Case, person: Person, problems: list[str]) -> None:
-    tx.log("command_problem", case, person.id, problems=problems)
-    queue(tx, case, to_helper(tx.app, case, person, "problem", kind="problem",
-                              problems=problems, commands=triage.helper_commands()))
 
 
 def _mark(tx: Tx, message: Message, kind: str) -> None:

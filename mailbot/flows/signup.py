@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import func, select
 
 from mailbot import store
-from mailbot.casework import Tx, queue, set_state
+from mailbot.casework import Tx, may_auto_reply, queue, set_state
 from mailbot.flows import Incoming, Outcome, record_message
 from mailbot.ics import cancel_ics
 from mailbot.models import Case, Registration, Subscription
@@ -46,10 +46,7 @@ def handle(tx: Tx, mail: Incoming, request: SignupRequest) -> Outcome:
             lines.append(_subscription(tx, case, step.action == "subscribe"))
         else:
             lines.append(step.problem)
-    limits = tx.app.config.limits
-    recent = store.auto_replies_since(tx.session, tx.mailbox_id, case.requester_addr,
-                                      store.period_start(tx.now, limits.auto_reply_period_minutes))
-    if lines and mail.facts.auto.may_auto_reply and recent < limits.auto_replies_per_sender:
+    if lines and may_auto_reply(tx, mail.facts, case.requester_addr).send:
         queue(tx, case, to_user(tx.app, case, "service_reply", kind="service_reply",
                                 thread=mail.thread_point, automatic=True, lines=lines))
     set_state(tx, case, "closed", actor="mailbot", why=f"service request: {request.action}")

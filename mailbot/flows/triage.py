@@ -8,19 +8,21 @@ this step applies them to the case and keeps their reasons in `case.analysis`, s
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from mailbot import commands, store
-from mailbot.casework import Tx, take
+from mailbot.casework import Tx, assignee, queue, take
 from mailbot.classify import OTHER, classify
 from mailbot.clock import to_local
+from mailbot.compose import FileAttachment
 from mailbot.etiquette import Finding, detect, passage
 from mailbot.knowledge import ROLES as KNOWLEDGE_ROLES
 from mailbot.knowledge import Suggestion, suggest
 from mailbot.models import Case
 from mailbot.people import Person
+from mailbot.replies import local_time, to_helper
 from mailbot.roles import label, role_of
 from mailbot.routing import Route, named_person, route
 from mailbot.rules import Rules
@@ -171,9 +173,41 @@ def notice_context(tx: Tx, case: Case, decision: Triage | None) -> dict[str, obj
     }
 
 
+def notice(tx: Tx, case: Case, person: Person, decision: Triage | None, *, question: str,
+           received_at: datetime, attachments: Sequence[FileAttachment] = (),
+           comment: str = "", transferred_from: str = "") -> None:
+    """Queue the notice that gives `person` the case: new, transferred or escalated to them."""
+    queue(tx, case, to_helper(
+        tx.app, case, person, "notice", kind="notice", attachments=attachments,
+        **notice_context(tx, case, decision), question=question,
+        attachment_names=[f.filename for f in attachments],
+        received_local=local_time(tx.app, received_at),
+        comment=comment, transferred_from=transferred_from,
+    ))
+
+
+def followup(tx: Tx, case: Case, person: Person, question: str, *,
+             attachments: Sequence[FileAttachment] = (), reopened: bool = False,
+             findings: Sequence[str] = (), unverified: str = "") -> None:
+    """Queue new words in the case (a user's follow-up, an unconfirmed staff mail, a further
+    complaint) to the person who looks after it."""
+    queue(tx, case, to_helper(
+        tx.app, case, person, "followup", kind="followup", attachments=attachments,
+        question=question, reopened=reopened, unverified=unverified,
+        attachment_names=[f.filename for f in attachments], findings=list(findings),
+        commands=helper_commands(),
+    ))
+
+
+def problem(tx: Tx, case: Case, person: Person, problems: list[str]) -> None:
+    """Tell a helper why their mail did nothing (Russian lines), with the valid commands."""
+    tx.log("command_problem", case, person.id, problems=problems)
+    queue(tx, case, to_helper(tx.app, case, person, "problem", kind="problem",
+                              problems=problems, commands=helper_commands()))
+
+
 def ack_context(tx: Tx, case: Case, decision: Triage) -> dict[str, object]:
-    people = tx.people
-    owner = people.persons.get(case.assignee) if people and case.assignee else None
+    owner = assignee(tx, case)
     complaint_to = ""
     if decision.category == "complaint" and owner is not None:
         complaint_to = owner.position or "руководитель"

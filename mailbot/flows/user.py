@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mailbot import store
-from mailbot.casework import Tx, assignee, queue, set_state, take
-from mailbot.decide import ack_decision
+from mailbot.casework import Tx, assignee, may_auto_reply, queue, set_state, take
 from mailbot.flows import Incoming, Outcome, etiquette, record_message, signup, triage, vendor
 from mailbot.forwards import Forwarded, find_forwarded
 from mailbot.models import Case
@@ -91,14 +90,9 @@ def _open(tx: Tx, mail: Incoming, linked: Case | None = None) -> Outcome:
     if helper is not None and decision.route is not None and decision.route.target == "vendor":
         vendor.escalate(tx, case, helper, note="", by="mailbot")
     if helper is not None:
-        queue(tx, case, to_helper(
-            tx.app, case, helper, "notice", kind="notice",
-            attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
-            **triage.notice_context(tx, case, decision),
-            question=text, attachment_names=[a.filename for a in parsed.attachments],
-            received_local=local_time(tx.app, tx.now),
-            comment=comment, transferred_from="",
-        ))
+        triage.notice(tx, case, helper, decision, question=text, received_at=tx.now,
+                      attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
+                      comment=comment)
     acked = _acknowledge(tx, case, mail, decision, forwarded is not None)
     return Outcome("opened", case.id, acked, reasons)
 
@@ -134,10 +128,7 @@ def _forwarded_by_staff(mail: Incoming) -> Forwarded | None:
 
 def _acknowledge(tx: Tx, case: Case, mail: Incoming, decision: triage.Triage,
                  forwarded: bool) -> bool:
-    limits = tx.app.config.limits
-    recent = store.auto_replies_since(tx.session, tx.mailbox_id, case.requester_addr,
-                                      store.period_start(tx.now, limits.auto_reply_period_minutes))
-    verdict = ack_decision(mail.facts, recent, limits.auto_replies_per_sender)
+    verdict = may_auto_reply(tx, mail.facts, case.requester_addr)
     if verdict.send:
         # A forwarded mail's user never saw the forward: their ack starts a thread of its own.
         thread = ThreadPoint() if forwarded else mail.thread_point
@@ -194,13 +185,9 @@ def _pass_on(tx: Tx, case: Case, mail: Incoming, *, reopened: bool = False,
     text = mail.facts.new_text
     if helper is None or not (text.strip() or mail.parsed.attachments):
         return
-    queue(tx, case, to_helper(
-        tx.app, case, helper, "followup", kind="followup",
-        attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
-        question=text, reopened=reopened, unverified=unverified,
-        attachment_names=[a.filename for a in mail.parsed.attachments],
-        findings=findings or [], commands=triage.helper_commands(),
-    ))
+    triage.followup(tx, case, helper, text, reopened=reopened, unverified=unverified,
+                    attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
+                    findings=findings or [])
 
 
 def _unverified_staff(tx: Tx, case: Case, mail: Incoming) -> Outcome:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from mailbot import store
-from mailbot.casework import Tx, first_response, queue, set_state, take
+from mailbot.casework import Tx, assignee, first_response, queue, set_state, take
 from mailbot.flows import (
     Incoming,
     Outcome,
@@ -80,7 +80,7 @@ def handle(tx: Tx, mail: Incoming) -> Outcome:
     if case.status == "waiting_vendor" and kind == "vendor":
         set_state(tx, case, "assigned", actor=mail.parsed.from_addr, why="the vendor answered")
     text = mail.facts.new_text
-    owner = tx.people.persons.get(case.assignee) if tx.people and case.assignee else None
+    owner = assignee(tx, case)
     relay = vendor.relay == "user" and kind == "vendor" and case.status not in ("closed",
                                                                                "stopped")
     if relay and text.strip():
@@ -141,12 +141,8 @@ def _unmatched(tx: Tx, mail: Incoming) -> Outcome:
     if people is not None and people.triage in people.persons:
         person = people.persons[people.triage]
         take(tx, case, person, actor="mailbot", why="vendor mail about no known case")
-        queue(tx, case, to_helper(
-            tx.app, case, person, "notice", kind="notice",
-            **triage.notice_context(tx, case, None), question=mail.facts.new_text,
-            attachment_names=[a.filename for a in parsed.attachments],
-            received_local=local_time(tx.app, tx.now), comment="", transferred_from="",
-        ))
+        triage.notice(tx, case, person, None, question=mail.facts.new_text, received_at=tx.now,
+                      attachments=mail.files(tx.app.config.limits.max_attachment_bytes))
     return Outcome("opened", case.id, False, ("vendor mail about no known case",))
 
 
@@ -157,17 +153,13 @@ def approve(tx: Tx, case: Case, person: Person) -> None:
     vendor = tx.people.vendor if tx.people else None
     if answers and store.has_event(tx.session, case.id, "vendor_answer_approved",
                                    answers[-1].message_id):
-        queue(tx, case, to_helper(
-            tx.app, case, person, "problem", kind="problem",
-            problems=["Этот ответ службы поддержки уже отправлен пользователю."],
-            commands=triage.helper_commands()))
+        triage.problem(tx, case, person,
+                       ["Этот ответ службы поддержки уже отправлен пользователю."])
         return
     if not answers or vendor is None:
         tx.log("approve_nothing", case, person.id)
-        queue(tx, case, to_helper(
-            tx.app, case, person, "problem", kind="problem",
-            problems=["В обращении нет ответа службы поддержки, пересылать нечего."],
-            commands=triage.helper_commands()))
+        triage.problem(tx, case, person,
+                       ["В обращении нет ответа службы поддержки, пересылать нечего."])
         return
     queue(tx, case, to_user(
         tx.app, case, "vendor_relay", kind="vendor_relay", thread=last_user_point(tx, case),
