@@ -27,8 +27,10 @@ class App:
         return self.config.helpdesk.address
 
 
-def build(config: Config, clock: Clock | None = None, *, migrate: bool = True) -> App:
-    loaded = rules.load_all(config)
+def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
+          loaded: Rules | None = None) -> App:
+    """`loaded`: the rule files when the caller has read them already (mailbot check)."""
+    loaded = rules.load_all(config) if loaded is None else loaded
     engine = db.make_engine(config.database_url)
     if migrate:
         db.migrate(engine)

@@ -117,7 +117,7 @@ def cmd_check(config: config_module.Config, args: argparse.Namespace) -> int:
             print(f"schedule: warning: {warning}")
     failures = 0
     steps = [
-        ("database", lambda: _check_database(config)),
+        ("database", lambda: _check_database(config, loaded)),
         ("mailbox", lambda: _check_source(config)),
         ("outgoing mail", lambda: connectors.transport(config).check()),
     ]
@@ -130,9 +130,12 @@ def cmd_check(config: config_module.Config, args: argparse.Namespace) -> int:
     return EXIT_SERVER if failures else 0
 
 
-def _check_database(config: config_module.Config) -> str:
-    app_module.build(config)
-    return f"{db.make_engine(config.database_url).url.render_as_string()}: schema up to date"
+def _check_database(config: config_module.Config, loaded: rules_module.Rules) -> str:
+    app = app_module.build(config, loaded=loaded)
+    try:
+        return f"{app.engine.url.render_as_string()}: schema up to date"
+    finally:
+        app.engine.dispose()
 
 
 def _check_source(config: config_module.Config) -> str:

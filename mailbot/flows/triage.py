@@ -88,8 +88,10 @@ def decide_in(tx: Tx, case: Case, subject: str, text: str) -> Triage:
     )
 
 
-def apply(tx: Tx, case: Case, decision: Triage, actor: str) -> None:
-    """Write the decision into the case: fields, flag, owner."""
+def apply(tx: Tx, case: Case, decision: Triage, actor: str,
+          owner: tuple[Person, str] | None = None) -> None:
+    """Write the decision into the case: fields, flag, owner (the route's, unless the
+    caller names another with the reason)."""
     case.category, case.role = decision.category, decision.role
     case.about = decision.about.id if decision.about else ""
     case.analysis = json.dumps(decision.reasons, ensure_ascii=False)
@@ -97,12 +99,15 @@ def apply(tx: Tx, case: Case, decision: Triage, actor: str) -> None:
     tx.log("triaged", case, category=decision.category, role=decision.role,
            route=describe_route(decision.route))
     flag(tx, case, decision.findings, actor)
+    if owner is not None:
+        take(tx, case, owner[0], actor="mailbot", why=owner[1])
+        return
     people = tx.people
     chosen = decision.route
     if chosen is None or people is None or chosen.person_id is None:
         return
-    owner = people.persons[chosen.person_id]
-    take(tx, case, owner, actor="mailbot", why="; ".join(chosen.reasons[-2:]))
+    take(tx, case, people.persons[chosen.person_id], actor="mailbot",
+         why="; ".join(chosen.reasons[-2:]))
 
 
 def describe_route(chosen: Route | None) -> str:

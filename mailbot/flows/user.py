@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from mailbot import store
-from mailbot.casework import Tx, assignee, may_auto_reply, queue, set_state, take
+from mailbot.casework import Tx, assignee, may_auto_reply, queue, set_state
 from mailbot.flows import Incoming, Outcome, etiquette, record_message, signup, triage, vendor
 from mailbot.forwards import Forwarded, find_forwarded
 from mailbot.models import Case
+from mailbot.people import Person
 from mailbot.replies import ThreadPoint, local_time, to_helper, to_user
 from mailbot.signups import read_request
 from mailbot.threads import strip_prefixes
@@ -80,12 +81,15 @@ def _open(tx: Tx, mail: Incoming, linked: Case | None = None) -> Outcome:
         return Outcome("opened", case.id, False, reasons)
 
     decision = triage.decide_in(tx, case, subject, text)
-    triage.apply(tx, case, decision, parsed.from_addr)
     comment = forwarded.comment if forwarded else ""
-    stopped = _recently_stopped(tx, case)
-    if stopped is not None:
+    stopped, boss = _recently_stopped(tx, case)
+    owner = None
+    if stopped is not None and boss is not None:
+        case.linked_case_id = stopped.id
+        owner = (boss, f"the user's case {stopped.id} was stopped (clause 5)")
         comment = (f"Помощь этому пользователю по обращению № {stopped.id} была прекращена "
                    "по пункту 5 регламента; новое письмо передано вам как руководителю.")
+    triage.apply(tx, case, decision, parsed.from_addr, owner)
     helper = assignee(tx, case)
     if helper is not None and decision.route is not None and decision.route.target == "vendor":
         vendor.escalate(tx, case, helper, note="", by="mailbot")
@@ -97,20 +101,15 @@ def _open(tx: Tx, mail: Incoming, linked: Case | None = None) -> Outcome:
     return Outcome("opened", case.id, acked, reasons)
 
 
-def _recently_stopped(tx: Tx, case: Case) -> Case | None:
+def _recently_stopped(tx: Tx, case: Case) -> tuple[Case | None, Person | None]:
     """After #прекратить the user may write again; within reopen_days such a mail goes to
     the stopping helper's supervisor (the stopped mail promised that), not to the helper."""
     people = tx.people
     since = tx.now - timedelta(days=tx.app.config.conversation.reopen_days)
     old = store.stopped_case_of(tx.session, tx.mailbox_id, case.requester_addr, since)
     if people is None or old is None:
-        return None
-    boss = people.supervisor_of(old.assignee)
-    if boss is None:
-        return None
-    take(tx, case, boss, actor="mailbot", why=f"the user's case {old.id} was stopped (clause 5)")
-    case.linked_case_id = old.id
-    return old
+        return None, None
+    return old, people.supervisor_of(old.assignee)
 
 
 def _forwarded_by_staff(mail: Incoming) -> Forwarded | None:
