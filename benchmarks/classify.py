@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from mailbot.classify import CATEGORY_IDS, OTHER, classify, guess_role_hint, load_rules
+from mailbot.text.classify import CATEGORY_IDS, OTHER, classify, guess_role_hint, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "requests"

@@ -34,11 +34,11 @@ from sqlalchemy.engine import Engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mailbot import db, store
-from mailbot.classify import CATEGORY_IDS, OTHER
-from mailbot.digest import CaseRow, DigestInputs, compute, iso_week_bounds
-from mailbot.models import Case, Event, Mailbox
-from mailbot.workcal import WorkCalendar, load_calendar
+from mailbot.jobs.figures import CaseRow, DigestInputs, compute, iso_week_bounds
+from mailbot.school.workcal import WorkCalendar, load_calendar
+from mailbot.storage import db, store
+from mailbot.storage.models import Case, Event, Mailbox
+from mailbot.text.classify import CATEGORY_IDS, OTHER
 
 ROUNDS = 5
 YEAR_START = datetime(2026, 9, 1, 3, 0, tzinfo=UTC)  # 08:00 in Yekaterinburg

@@ -1,4 +1,4 @@
-"""Measure mailbot.etiquette on the labelled sentences: precision, recall, F1 and the errors.
+"""Measure mailbot.text.rudeness on the labelled sentences: precision, recall, F1 and the errors.
 
 Usage:  python benchmarks/etiquette.py [--sentences PATH] [--lexicon PATH] [--min-confidence X]
 
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from mailbot.etiquette import Finding, detect, load_lexicon
+from mailbot.text.rudeness import Finding, detect, load_lexicon
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES = ROOT / "tests" / "fixtures" / "etiquette" / "sentences.jsonl"

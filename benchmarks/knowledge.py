@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mailbot.classify import CATEGORY_IDS, OTHER, classify, load_rules
-from mailbot.knowledge import Suggestion, load_knowledge, suggest
+from mailbot.text.classify import CATEGORY_IDS, OTHER, classify, load_rules
+from mailbot.text.knowledge import Suggestion, load_knowledge, suggest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "requests"

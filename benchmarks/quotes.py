@@ -4,7 +4,7 @@ Run: .venv/bin/python benchmarks/quotes.py [--quiet]
 
 Each case in tests/fixtures/replies/*.json has the body as a client sends it and the
 exact new text a person would take from it. Plain-text cases must match exactly (after
-the normalisation of mailbot.quotes: trailing spaces and runs of blank lines). HTML cases
+the normalisation of mailbot.reading.quotes: trailing spaces and runs of blank lines). HTML cases
 are compared line by line ignoring blank lines and runs of spaces, because how paragraphs
 are spaced is the job of the HTML-to-text converter, not of quote stripping.
 
@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailbot.quotes import strip_reply_html, strip_reply_text
+from mailbot.reading.quotes import strip_reply_html, strip_reply_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "replies"
 

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from mailbot import db, rules, tokens
-from mailbot.clock import Clock, SystemClock
-from mailbot.compose import Templates
+from mailbot.adapters.clock import Clock, SystemClock
 from mailbot.config import Config, ConfigError
-from mailbot.rules import Rules
+from mailbot.desk import tokens
+from mailbot.outgoing.compose import Templates
+from mailbot.school import rulebook
+from mailbot.school.rulebook import Rulebook
+from mailbot.storage import db
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class App:
     engine: Engine
     clock: Clock
     templates: Templates
-    rules: Rules
+    rules: Rulebook
     secret: bytes  # signs reply tokens (tokens.py)
 
     @property
@@ -28,9 +30,9 @@ class App:
 
 
 def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
-          loaded: Rules | None = None) -> App:
+          loaded: Rulebook | None = None) -> App:
     """`loaded`: the rule files when the caller has read them already (mailbot check)."""
-    loaded = rules.load_all(config) if loaded is None else loaded
+    loaded = rulebook.load_all(config) if loaded is None else loaded
     engine = db.make_engine(config.database_url)
     if migrate:
         db.migrate(engine)

@@ -12,13 +12,17 @@ from zoneinfo import ZoneInfo
 
 from mailbot import app as app_module
 from mailbot import config as config_module
-from mailbot import connectors, db, digests, outbox, replies, samples, views, worker
-from mailbot import rules as rules_module
+from mailbot import samples, views, worker
+from mailbot.adapters import connectors
 from mailbot.adapters.source import SourceError
-from mailbot.digest import current_week
 from mailbot.explain import explain_file
 from mailbot.flows import triage
-from mailbot.schedule import schedule_warnings
+from mailbot.jobs import digests
+from mailbot.jobs.figures import current_week
+from mailbot.outgoing import outbox, replies
+from mailbot.school import rulebook
+from mailbot.school.schedule import schedule_warnings
+from mailbot.storage import db
 
 EXIT_CONFIG, EXIT_SERVER = 2, 1
 
@@ -111,7 +115,7 @@ def _where_to_look(config: config_module.Config) -> None:
 
 def cmd_check(config: config_module.Config, args: argparse.Namespace) -> int:
     print(f"Configuration {config.source_path}: valid")
-    loaded = rules_module.load_all(config)
+    loaded = rulebook.load_all(config)
     if loaded.schedule is not None and loaded.calendar is not None:
         for warning in schedule_warnings(loaded.schedule, loaded.calendar):
             print(f"schedule: warning: {warning}")
@@ -130,7 +134,7 @@ def cmd_check(config: config_module.Config, args: argparse.Namespace) -> int:
     return EXIT_SERVER if failures else 0
 
 
-def _check_database(config: config_module.Config, loaded: rules_module.Rules) -> str:
+def _check_database(config: config_module.Config, loaded: rulebook.Rulebook) -> str:
     app = app_module.build(config, loaded=loaded)
     try:
         return f"{app.engine.url.render_as_string()}: schema up to date"

@@ -7,19 +7,19 @@ from pathlib import Path
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from mailbot import db, store
+from mailbot.adapters.clock import to_local
 from mailbot.app import App
-from mailbot.clock import to_local
-from mailbot.commands import parse_commands
-from mailbot.decide import analyse, tagged_case
-from mailbot.etiquette import detect, passage
+from mailbot.desk.commands import parse_commands
+from mailbot.desk.decide import analyse, tagged_case
+from mailbot.desk.sender import Sender, identify
+from mailbot.desk.threads import ThreadFacts
 from mailbot.flows.helper import HELPER_COMMANDS
 from mailbot.flows.triage import decide, describe_route
-from mailbot.models import Mailbox
-from mailbot.parsing import MailError, ParsedMail, parse
-from mailbot.sender import Sender, identify
-from mailbot.signups import read_request
-from mailbot.threads import ThreadFacts
+from mailbot.reading.parsing import MailError, ParsedMail, parse
+from mailbot.storage import db, store
+from mailbot.storage.models import Mailbox
+from mailbot.text.requests import read_request
+from mailbot.text.rudeness import detect, passage
 
 
 def explain_file(app: App, path: Path) -> dict[str, object]:

@@ -12,16 +12,16 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from mailbot import db, store
 from mailbot.app import App
-from mailbot.casework import Tx
-from mailbot.decide import analyse, tagged_case
+from mailbot.desk.casework import Tx
+from mailbot.desk.decide import analyse, tagged_case
+from mailbot.desk.sender import identify
 from mailbot.flows import Incoming, Outcome
 from mailbot.flows import helper as helper_flow
 from mailbot.flows import user as user_flow
 from mailbot.flows import vendor as vendor_flow
-from mailbot.parsing import MailError, parse
-from mailbot.sender import identify
+from mailbot.reading.parsing import MailError, parse
+from mailbot.storage import db, store
 
 __all__ = ["Outcome", "ingest", "replay"]
 
@@ -90,7 +90,7 @@ def _record(
 
 def replay(app: App, quarantine_id: int) -> Outcome | None:
     """Process a quarantined mail again (after a fix); it stays held if it fails again."""
-    from mailbot.models import Quarantine
+    from mailbot.storage.models import Quarantine
 
     with db.session(app.engine) as session:
         held = session.get(Quarantine, quarantine_id)

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from mailbot import db, store
+from mailbot.adapters.clock import to_local
 from mailbot.app import App
-from mailbot.clock import to_local
-from mailbot.models import Attachment, Case, Quarantine
-from mailbot.parsing import MailError, parse
+from mailbot.desk.states import LABELS_RU as STATUS_RU
 from mailbot.pipeline import replay as replay_mail
-from mailbot.states import LABELS_RU as STATUS_RU
+from mailbot.reading.parsing import MailError, parse
+from mailbot.storage import db, store
+from mailbot.storage.models import Attachment, Case, Quarantine
 
 
 def _when(app: App, moment: datetime | None) -> str:

@@ -18,12 +18,14 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from mailbot import db, digests, outbox, periodic, store
 from mailbot.adapters.source import Source, SourceError
 from mailbot.adapters.transport import Transport
 from mailbot.app import App
-from mailbot.models import Mailbox
+from mailbot.jobs import digests, periodic
+from mailbot.outgoing import outbox
 from mailbot.pipeline import ingest
+from mailbot.storage import db, store
+from mailbot.storage.models import Mailbox
 
 log = logging.getLogger("mailbot")
 

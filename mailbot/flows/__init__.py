@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from mailbot import store
-from mailbot.casework import Tx
-from mailbot.compose import FileAttachment
-from mailbot.decide import MailFacts
-from mailbot.models import Case, Message
-from mailbot.parsing import ParsedMail
-from mailbot.replies import ThreadPoint
-from mailbot.sender import Sender
+from mailbot.desk.casework import Tx
+from mailbot.desk.decide import MailFacts
+from mailbot.desk.sender import Sender
+from mailbot.outgoing.compose import FileAttachment
+from mailbot.outgoing.replies import ThreadPoint
+from mailbot.reading.parsing import ParsedMail
+from mailbot.storage import store
+from mailbot.storage.models import Case, Message
 
 OutcomeKind = Literal["opened", "joined", "duplicate", "already", "quarantined"]
 

@@ -5,22 +5,23 @@ whole mail: nothing is relayed, and the helper is told why.
 
 from __future__ import annotations
 
-from mailbot import commands, states, store
-from mailbot.casework import Tx, first_response, queue, set_state, take
-from mailbot.etiquette import detect
+from mailbot.desk import commands, states
+from mailbot.desk.casework import Tx, first_response, queue, set_state, take
 from mailbot.flows import (
     Incoming,
     Outcome,
-    etiquette,
+    clause5,
     last_user_point,
     record_message,
     stored_files,
     triage,
     vendor,
 )
-from mailbot.models import Case, Message
-from mailbot.people import Person
-from mailbot.replies import to_helper, to_user
+from mailbot.outgoing.replies import to_helper, to_user
+from mailbot.school.people import Person
+from mailbot.storage import store
+from mailbot.storage.models import Case, Message
+from mailbot.text.rudeness import detect
 
 HELPER_COMMANDS = triage.HELPER_COMMANDS
 
@@ -136,7 +137,7 @@ def _run(tx: Tx, case: Case, person: Person, message: Message, command: commands
         vendor.escalate(tx, case, person, note=text, by=person.id)
     elif command.name == "stop":
         _mark(tx, message, "command")
-        etiquette.stop(tx, case, person, note=text)
+        clause5.stop(tx, case, person, note=text)
     elif command.name == "approve":
         _mark(tx, message, "command")
         vendor.approve(tx, case, person)

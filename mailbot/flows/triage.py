@@ -12,21 +12,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mailbot import commands, store
-from mailbot.casework import Tx, assignee, queue, take
-from mailbot.classify import OTHER, classify
-from mailbot.clock import to_local
-from mailbot.compose import FileAttachment
-from mailbot.etiquette import Finding, detect, passage
-from mailbot.knowledge import ROLES as KNOWLEDGE_ROLES
-from mailbot.knowledge import Suggestion, suggest
-from mailbot.models import Case
-from mailbot.people import Person
-from mailbot.replies import local_time, to_helper
-from mailbot.roles import label, role_of
-from mailbot.routing import Route, named_person, route
-from mailbot.rules import Rules
-from mailbot.schedule import slot_line, upcoming
+from mailbot.adapters.clock import to_local
+from mailbot.desk import commands
+from mailbot.desk.casework import Tx, assignee, queue, take
+from mailbot.outgoing.compose import FileAttachment
+from mailbot.outgoing.replies import local_time, to_helper
+from mailbot.school.people import Person
+from mailbot.school.routing import Route, named_person, route
+from mailbot.school.rulebook import Rulebook
+from mailbot.school.schedule import slot_line, upcoming
+from mailbot.storage import store
+from mailbot.storage.models import Case
+from mailbot.text.classify import OTHER, classify
+from mailbot.text.knowledge import ROLES as KNOWLEDGE_ROLES
+from mailbot.text.knowledge import Suggestion, suggest
+from mailbot.text.roles import label, role_of
+from mailbot.text.rudeness import Finding, detect, passage
 
 # The commands a helper may write (commands.USER_COMMANDS are the users').
 HELPER_COMMANDS = frozenset({"close", "transfer", "note", "wait", "help", "vendor", "stop",
@@ -46,7 +47,7 @@ class Triage:
     reasons: dict[str, list[str]] = field(default_factory=dict)
 
 
-def decide(rules: Rules, *, subject: str, text: str, requester_addr: str,
+def decide(rules: Rulebook, *, subject: str, text: str, requester_addr: str,
            now_local: datetime, open_counts: Mapping[str, int]) -> Triage:
     """Pure: the rules, the question and the state of the desk in, a decision out."""
     category, category_reasons = OTHER, ["no categories file"]
@@ -150,7 +151,7 @@ _AUDIENCE = {"parent": "parents", "student": "students", "teacher": "teachers",
              "staff": "teachers"}
 
 
-def consultation_lines(rules: Rules, now: datetime, category: str,
+def consultation_lines(rules: Rulebook, now: datetime, category: str,
                        role: str | None = None) -> list[str]:
     """The next consultations and seminars that fit the category and the writer (clause 4)."""
     if rules.schedule is None or rules.calendar is None:

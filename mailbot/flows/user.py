@@ -11,26 +11,34 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from mailbot import store
-from mailbot.casework import Tx, assignee, may_auto_reply, queue, set_state
-from mailbot.flows import Incoming, Outcome, etiquette, record_message, signup, triage, vendor
-from mailbot.forwards import Forwarded, find_forwarded
-from mailbot.models import Case
-from mailbot.people import Person
-from mailbot.replies import ThreadPoint, local_time, to_helper, to_user
-from mailbot.signups import read_request
-from mailbot.threads import strip_prefixes
+from mailbot.desk.casework import Tx, assignee, may_auto_reply, queue, set_state
+from mailbot.desk.threads import strip_prefixes
+from mailbot.flows import (
+    Incoming,
+    Outcome,
+    clause5,
+    record_message,
+    seminars,
+    triage,
+    vendor,
+)
+from mailbot.outgoing.replies import ThreadPoint, local_time, to_helper, to_user
+from mailbot.reading.forwards import Forwarded, find_forwarded
+from mailbot.school.people import Person
+from mailbot.storage import store
+from mailbot.storage.models import Case
+from mailbot.text.requests import read_request
 
 
 def handle(tx: Tx, mail: Incoming) -> Outcome:
     case = _thread_case(tx, mail)
-    if case is not None and case.category == signup.SERVICE:
+    if case is not None and case.category == seminars.SERVICE:
         case = None  # a reply to a seminar confirmation is a request of its own
     if mail.sender.role == "user":
         request = read_request(mail.parsed.subject, mail.facts.new_text,
                                commands_only=case is not None)
         if request is not None:
-            return signup.handle(tx, mail, request)
+            return seminars.handle(tx, mail, request)
     if case is not None and case.status == "closed" and not _may_reopen(tx, case):
         return _open(tx, mail, linked=case)
     if case is None:
@@ -169,7 +177,7 @@ def _follow_up(tx: Tx, case: Case, mail: Incoming) -> Outcome:
         set_state(tx, case, "assigned", actor=parsed.from_addr, why="the user answered")
     text = mail.facts.new_text
     findings = triage.check_etiquette(tx, case, text, parsed.from_addr)
-    about = etiquette.complaint_in_follow_up(tx, case, text, parsed.from_addr)
+    about = clause5.complaint_in_follow_up(tx, case, text, parsed.from_addr)
     helper = assignee(tx, case)
     if helper is not None and about is not None and about.id == helper.id:
         return Outcome("joined", case.id, False, reasons)  # never to the one complained about

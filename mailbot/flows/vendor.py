@@ -12,21 +12,14 @@ from __future__ import annotations
 
 import re
 
-from mailbot import store
-from mailbot.casework import Tx, assignee, first_response, queue, set_state, take
-from mailbot.flows import (
-    Incoming,
-    Outcome,
-    last_user_point,
-    record_message,
-    stored_files,
-    triage,
-)
-from mailbot.models import Case
-from mailbot.people import Person
-from mailbot.replies import local_time, to_helper, to_others, to_user
-from mailbot.roles import label
-from mailbot.threads import find_tag
+from mailbot.desk.casework import Tx, assignee, first_response, queue, set_state, take
+from mailbot.desk.threads import find_tag
+from mailbot.flows import Incoming, Outcome, last_user_point, record_message, stored_files, triage
+from mailbot.outgoing.replies import local_time, to_helper, to_others, to_user
+from mailbot.school.people import Person
+from mailbot.storage import store
+from mailbot.storage.models import Case
+from mailbot.text.roles import label
 
 # «логин: ivanova_anna», «login — a.ivanova@mail.ru»: a separator and a login-shaped token.
 _LOGIN = re.compile(r"(?:логин|login)\s*[:—–-]\s*([A-Za-z0-9][A-Za-z0-9._@+-]{2,})",

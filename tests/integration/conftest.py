@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from mailbot import app as app_module
-from mailbot import connectors, outbox, worker
+from mailbot import worker
+from mailbot.adapters import connectors
+from mailbot.adapters.clock import FixedClock
 from mailbot.app import App
-from mailbot.clock import FixedClock
 from mailbot.config import Config, load
+from mailbot.outgoing import outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_FILES = ("people", "categories", "routes", "etiquette", "knowledge", "calendar", "schedule")

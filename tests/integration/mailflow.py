@@ -9,8 +9,8 @@ from email.message import EmailMessage
 
 from sqlmodel import select
 
-from mailbot import db
-from mailbot.models import Case, Event
+from mailbot.storage import db
+from mailbot.storage.models import Case, Event
 from tests.mailfactory import make_mail
 
 USER = ("Анна Петрова", "anna.petrova@mail.example")

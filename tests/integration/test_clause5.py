@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from mailbot import db
-from mailbot.models import Message
+from mailbot.storage import db
+from mailbot.storage.models import Message
 from tests.integration.mailflow import (
     IVANOVA,
     PETROVA,

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from sqlmodel import func, select
 
-from mailbot import db
-from mailbot.models import Case, Event, Message, Outbox
+from mailbot.storage import db
+from mailbot.storage.models import Case, Event, Message, Outbox
 from tests.integration.conftest import write_config
 from tests.mailfactory import make_mail
 

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from mailbot import db, models  # noqa: F401 — registers every table
+from mailbot.storage import db, models  # noqa: F401 — registers every table
 
 
 def _differences(url: str) -> list[object]:

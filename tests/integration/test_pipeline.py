@@ -8,8 +8,8 @@ from email import policy
 import pytest
 from sqlmodel import func, select
 
-from mailbot import db
-from mailbot.models import Case, Event, Message, Outbox, Quarantine
+from mailbot.storage import db
+from mailbot.storage.models import Case, Event, Message, Outbox, Quarantine
 from tests.mailfactory import make_mail
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from icalendar import Calendar
 from sqlmodel import func, select
 
-from mailbot import db, digests
-from mailbot.digest import compute, iso_week_bounds
-from mailbot.models import Case
+from mailbot.jobs import digests
+from mailbot.jobs.figures import compute, iso_week_bounds
+from mailbot.storage import db
+from mailbot.storage.models import Case
 from mailbot.worker import mailbox_id
 from tests.integration.conftest import ROOT
 from tests.integration.mailflow import IVANOVA, PETROVA, Sent, case_row, deliver, reply_to, text_of

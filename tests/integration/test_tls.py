@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from mailbot import app as app_module
-from mailbot import connectors, worker
+from mailbot import worker
+from mailbot.adapters import connectors
+from mailbot.adapters.clock import FixedClock
 from mailbot.adapters.transport import Item, Result
-from mailbot.clock import FixedClock
 from mailbot.config import ConfigError, load
 from tests.integration.conftest import Desk, write_config
 from tests.mailfactory import make_mail

@@ -16,7 +16,7 @@ from email.message import Message
 
 import pytest
 
-from mailbot.charsets import (
+from mailbot.reading.charsets import (
     best_codec,
     cyrillic_score,
     decode_bytes,

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mailbot.commands import (
+from mailbot.desk.commands import (
     COMMAND_NAMES,
     USER_COMMANDS,
     Command,

@@ -3,7 +3,7 @@ from datetime import datetime
 from email import policy
 from pathlib import Path
 
-from mailbot.compose import FileAttachment, Rendered, Templates, build, text_to_html
+from mailbot.outgoing.compose import FileAttachment, Rendered, Templates, build, text_to_html
 
 ROOT = Path(__file__).resolve().parents[2]
 

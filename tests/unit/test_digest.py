@@ -16,8 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailbot.compose import Templates
-from mailbot.digest import (
+from mailbot.jobs.figures import (
     CaseRow,
     Digest,
     DigestInputs,
@@ -31,7 +30,8 @@ from mailbot.digest import (
     short_title,
     week_label,
 )
-from mailbot.workcal import WorkCalendar, load_calendar
+from mailbot.outgoing.compose import Templates
+from mailbot.school.workcal import WorkCalendar, load_calendar
 
 ROOT = Path(__file__).resolve().parents[2]
 EKB = ZoneInfo("Asia/Yekaterinburg")

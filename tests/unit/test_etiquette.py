@@ -1,4 +1,4 @@
-"""Tests for mailbot.etiquette: the obscenity and insult detector (regulation, clause 5).
+"""Tests for mailbot.text.rudeness: the obscenity and insult detector (regulation, clause 5).
 
 Three layers:
 * behaviour on single sentences: what must be found, what must stay clean, and where;
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.etiquette import Finding, Lexicon, _morph, detect, load_lexicon
+from mailbot.text.rudeness import Finding, Lexicon, _morph, detect, load_lexicon
 
 ROOT = Path(__file__).resolve().parents[2]
 LEXICON_PATH = ROOT / "config" / "etiquette.toml"

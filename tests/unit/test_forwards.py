@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.forwards import Forwarded, find_forwarded
-from mailbot.parsing import ParsedMail, parse
+from mailbot.reading.forwards import Forwarded, find_forwarded
+from mailbot.reading.parsing import ParsedMail, parse
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forwards"
 EXPECTED: dict[str, dict] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mailbot.htmltext import html_to_text
+from mailbot.reading.htmltext import html_to_text
 
 OUTLOOK = (
     '<html xmlns:v="urn:schemas-microsoft-com:vml"'

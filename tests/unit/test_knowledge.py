@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from mailbot.classify import CATEGORY_IDS, OTHER
-from mailbot.knowledge import (
+from mailbot.text.classify import CATEGORY_IDS, OTHER
+from mailbot.text.knowledge import (
     ROLES,
     Knowledge,
     KnowledgeError,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.loops import AutoVerdict, detect_auto
+from mailbot.reading.loops import AutoVerdict, detect_auto
 
 OWN = frozenset({"help@school.example", "ej-help@school.example"})
 DOMAIN = "school.example"

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailbot.classify import CATEGORY_IDS, OTHER
-from mailbot.people import People, PeopleError, load_people, people_from_dict
+from mailbot.school.people import People, PeopleError, load_people, people_from_dict
+from mailbot.text.classify import CATEGORY_IDS, OTHER
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "people.toml"

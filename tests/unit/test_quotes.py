@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import quotes
-from mailbot.quotes import strip_reply_html, strip_reply_text
+from mailbot.reading import quotes
+from mailbot.reading.quotes import strip_reply_html, strip_reply_text
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "replies"
@@ -64,7 +64,7 @@ def test_labelled_reply(case) -> None:
 
 @pytest.mark.parametrize("case", HTML_CASES, ids=[case.id for case in HTML_CASES])
 def test_labelled_html_reply_without_htmltext(case, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The BeautifulSoup fallback, used when mailbot.htmltext cannot be imported, finds the
+    """The BeautifulSoup fallback, used when mailbot.reading.htmltext cannot be imported, finds the
     same text (its paragraph spacing may differ, which the comparison ignores)."""
     monkeypatch.setattr(quotes, "_html_to_text", lambda: None)
     got = strip_reply_html(case.body)

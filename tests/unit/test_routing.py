@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailbot.classify import CATEGORY_IDS, OTHER
-from mailbot.people import People, load_people, people_from_dict
-from mailbot.routing import (
+from mailbot.school.people import People, load_people, people_from_dict
+from mailbot.school.routing import (
     Route,
     RoutesError,
     RoutingTable,
@@ -26,6 +25,7 @@ from mailbot.routing import (
     route,
     routes_from_dict,
 )
+from mailbot.text.classify import CATEGORY_IDS, OTHER
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = ROOT / "config" / "people.toml"

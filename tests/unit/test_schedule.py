@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from mailbot.ics import cancel_ics, invitation_ics, slot_ics, slot_uid
-from mailbot.schedule import (
+from mailbot.school.ics import cancel_ics, invitation_ics, slot_ics, slot_uid
+from mailbot.school.schedule import (
     Schedule,
     ScheduleError,
     Slot,
@@ -23,7 +23,7 @@ from mailbot.schedule import (
     upcoming,
     week_slots,
 )
-from mailbot.workcal import WorkCalendar, load_calendar
+from mailbot.school.workcal import WorkCalendar, load_calendar
 
 ROOT = Path(__file__).resolve().parents[2]
 EKB = ZoneInfo("Asia/Yekaterinburg")

@@ -1,6 +1,6 @@
 import pytest
 
-from mailbot.signups import read_request
+from mailbot.text.requests import read_request
 
 
 @pytest.mark.parametrize(("subject", "body", "action", "numbers"), [

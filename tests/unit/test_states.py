@@ -1,6 +1,6 @@
 import pytest
 
-from mailbot import states
+from mailbot.desk import states
 
 
 @pytest.mark.parametrize(("before", "after"), [

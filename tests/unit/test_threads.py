@@ -1,4 +1,4 @@
-from mailbot.threads import ThreadFacts, find_tag, match, strip_prefixes, tagged_subject
+from mailbot.desk.threads import ThreadFacts, find_tag, match, strip_prefixes, tagged_subject
 
 
 def test_strip_prefixes_russian_and_english() -> None:

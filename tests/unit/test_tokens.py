@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from mailbot import tokens
+from mailbot.desk import tokens
 
 SECRET = b"test-secret-0123456789"
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailbot.workcal import CalendarError, WorkCalendar, calendar_from_dict, load_calendar
+from mailbot.school.workcal import CalendarError, WorkCalendar, calendar_from_dict, load_calendar
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "calendar.toml"

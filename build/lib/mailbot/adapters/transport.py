@@ -1,0 +1,173 @@
+"""Outgoing mail adapters: SMTP (aiosmtplib) or a local Maildir for the embedded default.
+
+A transport only sends and says how it went; the outbox decides what to do about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import aiosmtplib
+
+from mailbot.adapters import tls
+from mailbot.adapters.maildir_source import deliver
+from mailbot.config import Smtp
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    mail_from: str
+    rcpts: list[str]
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Literal["sent", "temporary", "permanent"]
+    detail: str = ""
+
+
+# The outbox passes a callback so each result is committed the moment it is known.
+OnResult = Callable[[Item, Result], None]
+
+
+class Transport(Protocol):
+    description: str
+
+    def send(self, items: list[Item], on_result: OnResult) -> None: ...
+
+    def check(self) -> str: ...
+
+
+class MaildirTransport:
+    """Delivers outgoing mail as files into a Maildir: the embedded default."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.description = f"Maildir {path}"
+
+    def send(self, items: list[Item], on_result: OnResult) -> None:
+        for item in items:
+            name = f"{time.time_ns()}.{os.getpid()}.{item.id}.mailbot"
+            try:
+                deliver(self.path, item.raw, name)
+            except OSError as exc:
+                on_result(item, Result("temporary", f"{self.description}: {exc}"))
+            else:
+                on_result(item, Result("sent", f"written to {self.path / 'new' / name}"))
+
+    def check(self) -> str:
+        deliver_dir = self.path / "new"
+        deliver_dir.mkdir(parents=True, exist_ok=True)
+        return f"{self.description}: writable"
+
+
+class SmtpTransport:
+    def __init__(self, settings: Smtp, ca_file: Path | None = None) -> None:
+        self.settings = settings
+        self.ca_file = ca_file  # resolved against the config file's folder
+        self.description = f"SMTP {settings.host}:{settings.effective_port}"
+
+    def send(self, items: list[Item], on_result: OnResult) -> None:
+        asyncio.run(self._send_all(items, on_result))
+
+    def check(self) -> str:
+        async def probe() -> None:
+            client = self._client()
+            await client.connect()
+            await self._login(client)
+            await client.quit()
+
+        try:
+            asyncio.run(probe())
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            raise ConnectionError(f"{self.description}: {_text(exc)}") from None
+        return f"{self.description}: connected"
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.effective_port,
+            use_tls=s.security == "ssl",
+            start_tls=s.security == "starttls",
+            tls_context=tls.context(self.ca_file) if s.security != "none" else None,
+            timeout=s.timeout,
+        )
+
+    async def _login(self, client: aiosmtplib.SMTP) -> None:
+        if self.settings.username:
+            await client.login(self.settings.username, self.settings.secret())
+
+    async def _send_all(self, items: list[Item], on_result: OnResult) -> None:
+        try:
+            client = self._client()
+            await client.connect()
+            await self._login(client)
+        except aiosmtplib.SMTPResponseException as exc:
+            for item in items:
+                on_result(item, _classify(exc.code, exc.message))
+            return
+        except (TimeoutError, aiosmtplib.SMTPException, OSError, socket.gaierror) as exc:
+            for item in items:
+                on_result(item, Result("temporary", f"{self.description}: {_text(exc)}"))
+            return
+        try:
+            for index, item in enumerate(items):
+                try:
+                    errors, _ = await client.sendmail(item.mail_from, item.rcpts, item.raw)
+                except aiosmtplib.SMTPRecipientsRefused as exc:
+                    codes = [e.code for e in exc.recipients]
+                    detail = "; ".join(f"{e.recipient}: {e.code} {e.message}"
+                                       for e in exc.recipients)
+                    on_result(item, Result(
+                        "permanent" if all(c >= 500 for c in codes) else "temporary", detail))
+                except aiosmtplib.SMTPResponseException as exc:
+                    on_result(item, _classify(exc.code, exc.message))
+                    if exc.code == 421:
+                        _fail_rest(items[index + 1:], on_result, exc.message)
+                        return
+                except (TimeoutError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
+                    on_result(item, Result("temporary", f"{self.description}: {_text(exc)}"))
+                    _fail_rest(items[index + 1:], on_result, _text(exc))
+                    return
+                else:
+                    on_result(item, Result("sent", _refused_note(errors)))
+        finally:
+            try:
+                await client.quit()
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
+                client.close()
+
+
+def _fail_rest(items: list[Item], on_result: OnResult, why: str) -> None:
+    for item in items:
+        on_result(item, Result("temporary", f"not tried: {why}"))
+
+
+def _classify(code: int, message: str) -> Result:
+    return Result("permanent" if code >= 500 else "temporary", f"{code} {message}")
+
+
+def _refused_note(errors: dict) -> str:
+    # Some recipients refused while others accepted: the mail is sent; keep the note.
+    return "; ".join(f"{rcpt}: {resp.code} {resp.message}" for rcpt, resp in errors.items())
+
+
+def _text(exc: BaseException) -> str:
+    # aiosmtplib wraps a failed certificate check in SMTPConnectError: look at the cause too.
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return tls.untrusted(seen, "smtp")
+        seen = seen.__cause__
+    return (str(exc).strip() or type(exc).__name__).splitlines()[0]

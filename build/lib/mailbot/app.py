@@ -1,0 +1,55 @@
+"""The things every job needs, built once in `main` and passed down explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from mailbot.adapters.clock import Clock, SystemClock
+from mailbot.config import Config, ConfigError
+from mailbot.desk import tokens
+from mailbot.outgoing.compose import Templates
+from mailbot.school import rulebook
+from mailbot.school.rulebook import Rulebook
+from mailbot.storage import db
+
+
+@dataclass(frozen=True)
+class App:
+    config: Config
+    engine: Engine
+    clock: Clock
+    templates: Templates
+    rules: Rulebook
+    secret: bytes  # signs reply tokens (tokens.py)
+
+    @property
+    def mailbox_name(self) -> str:
+        return self.config.helpdesk.address
+
+
+def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
+          loaded: Rulebook | None = None) -> App:
+    """`loaded`: the rule files when the caller has read them already (mailbot check)."""
+    loaded = rulebook.load_all(config) if loaded is None else loaded
+    engine = db.make_engine(config.database_url)
+    if migrate:
+        db.migrate(engine)
+    return App(
+        config=config,
+        engine=engine,
+        clock=clock or SystemClock(),
+        templates=Templates(config.resolve(config.worker.templates_path)),
+        rules=loaded,
+        secret=load_secret(config, create=migrate),
+    )
+
+
+def load_secret(config: Config, *, create: bool = True) -> bytes:
+    security = config.security
+    try:
+        return tokens.load_secret(security.secret_env, config.resolve(security.secret_file),
+                                  create=create)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{config.source_path}: security.secret_file: {exc}") from None

@@ -1,0 +1,320 @@
+"""Load and validate the TOML configuration once, at start.
+
+A mistake in the file stops the program with one line naming the file, the key and why
+(ConfigError). Relative paths in the file are relative to the file's own folder, so the
+same file works whatever the current directory is. Secrets come from the environment
+(`password_env`) or a file outside the repository (`password_file`).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_PATH = Path("config/mailbot.toml")
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as one line for the operator."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Helpdesk(_Section):
+    address: str
+    name: str = "Служба помощи по электронному журналу"
+    timezone: str = "Asia/Yekaterinburg"
+    tag: str = "ЭЖ"
+    message_id_domain: str = ""
+    school: str = ""
+    system_name: str = "ЭПОС.Школа"
+    extra_addresses: tuple[str, ...] = ()
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if "@" not in value or " " in value.strip():
+            raise ValueError(f"not an e-mail address: {value!r}")
+        return value.strip().lower()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        if not value.strip() or any(c in value for c in "[]#\r\n"):
+            raise ValueError("must be a short word without [ ] # or line breaks")
+        return value.strip()
+
+    @property
+    def domain(self) -> str:
+        return self.message_id_domain or self.address.rsplit("@", 1)[1]
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset({self.address, *(a.lower() for a in self.extra_addresses)})
+
+
+class Database(_Section):
+    url: str = "sqlite:///../data/mailbot.sqlite3"
+
+
+TlsMode = Literal["ssl", "starttls", "none"]
+
+
+class _Server(_Section):
+    host: str = ""
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: TlsMode = "ssl"
+    username: str = ""
+    password: str = ""
+    password_env: str = ""
+    password_file: str = ""
+    path: str = ""
+    timeout: float = Field(default=30.0, gt=0)
+    # A PEM file of CA certificates trusted in addition to the system's: for a school's
+    # internal server with a self-signed certificate. Relative to the config file's folder.
+    ca_file: str = ""
+
+    def secret(self) -> str:
+        """The password, resolved at use so it never sits in a log or a repr."""
+        if self.password_env:
+            return os.environ.get(self.password_env, "")
+        if self.password_file:
+            return Path(self.password_file).read_text(encoding="utf-8").strip()
+        return self.password
+
+
+class Mailbox(_Server):
+    kind: Literal["imap", "maildir"] = "maildir"
+    path: str = "../data/mailbox"
+    folder: str = "INBOX"
+    processed_folder: str = ""
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    batch_bytes: int = Field(default=20_000_000, ge=100_000)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Mailbox:
+        if self.kind == "imap" and not self.host:
+            raise ValueError("host: required when kind = \"imap\"")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "ssl" else 143)
+
+
+class Smtp(_Server):
+    kind: Literal["smtp", "maildir"] = "maildir"
+    path: str = "../data/sent"
+    security: TlsMode = "starttls"
+
+    @model_validator(mode="after")
+    def _complete(self) -> Smtp:
+        if self.kind == "smtp" and not self.host:
+            raise ValueError("host: required when kind = \"smtp\"")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"ssl": 465, "starttls": 587, "none": 25}[self.security]
+
+
+class Worker(_Section):
+    poll_seconds: float = Field(default=30, gt=0)
+    send_seconds: float = Field(default=10, gt=0)
+    retry_delays: tuple[int, ...] = (60, 300, 900, 3600, 10800)
+    max_attempts: int = Field(default=8, ge=1)
+    send_lease_seconds: float = Field(default=300, gt=0)
+    seed_samples: bool = True
+    samples_path: str = "../data/samples"
+    templates_path: str = "../templates"
+
+
+class Limits(_Section):
+    max_attachment_bytes: int = Field(default=10_000_000, ge=0)
+    auto_replies_per_sender: int = Field(default=5, ge=0)
+    auto_reply_period_minutes: int = Field(default=60, ge=1)
+    tag_requires_participant: bool = True
+
+
+class Files(_Section):
+    """The school's rule files, each checked when loaded (see rules.py). Empty = not used."""
+
+    people: str = ""
+    categories: str = ""
+    routes: str = ""
+    etiquette: str = ""
+    knowledge: str = ""
+    calendar: str = ""
+    schedule: str = ""
+
+
+class Security(_Section):
+    """The secret that signs reply tokens: from the environment, else from a file that is
+    created with a random secret on first use (keep it out of the repository)."""
+
+    secret_env: str = "MAILBOT_SECRET"
+    secret_file: str = "../data/mailbot.secret"
+    plus_tokens: bool = False  # also put the token in a help+token@ Reply-To address
+
+
+class Conversation(_Section):
+    reopen_days: int = Field(default=14, ge=0)  # a reply to a closed case reopens it within
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Sla(_Section):
+    """Response times in working hours: a reminder to the helper after the first number,
+    word to the helper's direct supervisor after the second; per category if listed."""
+
+    reminder_hours: float = Field(default=8, gt=0)
+    supervisor_hours: float = Field(default=16, gt=0)
+    categories: dict[str, tuple[float, float]] = {}
+    check_minutes: int = Field(default=15, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Sla:
+        pairs = {"(default)": (self.reminder_hours, self.supervisor_hours), **self.categories}
+        for name, (first, second) in pairs.items():
+            if not 0 < first < second:
+                raise ValueError(f"{name}: the reminder must come before the supervisor "
+                                 f"is told ({first} >= {second})")
+        return self
+
+    def targets(self, category: str) -> tuple[float, float]:
+        return self.categories.get(category, (self.reminder_hours, self.supervisor_hours))
+
+
+class Digests(_Section):
+    admin_day: str = "mon"
+    admin_time: str = "08:00"
+    schedule_day: str = "fri"
+    schedule_time: str = "14:00"
+    seminar_reminder_time: str = "12:00"  # the day before a seminar
+
+    @field_validator("admin_day", "schedule_day")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        if value.lower() not in _DAYS:
+            raise ValueError(f"{value!r} is not one of {', '.join(_DAYS)}")
+        return value.lower()
+
+    @field_validator("admin_time", "schedule_time", "seminar_reminder_time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(f"{value!r} is not a time like 08:00")
+        return value
+
+
+class Config(_Section):
+    helpdesk: Helpdesk
+    database: Database = Database()
+    mailbox: Mailbox = Mailbox()
+    smtp: Smtp = Smtp()
+    worker: Worker = Worker()
+    limits: Limits = Limits()
+    files: Files = Files()
+    security: Security = Security()
+    conversation: Conversation = Conversation()
+    sla: Sla = Sla()
+    digests: Digests = Digests()
+
+    source_path: Path = Path(".")
+
+    def resolve(self, path: str) -> Path:
+        """A path from the file, made absolute against the file's folder."""
+        candidate = Path(path).expanduser()
+        if not candidate.is_absolute():
+            candidate = self.source_path.parent / candidate
+        return candidate.resolve()
+
+    @property
+    def database_url(self) -> str:
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.resolve(url[len(prefix):]).resolve())
+        return url
+
+
+def config_path(cli_value: str | None) -> Path:
+    """--config wins, then MAILBOT_CONFIG, then the default."""
+    return Path(cli_value or os.environ.get("MAILBOT_CONFIG") or DEFAULT_PATH)
+
+
+def load(path: Path) -> Config:
+    """Read, validate and return the configuration, or raise ConfigError with one line."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = Config.model_validate({**raw, "source_path": path})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_first_error(exc)}") from None
+    _check_secrets(path, config)
+    return config
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return f"{key}: {message}"
+
+
+def _check_secrets(path: Path, config: Config) -> None:
+    for name, server, used in (
+        ("mailbox", config.mailbox, config.mailbox.kind == "imap"),
+        ("smtp", config.smtp, config.smtp.kind == "smtp"),
+    ):
+        if not used:
+            continue
+        if server.password_env and server.password_env not in os.environ:
+            raise ConfigError(
+                f"{path}: {name}.password_env: environment variable "
+                f"{server.password_env} is not set"
+            )
+        if server.password_file and not Path(server.password_file).is_file():
+            raise ConfigError(f"{path}: {name}.password_file: no such file")
+        if server.ca_file and server.security != "none":
+            _check_ca_file(path, f"{name}.ca_file", config.resolve(server.ca_file))
+
+
+def _check_ca_file(path: Path, key: str, ca: Path) -> None:
+    """Fail at start, not at the first connection, on a CA file that cannot be used."""
+    if not ca.is_file():
+        raise ConfigError(f"{path}: {key}: no such file: {ca}")
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(ca))
+    except (ssl.SSLError, OSError, UnicodeDecodeError) as exc:
+        why = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        raise ConfigError(f"{path}: {key}: not a PEM file of CA certificates ({why})") from None

@@ -1,0 +1,1 @@
+"""Cases and senders: states, threading, tokens, identification, commands, casework."""

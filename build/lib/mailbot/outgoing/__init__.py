@@ -1,0 +1,1 @@
+"""Mail mailbot sends: composing, rendering replies, the outbox."""

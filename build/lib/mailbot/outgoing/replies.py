@@ -1,0 +1,146 @@
+"""The mails mailbot writes: each one rendered from templates/ and built as bytes.
+
+Three kinds of addressee, three builders:
+- `to_user`: from the help address, in the user's own thread (In-Reply-To their last mail);
+- `to_helper`: to a person of people.toml about a case; its Message-ID carries the signed
+  token that makes their reply count as theirs (tokens.py);
+- `to_others`: anyone else (the vendor's support, a supervisor's report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from mailbot.adapters.clock import to_local
+from mailbot.app import App
+from mailbot.desk import tokens
+from mailbot.desk.threads import tagged_subject
+from mailbot.outgoing.compose import FileAttachment, Rendered, build, new_message_id
+from mailbot.school.people import Person
+from mailbot.storage.models import Case
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    kind: str
+    message_id: str
+    rcpt: tuple[str, ...]
+    raw: bytes
+    automatic: bool
+
+
+@dataclass(frozen=True)
+class ThreadPoint:
+    """The mail an answer replies to: its Message-ID and the References it carried."""
+
+    message_id: str = ""
+    references: tuple[str, ...] = ()
+
+
+def common(app: App, case: Case | None = None) -> dict[str, object]:
+    helpdesk = app.config.helpdesk
+    context: dict[str, object] = {
+        "helpdesk_name": helpdesk.name,
+        "helpdesk_address": helpdesk.address,
+        "school": helpdesk.school,
+        "system_name": helpdesk.system_name,
+        "tag": helpdesk.tag,
+        "reopen_days": app.config.conversation.reopen_days,
+    }
+    if case is not None:
+        assert case.id is not None
+        context.update(
+            case_number=case.id,
+            subject=case.subject,
+            tagged_subject=tagged_subject(case.subject, helpdesk.tag, case.id),
+            requester_name=case.requester_name,
+            requester_addr=case.requester_addr,
+        )
+    return context
+
+
+def polite_name(full_name: str) -> str:
+    """«Иванова Надежда Павловна» is greeted «Надежда Павловна», as Russian colleagues do."""
+    words = full_name.split()
+    return " ".join(words[1:]) if len(words) == 3 else full_name
+
+
+def local_time(app: App, moment: datetime) -> str:
+    return to_local(moment, app.config.helpdesk.timezone).strftime("%d.%m.%Y %H:%M")
+
+
+def to_user(
+    app: App, case: Case, template: str, *, kind: str, thread: ThreadPoint,
+    automatic: bool, **context: object,
+) -> OutgoingMail:
+    rendered = app.templates.render(template, **common(app, case), **context)
+    return rendered_mail(app, case, rendered, kind=kind, thread=thread, automatic=automatic,
+                         to=[(case.requester_name, case.requester_addr)],
+                         auto_submitted="auto-replied" if automatic else "")
+
+
+def to_helper(
+    app: App, case: Case, person: Person, template: str, *, kind: str,
+    attachments: Sequence[FileAttachment] = (), **context: object,
+) -> OutgoingMail:
+    helpdesk = app.config.helpdesk
+    assert case.id is not None
+    rendered = app.templates.render(
+        template, **common(app, case), person_name=polite_name(person.name),
+        person_full_name=person.name, person_position=person.position, **context,
+    )
+    message_id = tokens.helper_message_id(app.secret, helpdesk.domain, case.id, person.id, kind)
+    reply_to = ""
+    if app.config.security.plus_tokens:
+        reply_to = tokens.reply_address(app.secret, helpdesk.address, case.id, person.id)
+    rcpt = person.emails[0]
+    raw = build(
+        sender=(helpdesk.name, helpdesk.address),
+        to=[(person.name, rcpt)],
+        rendered=rendered,
+        message_id=message_id,
+        date=app.clock.now(),
+        loop_domain=helpdesk.domain,
+        auto_submitted="auto-generated",
+        reply_to=reply_to,
+        attachments=attachments,
+    )
+    return OutgoingMail(kind, message_id, (rcpt,), raw, True)
+
+
+def to_others(
+    app: App, case: Case | None, template: str, *, kind: str, to: Sequence[tuple[str, str]],
+    attachments: Sequence[FileAttachment] = (), thread: ThreadPoint = ThreadPoint(),
+    automatic: bool = True, **context: object,
+) -> OutgoingMail:
+    rendered = app.templates.render(template, **common(app, case), **context)
+    return rendered_mail(app, case, rendered, kind=kind, to=to, attachments=attachments,
+                         thread=thread, automatic=automatic)
+
+
+def rendered_mail(
+    app: App, case: Case | None, rendered: Rendered, *, kind: str,
+    to: Sequence[tuple[str, str]], attachments: Sequence[FileAttachment] = (),
+    thread: ThreadPoint = ThreadPoint(), automatic: bool = True,
+    auto_submitted: str | None = None,
+) -> OutgoingMail:
+    """A mail whose text is already rendered (a digest), to anyone. Automatic mail is
+    marked `auto-generated` unless the caller says otherwise (`auto-replied` for replies)."""
+    helpdesk = app.config.helpdesk
+    message_id = new_message_id(helpdesk.domain, case.id if case else None, kind)
+    raw = build(
+        sender=(helpdesk.name, helpdesk.address),
+        to=list(to),
+        rendered=rendered,
+        message_id=message_id,
+        date=app.clock.now(),
+        loop_domain=helpdesk.domain,
+        in_reply_to=thread.message_id,
+        references=thread.references,
+        auto_submitted=(auto_submitted if auto_submitted is not None
+                        else "auto-generated" if automatic else ""),
+        attachments=attachments,
+    )
+    return OutgoingMail(kind, message_id, tuple(addr for _, addr in to), raw, automatic)

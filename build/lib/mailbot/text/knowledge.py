@@ -1,0 +1,449 @@
+"""Reference articles that fit a request (clause 6 of the regulation).
+
+The acknowledgement mail lists a few of the school's help articles that fit the question,
+so a user can often help themselves before a person answers. The articles are data a
+school edits, `config/knowledge.toml`: a title, a link, the help categories an article
+belongs to, the words people use when they need it and, optionally, who it is for.
+
+An article's words are read exactly as the classifier reads its rules (`mailbot.text.classify`):
+on lemmas, with abbreviations taken whole and small typos forgiven, so «пароля», «ПАРОЛЬ»
+and «пороль» all reach the article that lists «пароль». A word written with two or more
+capital letters (ЕСИА, КТП, СНИЛС, СЭДиЖ) is an abbreviation: matched as a whole token in
+any case, never through morphology.
+
+How an article scores against a text (every point is kept as a reason):
+- each of its words found in the text: 1 point; an unknown word one slip away: 0.8;
+- a phrase: 1 point per word in it, and its words do not count again on their own;
+- a word or phrase counts once however often it is repeated, and a token of the text
+  counts for one of the article's words only;
+- the case's category among the article's categories: `category_bonus`, but only for an
+  article that already has a word in the text: a category alone says too little;
+- when the sender's role is known, articles not meant for it (`audience`) are left out.
+Articles below `min_score`, or below `min_share` of the best article's score, are dropped:
+a vague question gets fewer articles or none rather than unrelated ones, and one weak word
+does not ride along with a clear answer. Of equal scores, an article of the case's category
+comes first, then the file's order: the same text always gets the same list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from mailbot.school import tomlfile
+from mailbot.text.classify import (
+    CATEGORY_IDS,
+    OTHER,
+    CategoryRules,
+    Term,
+    Token,
+    _compile,
+    _deletion_index,
+    _find_phrase,
+    _fold,
+    _index,
+    _term,
+    tokenize,
+)
+
+ROLES: tuple[str, ...] = ("parent", "student", "teacher", "staff")
+
+# How text is read; the same values as the classifier's defaults, so both forgive alike.
+PHRASE_GAP = 2  # other words allowed between the words of a phrase
+TYPO_MIN_LENGTH = 5  # typos are forgiven only in words of at least this many letters
+TYPO_FACTOR = 0.8  # a word recognised through a typo weighs this much
+
+_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_WORD_RE = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
+_SCHEMES = ("http", "https")
+
+
+class KnowledgeError(ValueError):
+    """A mistake in the knowledge file, already one line: `file: key: why`."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One reference article as the school described it; `url` is already absolute."""
+
+    id: str
+    title: str
+    url: str
+    categories: tuple[str, ...]
+    words: tuple[str, ...]
+    audience: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An article offered for a text, with the points that put it there."""
+
+    article: Article
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """An article's words compiled for matching: phrases longest first, then single words."""
+
+    phrases: tuple[Term, ...]
+    words: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The compiled knowledge base; load once with `load_knowledge` and pass it in."""
+
+    source: str
+    base_url: str
+    articles: tuple[Article, ...]
+    max_suggestions: int
+    min_score: float
+    min_share: float
+    category_bonus: float
+    reader: CategoryRules = field(repr=False, compare=False)  # abbreviations and typo index
+    terms: tuple[_Terms, ...] = field(repr=False, compare=False)  # parallel to articles
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_knowledge(path: Path) -> Knowledge:
+    """Read and check the knowledge file; any mistake is one line naming the file and key."""
+    data = tomlfile.read(path, KnowledgeError)
+    return knowledge_from_dict(data, str(path))
+
+
+def knowledge_from_dict(data: Mapping[str, Any], source: str) -> Knowledge:
+    """Check and compile parsed TOML; `source` names the file in error messages."""
+    try:
+        return _build(data, source)
+    except _Bad as exc:
+        raise KnowledgeError(f"{source}: {exc}") from None
+
+
+class _Bad(ValueError):
+    """`key: why`, before the file name is put in front."""
+
+
+_SETTINGS = {"base_url", "max_suggestions", "min_score", "min_share", "category_bonus"}
+_ARTICLE = {"id", "title", "link", "categories", "words", "audience"}
+
+
+def _build(data: Mapping[str, Any], source: str) -> Knowledge:
+    _only(data, "", {"settings", "article"})
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise _Bad("settings: must be a table")
+    _only(settings, "settings.", _SETTINGS)
+    base_url = _base_url(settings.get("base_url", ""))
+    raw = data.get("article", [])
+    if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
+        raise _Bad("article: must be a list of [[article]] tables")
+
+    abbreviations = _abbreviations(raw)
+    articles: list[Article] = []
+    terms: list[_Terms] = []
+    seen: dict[str, str] = {}
+    for number, table in enumerate(raw, start=1):
+        key = f"article[{number}]"  # counted from 1, as a person counts the blocks
+        article = _article(table, key, base_url)
+        if article.id in seen:
+            raise _Bad(f"{key}.id: {article.id!r} is already the id of {seen[article.id]}")
+        seen[article.id] = key
+        articles.append(article)
+        terms.append(_compile_words(article, key, abbreviations))
+
+    vocabulary = {m.value for t in terms for term in (*t.phrases, *t.words)
+                  for part in term.parts for m in part if m.kind == "lemma"}
+    return Knowledge(
+        source=source,
+        base_url=base_url,
+        articles=tuple(articles),
+        max_suggestions=_count(settings.get("max_suggestions", 3), "settings.max_suggestions"),
+        min_score=_number(settings.get("min_score", 2.5), "settings.min_score", positive=True),
+        min_share=_share(settings.get("min_share", 0.4), "settings.min_share"),
+        category_bonus=_number(settings.get("category_bonus", 2.0), "settings.category_bonus"),
+        reader=_reader(source, abbreviations, vocabulary),
+        terms=tuple(terms),
+    )
+
+
+def _only(table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise _Bad(f"{prefix}{key}: unknown key; expected one of {', '.join(sorted(allowed))}")
+
+
+def _number(value: Any, where: str, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Bad(f"{where}: must be a number, got {value!r}")
+    if value < 0 or (positive and value == 0):
+        raise _Bad(f"{where}: must be {'greater than' if positive else 'at least'} 0, "
+                   f"got {value!r}")
+    return float(value)
+
+
+def _share(value: Any, where: str) -> float:
+    share = _number(value, where)
+    if share > 1:
+        raise _Bad(f"{where}: must be a share from 0 to 1, got {value!r}")
+    return share
+
+
+def _count(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Bad(f"{where}: must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _text(table: Mapping[str, Any], key: str, where: str) -> str:
+    value = table.get(key)
+    if value is None:
+        raise _Bad(f"{where}.{key}: missing")
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(f"{where}.{key}: must be non-empty text, got {value!r}")
+    return value.strip()
+
+
+def _strings(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = table.get(key)
+    if value is None:
+        raise _Bad(f"{where}.{key}: missing")
+    if not isinstance(value, list) or not value:
+        raise _Bad(f"{where}.{key}: must be a non-empty list of text")
+    result: list[str] = []
+    for i, item in enumerate(value, start=1):
+        if not isinstance(item, str) or not item.strip():
+            raise _Bad(f"{where}.{key}[{i}]: must be non-empty text, got {item!r}")
+        if item.strip() in result:
+            raise _Bad(f"{where}.{key}[{i}]: {item.strip()!r} is listed twice")
+        result.append(item.strip())
+    return tuple(result)
+
+
+# --------------------------------------------------------------------------- articles
+
+
+def _article(table: Mapping[str, Any], key: str, base_url: str) -> Article:
+    _only(table, key + ".", _ARTICLE)
+    article_id = _text(table, "id", key)
+    if not _ID_RE.fullmatch(article_id):
+        raise _Bad(f"{key}.id: {article_id!r} must be small Latin letters, digits, - or _")
+    categories = _strings(table, "categories", key)
+    for i, cat in enumerate(categories, start=1):
+        if cat not in CATEGORY_IDS:
+            raise _Bad(f"{key}.categories[{i}]: unknown category {cat!r}; "
+                       f"use one of {', '.join(CATEGORY_IDS)}")
+    audience = _strings(table, "audience", key) if "audience" in table else ROLES
+    for i, role in enumerate(audience, start=1):
+        if role not in ROLES:
+            raise _Bad(f"{key}.audience[{i}]: unknown role {role!r}; "
+                       f"use one of {', '.join(ROLES)}")
+    title = _text(table, "title", key)
+    if "\n" in title or "\r" in title:
+        raise _Bad(f"{key}.title: must be one line: it is listed in the mail as it is")
+    return Article(
+        id=article_id,
+        title=title,
+        url=_url(_text(table, "link", key), f"{key}.link", base_url),
+        categories=categories,
+        words=_strings(table, "words", key),
+        audience=audience,
+    )
+
+
+def _base_url(value: Any) -> str:
+    if value == "":
+        return ""
+    where = "settings.base_url"
+    if not isinstance(value, str):
+        raise _Bad(f"{where}: must be text, got {value!r}")
+    url = _absolute(value.strip(), where)
+    if not urlsplit(url).path.endswith("/"):
+        # urljoin would drop the last part: ".../ej-help" + "a.html" = ".../a.html".
+        raise _Bad(f"{where}: must end with / so that relative links are joined to it")
+    return url
+
+
+def _url(link: str, where: str, base_url: str) -> str:
+    if any(c.isspace() for c in link):
+        raise _Bad(f"{where}: a link cannot contain spaces: {link!r}")
+    parts = urlsplit(link)
+    if parts.scheme or parts.netloc:
+        return _absolute(link, where)
+    if not base_url:
+        raise _Bad(f"{where}: relative link {link!r} needs settings.base_url")
+    return urljoin(base_url, link)
+
+
+def _absolute(url: str, where: str) -> str:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if (parts is None or parts.scheme not in _SCHEMES or not host
+            or any(c.isspace() for c in url)):
+        raise _Bad(f"{where}: not a web address (https://...): {url!r}")
+    return url
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _abbreviations(raw: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Every word written with two or more capitals, as the classifier's abbreviation table.
+
+    Collected over the whole file first, so that «снилс» in one article and «СНИЛС» in
+    another mean the same token.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for table in raw:
+        words = table.get("words")
+        for item in words if isinstance(words, list) else ():
+            for word in _WORD_RE.findall(item) if isinstance(item, str) else ():
+                if sum(c.isupper() for c in word) >= 2:
+                    found.setdefault(_fold(word), (word, "any"))
+    return found
+
+
+def _compile_words(article: Article, key: str,
+                   abbreviations: Mapping[str, tuple[str, str]]) -> _Terms:
+    phrases: list[Term] = []
+    singles: list[Term] = []
+    seen: dict[tuple[Any, ...], str] = {}
+    for i, text in enumerate(article.words, start=1):
+        where = f"{key}.words[{i}]"
+        single = len(text.split()) == 1
+        try:
+            term = _term(article.id, text, 1.0, where, abbreviations, single=single)
+        except ValueError as exc:  # already "where: why"
+            raise _Bad(str(exc)) from None
+        if term.parts in seen:
+            raise _Bad(f"{where}: {text!r} is the same as {seen[term.parts]!r}")
+        seen[term.parts] = text
+        (singles if single else phrases).append(term)
+    phrases.sort(key=lambda t: -len(t.parts))  # «не могу войти» claims before «войти»
+    return _Terms(tuple(phrases), tuple(singles))
+
+
+def _reader(source: str, abbreviations: Mapping[str, tuple[str, str]],
+            vocabulary: set[str]) -> CategoryRules:
+    """The classifier's reading settings for this vocabulary.
+
+    `classify.tokenize` takes a whole `CategoryRules` but reads only the abbreviations and the typo
+    settings from it. An empty rule set compiled by the classifier itself, with those two
+    put in, stays valid however `CategoryRules` grows.
+    """
+    empty = _compile({
+        "settings": {"phrase_gap": PHRASE_GAP, "fuzzy_min_length": TYPO_MIN_LENGTH,
+                     "fuzzy_factor": TYPO_FACTOR},
+        "categories": {OTHER: {}},
+    }, source)
+    return replace(
+        empty,
+        abbreviations=MappingProxyType(dict(abbreviations)),
+        fuzzy_index=MappingProxyType(_deletion_index(vocabulary, TYPO_MIN_LENGTH)),
+    )
+
+
+# --------------------------------------------------------------------------- suggesting
+
+
+def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None = None,
+            limit: int | None = None) -> list[Suggestion]:
+    """The articles that fit a request, best first, at most `limit` (default: the file's).
+
+    `category` is the case's category (`classify` decided it), `text` the user's own words
+    (subject and new text), `role` the sender's role when known (one of ROLES).
+    """
+    if category not in CATEGORY_IDS and category != OTHER:
+        raise ValueError(f"unknown category {category!r}")
+    if role is not None and role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)} or None")
+    limit = knowledge.max_suggestions if limit is None else limit
+    if limit < 0:
+        raise ValueError(f"limit must be 0 or more, got {limit}")
+
+    tokens = tokenize(text, knowledge.reader)
+    where = _index(tokens)
+    found: list[tuple[float, bool, int, Suggestion]] = []
+    for order, (article, terms) in enumerate(zip(knowledge.articles, knowledge.terms,
+                                                 strict=True)):
+        if role is not None and role not in article.audience:
+            continue
+        points, reasons = _match(terms, tokens, where)
+        if not reasons:
+            continue
+        if category in article.categories and knowledge.category_bonus:
+            points += knowledge.category_bonus
+            reasons.append(f"category {category} +{knowledge.category_bonus:.1f}")
+        points = round(points, 3)
+        if points >= knowledge.min_score:
+            off_category = category not in article.categories
+            found.append((-points, off_category, order,
+                          Suggestion(article, points, tuple(reasons))))
+    found.sort(key=lambda item: item[:3])
+    floor = -found[0][0] * knowledge.min_share if found else 0.0
+    return [item[3] for item in found[:limit] if item[3].score >= floor]
+
+
+def _match(terms: _Terms, tokens: list[Token],
+           where: Mapping[str, list[int]]) -> tuple[float, list[str]]:
+    """Points and reasons of one article's words in the text."""
+    used: set[int] = set()
+    points = 0.0
+    reasons: list[str] = []
+    for term in terms.phrases:
+        for hit in _find_phrase(term, tokens, PHRASE_GAP, where):
+            claimed = {i for i, part in zip(hit, term.parts, strict=True)
+                       if not all(m.kind == "pos" for m in part)}
+            if used & claimed:
+                continue
+            used |= claimed
+            weight = float(len(claimed))
+            points += weight
+            quoted = " ".join(tokens[i].surface for i in range(hit[0], hit[-1] + 1))
+            reasons.append(f'phrase "{quoted}" ({term.text}) +{weight:.1f}')
+            break
+    for term in terms.words:
+        hit = _word(term, tokens, where, used)
+        if hit is None:
+            continue
+        i, typo = hit
+        used.add(i)
+        weight = TYPO_FACTOR if typo else 1.0
+        points += weight
+        how = "typo for" if typo else "word"
+        reasons.append(f'{how} "{tokens[i].surface}" ({term.text}) +{weight:.1f}')
+    return points, reasons
+
+
+def _word(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
+          used: set[int]) -> tuple[int, bool] | None:
+    """The first free token that is this word, preferring an exact form to a typo."""
+    (matcher,) = term.parts[0]
+    if matcher.kind == "prefix":
+        return next(((i, False) for i, t in enumerate(tokens)
+                     if i not in used and t.abbr is None and t.folded.startswith(matcher.value)),
+                    None)
+    free = [i for i in where.get(matcher.value, ()) if i not in used]
+    if matcher.kind == "abbr":
+        free = [i for i in free if tokens[i].abbr == matcher.value]
+        return (free[0], False) if free else None
+    # An unknown word that is itself a form of the rule word («видеоинструкции») also gets
+    # `typo_of` from the classifier (it is one letter from another form); its own best
+    # lemma tells the two apart.
+    exact = [i for i in free
+             if tokens[i].typo_of != matcher.value or tokens[i].lemma == matcher.value]
+    if exact:
+        return exact[0], False
+    return (free[0], True) if free else None

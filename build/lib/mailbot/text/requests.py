@@ -1,0 +1,78 @@
+"""Requests about seminars and the schedule digest, written by users in plain words.
+
+«Запись на семинар 3», «#записаться 3», «Отменить запись на семинар 3», «Отписаться»: a
+short mail whose subject or first line says one of these is a request, not a question, and
+gets a confirmation instead of a case for a helper. A longer mail that merely mentions a
+seminar is a question like any other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mailbot.desk.commands import USER_COMMANDS, parse_commands
+from mailbot.desk.threads import strip_prefixes
+
+_NUMBER = r"(?:№|#|номер)?\s*(\d{1,3})"
+_PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cancel", re.compile(r"^\s*(?:отмен\w*|отказ\w*)\s+(?:от\s+)?(?:мо\w+\s+)?(?:запис\w+\s+)?"
+                          rf"(?:на\s+)?(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
+                          re.IGNORECASE)),
+    ("signup", re.compile(r"^\s*(?:прошу\s+)?(?:запис\w*|запиш\w*|зарегистрир\w*)\s+(?:меня\s+)?"
+                          rf"(?:на\s+)?(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
+                          re.IGNORECASE)),
+    # «Отписаться» alone is the answer to our digest; «как отписаться от СМС в приложении»
+    # is a question, so a phrase must name the schedule mailing.
+    ("unsubscribe", re.compile(r"^\s*(?:отписат\w*|отпишите)\s+(?:меня\s+)?(?:от\s+)?"
+                               r"(?:рассылк\w*|расписани\w*)|^\s*(?:отписаться|unsubscribe)"
+                               r"[\s.!]*$", re.IGNORECASE)),
+    ("subscribe", re.compile(r"^\s*(?:подписат\w*|подпишите)\s+(?:меня\s+)?(?:на\s+)?"
+                             r"(?:рассылк\w*|расписани\w*)", re.IGNORECASE)),
+)
+_MAX_WORDS = 40  # a request is short; a long letter is a question that mentions seminars
+
+
+_SEMINAR_NUMBER = re.compile(rf"(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
+                             re.IGNORECASE)
+_USER_WORDS = ("#записаться", "#отменить", "#отписаться", "#подписаться")
+
+
+@dataclass(frozen=True)
+class SignupRequest:
+    action: str  # signup | cancel | subscribe | unsubscribe | problem
+    numbers: tuple[int, ...] = ()
+    also: tuple[SignupRequest, ...] = ()  # further requests in the same mail, in order
+    problem: str = ""  # for "problem": what to tell the writer (Russian)
+
+
+def read_request(subject: str, text: str, *, commands_only: bool = False,
+                 ) -> SignupRequest | None:
+    """The request in a user's mail, or None when it is an ordinary question.
+
+    In a reply within a case (`commands_only`) only an explicit «#записаться N» counts: the
+    acknowledgement offers it, and a phrase there is more likely part of the conversation.
+    """
+    parsed = parse_commands(text, allowed=USER_COMMANDS)
+    if parsed.commands:
+        steps: dict[str, list[int]] = {}
+        for command in parsed.commands:  # «#отменить 1» then «#записаться 2»: both, in order
+            steps.setdefault(command.name, [])
+            if command.arg.isdigit():
+                steps[command.name].append(int(command.arg))
+        requests = [SignupRequest(name, tuple(numbers)) for name, numbers in steps.items()]
+        requests += [SignupRequest("problem", problem=p.problem) for p in parsed.problems]
+        return SignupRequest(requests[0].action, requests[0].numbers, tuple(requests[1:]))
+    if parsed.problems and any(p.line.strip().lower().startswith(_USER_WORDS)
+                               for p in parsed.problems):
+        # «#записаться» without a number: the writer meant a request; say what is missing.
+        return SignupRequest("problem", problem=parsed.problems[0].problem)
+    if commands_only or len(text.split()) > _MAX_WORDS:
+        return None
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    for candidate in (strip_prefixes(subject), first_line):
+        for action, pattern in _PHRASES:
+            if pattern.search(candidate):
+                numbers = tuple(int(n) for n in _SEMINAR_NUMBER.findall(candidate))
+                return SignupRequest(action, numbers)
+    return None

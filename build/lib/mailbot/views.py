@@ -1,0 +1,173 @@
+"""Plain-text views for the command line: cases, one case's thread, quarantine."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from datetime import datetime
+
+from sqlmodel import select
+
+from mailbot.adapters.clock import to_local
+from mailbot.app import App
+from mailbot.desk.states import LABELS_RU as STATUS_RU
+from mailbot.pipeline import replay as replay_mail
+from mailbot.reading.parsing import MailError, parse
+from mailbot.storage import db, store
+from mailbot.storage.models import Attachment, Case, Quarantine
+
+
+def _when(app: App, moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    return to_local(moment, app.config.helpdesk.timezone).strftime("%d.%m.%Y %H:%M")
+
+
+def cases_table(app: App, status: str | None, limit: int) -> str:
+    with db.session(app.engine) as session:
+        rows = store.cases(session, limit=limit, status=status)
+    if not rows:
+        return "No cases."
+    lines = [f"{'case':>6}  {'status':<22} {'opened':<16}  {'from':<32} subject"]
+    for case in rows:
+        lines.append(
+            f"{case.id:>6}  {STATUS_RU.get(case.status, case.status):<22} "
+            f"{_when(app, case.created_at):<16}  {case.requester_addr[:32]:<32} "
+            f"{case.subject[:60]}"
+        )
+    return "\n".join(lines)
+
+
+def case_text(app: App, number: int) -> str | None:
+    with db.session(app.engine) as session:
+        case = session.get(Case, number)
+        if case is None:
+            return None
+        messages = store.case_messages(session, number)
+        events = store.case_events(session, number)
+        sent = store.case_outbox(session, number)
+        attachments = {
+            m.id: session.exec(select(Attachment).where(Attachment.message_pk == m.id)).all()
+            for m in messages
+        }
+    out = [
+        f"Case {case.id} [{STATUS_RU.get(case.status, case.status)}]: {case.subject}",
+        f"From: {case.requester_name} <{case.requester_addr}>".replace(" <", " <", 1),
+        f"Opened {_when(app, case.created_at)}, updated {_when(app, case.updated_at)}"
+        + (f", closed {_when(app, case.closed_at)}" if case.closed_at else ""),
+        f"Category: {case.category or '-'}   role: {case.role or '-'}   "
+        f"assignee: {case.assignee or '-'}   route: {case.route or '-'}"
+        + ("   FLAGGED (etiquette)" if case.flagged else "")
+        + (f"   vendor ticket: {case.vendor_ticket}" if case.vendor_ticket else "")
+        + (f"   continues case {case.linked_case_id}" if case.linked_case_id else ""),
+        "",
+    ]
+    states = [e for e in events if e.kind == "state"]
+    if states:
+        out.append("States:")
+        for event in states:
+            data = json.loads(event.detail or "{}")
+            out.append(f"  {_when(app, event.at)}  {data.get('before')} -> {data.get('after')}"
+                       f"  by {event.actor}: {data.get('why', '')}")
+        out.append("")
+    for message in messages:
+        out.append(f"--- {_when(app, message.received_at)}  {message.sender_role}"
+                   f"{'/' + message.person_id if message.person_id else ''} [{message.kind}]  "
+                   f"{message.from_name} <{message.from_addr}>  {message.subject}")
+        if message.auto_kind != "none":
+            out.append(f"    (automatic mail: {message.auto_kind})")
+        out.append(textwrap.indent(message.new_text.strip() or "(no text)", "    "))
+        for att in attachments.get(message.id, []):
+            note = "" if att.stored else " (too large, not stored)"
+            out.append(f"    [attachment] {att.filename} {att.content_type} {att.size} B{note}")
+    if sent:
+        out.append("")
+        out.append("Outgoing mail:")
+        for row in sent:
+            error = f" — {row.last_error}" if row.last_error else ""
+            out.append(f"  {row.kind:<10} to {row.rcpt_to:<32} {row.status}"
+                       f" ({row.attempts} attempts){error}")
+    if events:
+        out.append("")
+        out.append("Events:")
+        for event in events:
+            detail = _short_detail(event.detail)
+            out.append(f"  {_when(app, event.at)}  {event.kind:<16} {event.actor}  {detail}")
+    return "\n".join(out)
+
+
+def _short_detail(detail: str) -> str:
+    if not detail:
+        return ""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return detail[:120]
+    return "; ".join(f"{k}={v}" for k, v in data.items() if k != "message_id")[:160]
+
+
+def quarantine_table(app: App) -> str:
+    with db.session(app.engine) as session:
+        rows = session.exec(select(Quarantine).order_by(Quarantine.id.desc()).limit(200)).all()
+    if not rows:
+        return "Quarantine is empty."
+    lines = [f"{'id':>5}  {'status':<9} {'held since':<16}  reason"]
+    for row in rows:
+        lines.append(f"{row.id:>5}  {row.status:<9} {_when(app, row.created_at):<16}  "
+                     f"{row.reason[:90]}")
+    return "\n".join(lines)
+
+
+def quarantine_text(app: App, quarantine_id: int) -> str | None:
+    with db.session(app.engine) as session:
+        row = session.get(Quarantine, quarantine_id)
+    if row is None:
+        return None
+    try:
+        parsed = parse(row.raw)
+        summary = f"From: {parsed.from_addr}\nSubject: {parsed.subject}"
+    except MailError as exc:
+        summary = f"(cannot parse: {exc})"
+    head = row.raw[:2000].decode("utf-8", "replace")
+    return (f"Quarantined mail {row.id} [{row.status}], held since "
+            f"{_when(app, row.created_at)}\nSource: {row.source_key}\nReason: {row.reason}\n"
+            f"Size: {len(row.raw)} bytes\n{summary}\n\n{head}")
+
+
+def replay(app: App, quarantine_id: int) -> str | None:
+    outcome = replay_mail(app, quarantine_id)
+    if outcome is None:
+        return None
+    if outcome.kind == "quarantined":
+        return f"Still failing, kept in quarantine: {outcome.reasons[0]}"
+    if outcome.kind == "already":
+        return "Already replayed."
+    return f"Replayed: {outcome.kind} case {outcome.case_id}" + (
+        ", acknowledgement queued" if outcome.acked else "")
+
+
+def explain_text(result: dict[str, object]) -> str:
+    if "error" in result:
+        return f"{result['file']}: {result['error']}"
+    case = result["case"]
+    lines = [
+        f"{result['file']}",
+        f"  from:     {result['from']}",
+        f"  subject:  {result['subject']}",
+        f"  auto:     {result['auto']}",
+        f"  case:     {'joins case ' + str(case) if case else 'opens a new case'}",
+        f"  reasons:  {'; '.join(str(r) for r in result['reasons'])}",  # type: ignore[attr-defined]
+        f"  sender:   {result.get('sender_role')}",
+    ]
+    if result.get("command"):
+        lines.append(f"  command:  {result['command']}")
+    if "category" in result:
+        lines.append(f"  category: {result['category']}   role: {result['role']}   "
+                     f"route: {result['route']}")
+    if result.get("etiquette"):
+        lines.append(f"  etiquette: {[f['word'] for f in result['etiquette']]}")  # type: ignore[attr-defined]
+    lines += [
+        "  new text:",
+        textwrap.indent(str(result["new_text"]).strip() or "(empty)", "    "),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Periodic work: reminders, weekly figures and digests."""

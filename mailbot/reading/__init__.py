@@ -1,0 +1,1 @@
+"""Reading one incoming mail: parsing, charsets, HTML, quotes, forwards, machine mail."""

@@ -1,0 +1,565 @@
+"""Who answers a case: an ordered routing table (`config/routes.toml`) and its interpreter.
+
+The table is data a school reads and corrects, like a Mailman chain: rules are walked in
+order and the first one that matches and finds somebody wins. Every step is recorded as a
+reason in English, so a wrong assignment can be traced to a rule.
+
+How a rule picks a person (documented again in routes.toml):
+
+1. Its targets are the people it names (a person, a position, the helpers of the case's
+   category, the complained-about person's supervisor, the triage person).
+2. Those excluded by the caller, on leave today, or the person a complaint is about are
+   dropped. If nobody is left, the rule falls through to the next one.
+3. Of those at work right now (working day, within hours) the one with the fewest open
+   cases wins; ties go to file order of people.toml.
+4. If none of them is at work now but the triage person is, the triage person takes it:
+   somebody should look at it today.
+5. If nobody is at work at all (night, weekend), the target who is back first takes it,
+   fewest open cases breaking a tie: the case waits for the earliest answer.
+
+Complaints are special (clause 5 of the regulation): they go up the chain of supervisors
+from the person they are about, never to that person, and never sideways or down. If no
+rule finds anybody, the triage person takes the case (or, if they are excluded, on leave
+or the one complained about, the first one up their chain of supervisors who can).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from mailbot.school import tomlfile
+from mailbot.school.people import (
+    CATEGORIES,
+    People,
+    Person,
+    name_part,
+    person_keys,
+    position_hits,
+    tag_gender,
+)
+from mailbot.text.classify import _analyse, _analyzer, _fold, _rule_lemma
+
+ROLES = ("parent", "student", "teacher", "staff", "unknown")
+WHEN = ("always", "in_hours", "out_of_hours")
+_PLAIN_TARGETS = ("vendor", "helpers", "supervisor", "triage")
+_WORD_RE = re.compile(r"([0-9A-Za-zА-Яа-яЁё]+)(\.?)")
+_STOP_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ"})
+_PROPER = frozenset({"Surn", "Name", "Patr", "Geox", "Orgn", "Trad"})
+_GREETINGS = frozenset({"уважаемый", "дорогой", "здравствовать", "здравствуйте"})
+
+
+class RoutesError(ValueError):
+    """A mistake in routes.toml, already one line: `file: key: why`."""
+
+
+class _Bad(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One [[route]] as compiled against people.toml."""
+
+    index: int  # 0-based position in the table
+    categories: frozenset[str] | None  # None: every category ("*")
+    roles: frozenset[str] | None  # None: every role
+    to: str  # vendor | person | position | helpers | supervisor | triage
+    ids: tuple[str, ...]  # the people "person:" and "position:" name, in file order
+    when: str
+    words_any: tuple[frozenset[str], ...]  # each word: its lemma and its written form
+    note: str
+    label: str  # the target as written, for reasons
+
+    @property
+    def name(self) -> str:
+        """How routes.toml and its error messages call the rule: route[1] is the first."""
+        return f"route[{self.index + 1}]"
+
+    def covers(self, category: str) -> bool:
+        return self.categories is None or category in self.categories
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    source: str
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a case goes and why.
+
+    `rule` is the 0-based index into RoutingTable.rules of the rule that decided (None for
+    the fallback); the reasons name it as routes.toml does, counting from 1 (route[1]).
+    """
+
+    target: Literal["person", "vendor"]
+    person_id: str | None  # for "vendor": the school-side owner of the escalation
+    rule: int | None
+    reasons: tuple[str, ...]
+
+
+def explain_route(route: Route) -> dict[str, Any]:
+    return {
+        "target": route.target,
+        "person_id": route.person_id,
+        "rule": route.rule,
+        "reasons": list(route.reasons),
+    }
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_routes(path: Path, people: People) -> RoutingTable:
+    """Read routes.toml and check it against the people it names."""
+    data = tomlfile.read(path, RoutesError)
+    return routes_from_dict(data, str(path), people)
+
+
+def routes_from_dict(data: Mapping[str, Any], source: str, people: People) -> RoutingTable:
+    try:
+        for key in data:
+            if key != "route":
+                raise _Bad(f"{key}: unknown key; expected route")
+        rows = data.get("route")
+        if not isinstance(rows, list) or not rows:
+            raise _Bad("route: at least one [[route]] is needed")
+        rules = tuple(_rule(row, i, people) for i, row in enumerate(rows))
+    except _Bad as exc:
+        raise RoutesError(f"{source}: {exc}") from None
+    return RoutingTable(source, rules)
+
+
+def _rule(row: Any, index: int, people: People) -> Rule:
+    key = f"route[{index + 1}]"  # the file counts from 1, as a person counts the blocks
+    if not isinstance(row, dict):
+        raise _Bad(f"{key}: must be a table")
+    allowed = {"category", "role", "to", "when", "words_any", "note"}
+    for name in row:
+        if name not in allowed:
+            raise _Bad(f"{key}.{name}: unknown key; expected one of {', '.join(sorted(allowed))}")
+    categories = _names(row.get("category"), f"{key}.category", CATEGORIES, star=True)
+    if categories is None and "category" not in row:
+        raise _Bad(f"{key}.category: missing; give a category id, a list, or \"*\"")
+    roles = _names(row.get("role", "*"), f"{key}.role", ROLES, star=True)
+    when = _str(row.get("when", "always"), f"{key}.when")
+    if when not in WHEN:
+        raise _Bad(f"{key}.when: must be one of {', '.join(WHEN)}, got \"{when}\"")
+    to, ids = _target(_str(row.get("to"), f"{key}.to"), f"{key}.to", categories, people)
+    return Rule(
+        index=index, categories=categories, roles=roles, to=to, ids=ids, when=when,
+        words_any=_words(row.get("words_any", []), f"{key}.words_any"),
+        note=_str(row.get("note", ""), f"{key}.note", empty=True),
+        label=row["to"].strip(),
+    )
+
+
+def _names(value: Any, key: str, known: tuple[str, ...], *, star: bool) -> frozenset[str] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
+        raise _Bad(f"{key}: must be one text or a list of texts")
+    if star and items == ["*"]:
+        return None
+    for item in items:
+        if item not in known:
+            raise _Bad(f"{key}: unknown value \"{item}\"; use one of {', '.join(known)}"
+                       + (" or \"*\"" if star else ""))
+    return frozenset(items)
+
+
+def _target(text: str, key: str, categories: frozenset[str] | None,
+            people: People) -> tuple[str, tuple[str, ...]]:
+    kind, _, arg = text.partition(":")
+    kind, arg = kind.strip(), arg.strip()
+    if kind in _PLAIN_TARGETS and not arg:
+        if kind == "vendor" and people.vendor is None:
+            raise _Bad(f"{key}: \"vendor\" needs a [vendor] section in {people.source}")
+        for cat in sorted(categories or ()) if kind == "helpers" else ():
+            if not any(cat in p.categories and p.is_helper for p in people.persons.values()):
+                raise _Bad(f"{key}: nobody in {people.source} lists category \"{cat}\"")
+        return kind, ()
+    if kind == "person" and arg:
+        person = people.persons.get(arg)
+        if person is None:
+            raise _Bad(f"{key}: no person with id \"{arg}\" in {people.source}")
+        if not person.is_helper:
+            raise _Bad(f"{key}: \"{arg}\" is a manager with no categories and may not take cases")
+        return kind, (arg,)
+    if kind == "position" and arg:
+        found = [p.id for p in people.find(arg, names=False) if p.is_helper]
+        if not found:
+            raise _Bad(f"{key}: the position \"{arg}\" matches nobody in {people.source}")
+        return kind, tuple(found)
+    raise _Bad(f"{key}: unknown target \"{text}\"; use vendor, helpers, supervisor, triage, "
+               "person:<id> or position:<должность>")
+
+
+def _words(value: Any, key: str) -> tuple[frozenset[str], ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Bad(f"{key}: must be a list of words")
+    words = []
+    for word in value:
+        found = _WORD_RE.findall(word)
+        if len(found) != 1 or found[0][0] != word.strip():
+            raise _Bad(f"{key}: \"{word}\" must be one word")
+        folded = _fold(word.strip())
+        words.append(frozenset({folded, _rule_lemma(folded)}))
+    return tuple(words)
+
+
+def _str(value: Any, key: str, *, empty: bool = False) -> str:
+    if value is None:
+        raise _Bad(f"{key}: missing")
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise _Bad(f"{key}: must be non-empty text, got {value!r}")
+    return value.strip()
+
+
+# --------------------------------------------------------------------------- routing
+
+
+@dataclass
+class _Walk:
+    """What one routing decision needs to know, and the reasons it collects."""
+
+    people: People
+    now: datetime
+    open_counts: Mapping[str, int]
+    barred: frozenset[str]  # excluded by the caller, and the person a complaint is about
+    reasons: list[str]
+    about: str | None = None
+
+    def say(self, text: str) -> None:
+        self.reasons.append(text)
+
+
+def route(table: RoutingTable, people: People, *, category: str, role: str, text: str,
+          now_local: datetime, open_counts: Mapping[str, int], about: str | None = None,
+          exclude: frozenset[str] = frozenset()) -> Route:
+    """Walk the table for one case and name who answers it (see the module docstring)."""
+    walk = _Walk(people, now_local, open_counts, frozenset(exclude), [])
+    if about is not None and about not in people.persons:
+        walk.say(f"about: no person with id \"{about}\"; the complaint names nobody known")
+        about = None
+    if about is not None:
+        walk.about = about
+        walk.barred = walk.barred | {about}
+        walk.say(f"the case is about {about}; it never goes to them")
+    if exclude:
+        walk.say("excluded by the caller: " + ", ".join(sorted(exclude)))
+    lemmas: frozenset[str] | None = None
+    for rule in table.rules:
+        if not rule.covers(category):
+            continue
+        if rule.words_any and lemmas is None:
+            lemmas = _text_lemmas(text)
+        why_not = _condition_fails(rule, role, lemmas, walk)
+        if why_not:
+            walk.say(f"{rule.name} ({rule.label}) skipped: {why_not}")
+            continue
+        walk.say(f"{rule.name} ({rule.label}) matches category {category}, role {role}"
+                 + (f": {rule.note}" if rule.note else ""))
+        if rule.to == "vendor":
+            owner = _choose(_helpers(people, category), walk) or _fallback(walk)
+            walk.say(f"the vendor's support answers; {owner} looks after the escalation")
+            return Route("vendor", owner, rule.index, tuple(walk.reasons))
+        if rule.to == "supervisor":
+            chosen = _supervisor(about, walk)
+        else:
+            chosen = _choose(_targets(rule, category, people), walk)
+        if chosen is not None:
+            return Route("person", chosen, rule.index, tuple(walk.reasons))
+        walk.say(f"{rule.name} falls through")
+    walk.say("no rule found anybody")
+    return Route("person", _fallback(walk), None, tuple(walk.reasons))
+
+
+def _condition_fails(rule: Rule, role: str, lemmas: frozenset[str] | None,
+                     walk: _Walk) -> str | None:
+    if rule.roles is not None and role not in rule.roles:
+        return f"role {role} is not {', '.join(sorted(rule.roles))}"
+    if rule.when != "always":
+        inside = walk.people.in_school_hours(walk.now)
+        if inside != (rule.when == "in_hours"):
+            return f"{rule.when} does not hold at {walk.now:%a %H:%M}"
+    if rule.words_any and not any(word & (lemmas or frozenset()) for word in rule.words_any):
+        return "none of its words_any is in the text"
+    return None
+
+
+def _text_lemmas(text: str) -> frozenset[str]:
+    found: set[str] = set()
+    for word, _dot in _WORD_RE.findall(text or ""):
+        folded = _fold(word)
+        found.add(folded)
+        found.update(_analyse(folded)[1])
+    return frozenset(found)
+
+
+def _helpers(people: People, category: str) -> list[Person]:
+    return [p for p in people.persons.values() if p.is_helper and category in p.categories]
+
+
+def _targets(rule: Rule, category: str, people: People) -> list[Person]:
+    if rule.to == "helpers":
+        return _helpers(people, category)
+    if rule.to == "triage":
+        return [people.persons[people.triage]]
+    return [people.persons[i] for i in rule.ids if i in people.persons]
+
+
+def _choose(candidates: list[Person], walk: _Walk) -> str | None:
+    """The candidate to take the case now; None when all are excluded or on leave."""
+    today = walk.now.date()
+    present, gone = [], []
+    for p in candidates:
+        if p.id in walk.barred:
+            gone.append(f"{p.id} excluded")
+        elif p.is_absent(today):
+            gone.append(f"{p.id} on leave today")
+        else:
+            present.append(p)
+    if gone:
+        walk.say("left out: " + ", ".join(gone))
+    if not present:
+        walk.say("nobody left to take it")
+        return None
+    count = walk.open_counts.get
+    at_work = [p for p in present if p.is_at_work(walk.now)]
+    loads = ", ".join(f"{p.id} {count(p.id, 0)}" for p in present)
+    if at_work:
+        best = min(at_work, key=lambda p: count(p.id, 0))
+        walk.say(f"chose {best.id}: at work now with the fewest open cases ({loads})")
+        return best.id
+    triage = walk.people.persons[walk.people.triage]
+    if triage.id not in walk.barred and triage.is_at_work(walk.now):
+        walk.say(f"none of {', '.join(p.id for p in present)} is at work now; "
+                 f"the triage person {triage.id} is")
+        return triage.id
+    best = min(present, key=lambda p: (_wait(p, walk.now), count(p.id, 0)))
+    walk.say(f"nobody is at work now; {best.id} is back first ({loads} open)")
+    return best.id
+
+
+def _wait(person: Person, now: datetime) -> timedelta:
+    """How long until the person is next at work (local wall-clock time)."""
+    local = now.replace(tzinfo=None)
+    start, end = person.hours
+    for offset in range(400):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() not in person.working_days or person.is_absent(day):
+            continue
+        if offset == 0 and local.time() >= end:
+            continue
+        return max(datetime.combine(day, start) - local, timedelta(0))
+    return timedelta.max
+
+
+def _chain(people: People, start: str | None) -> list[Person]:
+    """The person and everyone above them, nearest first."""
+    chain: list[Person] = []
+    while start is not None and start in people.persons and len(chain) <= len(people.persons):
+        chain.append(people.persons[start])
+        start = chain[-1].supervisor
+    return chain
+
+
+def _supervisor(about: str | None, walk: _Walk) -> str | None:
+    """A complaint goes up from the person it is about; never to them, sideways or down."""
+    people = walk.people
+    if about is None:
+        walk.say(f"the complaint names nobody; the triage person {people.triage} reads it first")
+        chain = _chain(people, people.triage)
+    else:
+        boss = people.persons[about].supervisor
+        if boss is None:
+            walk.say(f"{about} has no supervisor in {people.source}")
+            return None
+        walk.say(f"the direct supervisor of {about} is {boss}")
+        chain = _chain(people, boss)
+    allowed = [p for p in chain if p.id not in walk.barred]
+    if not allowed:
+        walk.say("everyone up the chain is excluded")
+        return None
+    today = walk.now.date()
+    for p in allowed:
+        if not p.is_absent(today):
+            if p is not chain[0]:
+                walk.say(f"{chain[0].id} cannot take it now; next up the chain is {p.id}")
+            walk.say(f"chose {p.id}")
+            return p.id
+        walk.say(f"{p.id} is on leave today")
+    walk.say(f"everyone up the chain is on leave; it waits for {allowed[0].id}")
+    return allowed[0].id
+
+
+def _fallback(walk: _Walk) -> str:
+    """The triage person, or the first one up their chain who is not barred or on leave."""
+    people = walk.people
+    chain = [p for p in _chain(people, people.triage) if p.id not in walk.barred]
+    if not chain:
+        chain = [p for p in people.persons.values() if p.is_helper and p.id not in walk.barred]
+    if not chain:
+        # Everyone is excluded: the caller's wish gives way, the complaint rule does not.
+        chain = [p for p in [*_chain(people, people.triage), *people.persons.values()]
+                 if p.id != walk.about] or [people.persons[people.triage]]
+        walk.say(f"everyone is excluded; {chain[0].id} takes it anyway")
+        return chain[0].id
+    today = walk.now.date()
+    chosen = next((p for p in chain if not p.is_absent(today)), chain[0])
+    walk.say(f"fallback: {chosen.id}"
+             + (" (the triage person)" if chosen.id == people.triage else
+                f" (the triage person {people.triage} cannot take it)"))
+    return chosen.id
+
+
+# --------------------------------------------------------------------------- complaints
+
+
+@dataclass(frozen=True)
+class _Token:
+    word: str  # as written
+    folded: str
+    dotted: bool
+
+
+def named_person(text: str, people: People) -> Person | None:
+    """The staff member a complaint is about, when exactly one person fits.
+
+    A surname in any case form («на Петрову», «Ивановой М.П.»), a first name with
+    patronymic («Мария Петровна»), or a position («завуч», «администратор журнала»).
+    A lower-case word counts as a name only when the dictionary knows it only as a name
+    («из-за морозов» is weather, not Морозова). Mentions that address somebody («Уважаемый
+    Андрей Викторович», «пишу директору») are not who the complaint is about; and when
+    several people are named, one who supervises another named person is the one the
+    complaint is addressed to («прошу директора разобраться с учителем Кузнецовым»).
+    """
+    tokens = [_Token(w, _fold(w), bool(d)) for w, d in _WORD_RE.findall(text or "")]
+    mentions: list[tuple[frozenset[str], bool]] = []  # (who, may be the subject)
+    i = 0
+    while i < len(tokens):
+        hit = _name_at(tokens, i, people) or _position_at(tokens, i, people)
+        if hit is None:
+            i += 1
+            continue
+        ids, end = hit
+        if not _addressed(tokens, i, ids, people):
+            mentions.append((ids, _may_be_subject(tokens[i])))
+        i = end
+    return _the_one(mentions, people)
+
+
+def _the_one(mentions: list[tuple[frozenset[str], bool]], people: People) -> Person | None:
+    """One person among the mentions, or None. A named supervisor of another named person
+    who is not the subject of a sentence («прошу директора») is who the mail turns to."""
+    definite: dict[str, bool] = {}
+    for ids, subject in mentions:
+        if len(ids) == 1:
+            (pid,) = ids
+            definite[pid] = definite.get(pid, False) or subject
+    if definite:
+        above = {p.id for d in definite for p in _chain(people, d)[1:]}
+        left = [d for d, subject in definite.items() if subject or d not in above]
+        return people.persons[left[0]] if len(left) == 1 else None
+    if not mentions:
+        return None
+    common = frozenset.intersection(*(ids for ids, _ in mentions))
+    return people.persons[next(iter(common))] if len(common) == 1 else None
+
+
+def _may_be_subject(token: _Token) -> bool:
+    """Nominative singular: «директор разрешил», not «прошу директора» (whose plural
+    «директора» is nominative too)."""
+    return any({"NOUN", "nomn"} <= p.tag.grammemes and "plur" not in p.tag
+               for p in _analyzer().parse(token.folded))
+
+
+def _looks_like_name(token: _Token) -> bool:
+    if token.word[:1].isupper():
+        return True
+    parses = _analyzer().parse(token.folded)
+    return all(_PROPER & parse.tag.grammemes or {"ADJF", "Poss"} <= parse.tag.grammemes
+               for parse in parses)
+
+
+def _name_at(tokens: list[_Token], i: int, people: People) -> tuple[frozenset[str], int] | None:
+    """People named at token i: a surname (with initials or names around it), or a first
+    name followed by a patronymic. Returns the ids and the index after the mention."""
+    token = tokens[i]
+    if len(token.folded) < 2 or not _looks_like_name(token):
+        return None
+    persons = list(people.persons.values())
+    by_surname = [p for p in persons if name_part(p, token.folded) == "surname"]
+    if by_surname:
+        end = i + 1
+        initials = ""
+        while end < len(tokens) and len(tokens[end].folded) == 1 and tokens[end].dotted:
+            initials += tokens[end].folded
+            end += 1
+        j = i - 1
+        before = ""
+        while j >= 0 and len(tokens[j].folded) == 1 and tokens[j].dotted and len(before) < 2:
+            before = tokens[j].folded + before
+            j -= 1
+        initials = initials or before
+        fits = [p for p in by_surname if _initials(p).startswith(initials)]
+        while end < len(tokens) and fits and _looks_like_name(tokens[end]):
+            named = [p for p in fits if name_part(p, tokens[end].folded) in ("first",
+                                                                          "patronymic")]
+            if not named:
+                break
+            fits, end = named, end + 1
+        return (frozenset(p.id for p in fits), end) if fits else None
+    if i + 1 < len(tokens) and _looks_like_name(tokens[i + 1]):
+        fits = [p for p in persons if name_part(p, token.folded) == "first"
+                and name_part(p, tokens[i + 1].folded) == "patronymic"]
+        if fits:
+            return frozenset(p.id for p in fits), i + 2
+    return None
+
+
+def _initials(person: Person) -> str:
+    return "".join(_fold(part[0]) for part in person.name.split()[1:3])
+
+
+def _position_at(tokens: list[_Token], i: int,
+                 people: People) -> tuple[frozenset[str], int] | None:
+    """A position written out from its first word: «администратор (электронного) журнала»."""
+    lemmas = _analyse(tokens[i].folded)[1] | {tokens[i].folded}
+    persons = list(people.persons.values())
+    if not any(position_hits(p, lemmas)[1] for p in persons):
+        return None
+    end = i + 1
+    words = [tokens[i].word]
+    while end < len(tokens) and end - i < 7:
+        nxt = _analyse(tokens[end].folded)[1] | {tokens[end].folded}
+        if not any(position_hits(p, nxt)[0] for p in persons):
+            break
+        words.append(tokens[end].word)
+        end += 1
+    found = people.find(" ".join(words), names=False)
+    return (frozenset(p.id for p in found), end) if found else None
+
+
+def _addressed(tokens: list[_Token], i: int, ids: frozenset[str], people: People) -> bool:
+    """A greeting before the mention, or a word that can only be dative («директору»)."""
+    before = [_analyse(t.folded)[0] for t in tokens[max(0, i - 2):i]]
+    if before and (before[-1] in _GREETINGS
+                   or before[-2:] in (["добрый", "день"], ["добрый", "вечер"],
+                                      ["добрый", "утро"])):
+        return True
+    genders = {g for p in ids if (g := person_keys(people.persons[p]).gender)}
+    parses = [p for p in _analyzer().parse(tokens[i].folded) if "NOUN" in p.tag]
+    proper = [p for p in parses if _PROPER & p.tag.grammemes]
+    if proper:
+        parses = [p for p in proper
+                  if not genders or tag_gender(p.tag) in genders | {"ms-f", None}]
+    return bool(parses) and all("datv" in p.tag for p in parses)

@@ -1,0 +1,342 @@
+"""Query functions over an explicit session. No commits here: callers own transactions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from mailbot.desk.states import OPEN_STATES
+from mailbot.desk.threads import ThreadFacts
+from mailbot.storage.models import (
+    Attachment,
+    Case,
+    Event,
+    Ingested,
+    Mailbox,
+    Message,
+    MessageRef,
+    Outbox,
+    Quarantine,
+    RawMail,
+)
+
+
+def mailbox(session: Session, name: str) -> Mailbox:
+    """The mailbox row for a help address, created on first use."""
+    row = session.exec(select(Mailbox).where(Mailbox.name == name)).first()
+    if row is None:
+        row = Mailbox(name=name)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def ingested(session: Session, mailbox_id: int, source_keys: Iterable[str]) -> set[str]:
+    keys = list(source_keys)
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        found.update(
+            session.exec(
+                select(Ingested.source_key).where(
+                    Ingested.mailbox_id == mailbox_id, Ingested.source_key.in_(chunk)
+                )
+            ).all()
+        )
+    return found
+
+
+def message_by_id(session: Session, mailbox_id: int, message_id: str) -> Message | None:
+    return session.exec(
+        select(Message).where(Message.mailbox_id == mailbox_id, Message.message_id == message_id)
+    ).first()
+
+
+def thread_facts(
+    session: Session, mailbox_id: int, message_id: str, thread_ids: tuple[str, ...],
+    tagged: int | None,
+) -> ThreadFacts:
+    by_reference: dict[str, int] = {}
+    if thread_ids:
+        rows = session.exec(
+            select(Message.message_id, Message.case_id).where(
+                Message.mailbox_id == mailbox_id, Message.message_id.in_(thread_ids[:200])
+            )
+        ).all()
+        by_reference = {mid: case for mid, case in rows}
+        outbox_rows = session.exec(
+            select(Outbox.message_id, Outbox.case_id).where(
+                Outbox.mailbox_id == mailbox_id, Outbox.message_id.in_(thread_ids[:200])
+            )
+        ).all()
+        for mid, case in outbox_rows:
+            if case is not None:
+                by_reference.setdefault(mid, case)
+    referencing = session.exec(
+        select(Message.case_id)
+        .join(MessageRef, MessageRef.message_pk == Message.id)
+        .where(Message.mailbox_id == mailbox_id, MessageRef.ref == message_id)
+    ).all()
+    tagged_case, participants = None, frozenset[str]()
+    if tagged is not None:
+        case = session.get(Case, tagged)
+        if case is not None and case.mailbox_id == mailbox_id:
+            tagged_case = case.id
+            participants = frozenset(
+                session.exec(select(Message.from_addr).where(Message.case_id == case.id)).all()
+            ) | {case.requester_addr}
+    return ThreadFacts(
+        by_reference=by_reference,
+        referencing_me=tuple(sorted(set(referencing))),
+        tagged_case=tagged_case,
+        tagged_participants=participants,
+    )
+
+
+def auto_replies_since(session: Session, mailbox_id: int, rcpt: str, since: datetime) -> int:
+    return session.exec(
+        select(func.count(Outbox.id)).where(
+            Outbox.mailbox_id == mailbox_id,
+            Outbox.automatic.is_(True),
+            Outbox.rcpt_to == rcpt,
+            Outbox.created_at >= since,
+        )
+    ).one()
+
+
+def store_raw(session: Session, raw: bytes) -> RawMail:
+    row = RawMail(sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), data=raw)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_refs(session: Session, message_pk: int, refs: Iterable[str]) -> None:
+    for ref in dict.fromkeys(refs):
+        session.add(MessageRef(message_pk=message_pk, ref=ref[:998]))
+
+
+def add_attachment(
+    session: Session, message_pk: int, filename: str, content_type: str, data: bytes,
+    limit: int,
+) -> Attachment:
+    row = Attachment(
+        message_pk=message_pk,
+        filename=filename[:500],
+        content_type=content_type[:200],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        stored=len(data) <= limit,
+        data=data if len(data) <= limit else None,
+    )
+    session.add(row)
+    return row
+
+
+def log(
+    session: Session, event: str, /, *, at: datetime, mailbox_id: int | None = None,
+    case_id: int | None = None, actor: str = "mailbot", **detail: object,
+) -> None:
+    session.add(
+        Event(
+            mailbox_id=mailbox_id, case_id=case_id, at=at, actor=actor, kind=event,
+            detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
+        )
+    )
+
+
+def record_ingested(
+    session: Session, mailbox_id: int, source_key: str, outcome: str, at: datetime,
+    message_pk: int | None = None, quarantine_id: int | None = None,
+) -> None:
+    session.add(
+        Ingested(
+            mailbox_id=mailbox_id, source_key=source_key, outcome=outcome, at=at,
+            message_pk=message_pk, quarantine_id=quarantine_id,
+        )
+    )
+
+
+def quarantine(
+    session: Session, mailbox_id: int, source_key: str, raw: bytes, reason: str, at: datetime
+) -> Quarantine:
+    row = Quarantine(
+        mailbox_id=mailbox_id, source_key=source_key, raw=raw, reason=reason[:2000], created_at=at
+    )
+    session.add(row)
+    session.flush()
+    record_ingested(session, mailbox_id, source_key, "quarantine", at, quarantine_id=row.id)
+    log(session, "quarantined", at=at, mailbox_id=mailbox_id, source=source_key, reason=reason)
+    return row
+
+
+def cases(session: Session, limit: int = 50, status: str | None = None) -> list[Case]:
+    query = select(Case).order_by(Case.id.desc()).limit(limit)
+    if status:
+        query = query.where(Case.status == status)
+    return list(session.exec(query).all())
+
+
+def case_messages(session: Session, case_id: int) -> list[Message]:
+    return list(
+        session.exec(
+            select(Message).where(Message.case_id == case_id).order_by(Message.received_at,
+                                                                       Message.id)
+        ).all()
+    )
+
+
+def case_events(session: Session, case_id: int) -> list[Event]:
+    return list(
+        session.exec(select(Event).where(Event.case_id == case_id).order_by(Event.at, Event.id))
+        .all()
+    )
+
+
+def case_outbox(session: Session, case_id: int) -> list[Outbox]:
+    return list(
+        session.exec(select(Outbox).where(Outbox.case_id == case_id).order_by(Outbox.id)).all()
+    )
+
+
+def period_start(now: datetime, minutes: int) -> datetime:
+    return now - timedelta(minutes=minutes)
+
+
+def last_user_message(session: Session, case_id: int | None) -> Message | None:
+    return session.exec(
+        select(Message)
+        .where(Message.case_id == case_id, Message.direction == "in",
+               Message.sender_role == "user")
+        .order_by(Message.received_at.desc(), Message.id.desc())
+    ).first()
+
+
+def refs_of(session: Session, message_pk: int | None) -> list[str]:
+    """The ids a stored message cited, nearest first (as parsing.thread_ids gave them)."""
+    return list(
+        session.exec(
+            select(MessageRef.ref).where(MessageRef.message_pk == message_pk)
+            .order_by(MessageRef.id)
+        ).all()
+    )
+
+
+def open_counts(session: Session, mailbox_id: int) -> dict[str, int]:
+    """Open cases per assignee, for routing to the least busy helper."""
+    rows = session.exec(
+        select(Case.assignee, func.count(Case.id))
+        .where(Case.mailbox_id == mailbox_id, Case.assignee != "",
+               Case.status.in_(list(OPEN_STATES)))
+        .group_by(Case.assignee)
+    ).all()
+    return {assignee: count for assignee, count in rows}
+
+
+def case_by_vendor_ticket(session: Session, mailbox_id: int, ticket: str) -> Case | None:
+    return session.exec(
+        select(Case).where(Case.mailbox_id == mailbox_id, Case.vendor_ticket == ticket)
+        .order_by(Case.id.desc())
+    ).first()
+
+
+def attachments_of(session: Session, message_pks: list[int | None]) -> list[Attachment]:
+    if not message_pks:
+        return []
+    return list(
+        session.exec(
+            select(Attachment).where(Attachment.message_pk.in_(message_pks))
+            .order_by(Attachment.id)
+        ).all()
+    )
+
+
+def digest_rows(session: Session, mailbox_id: int, start: datetime, end: datetime) -> list[tuple]:  # type: ignore[type-arg]
+    """The columns of digest.CaseRow for every case that touches [start, end): opened before
+    its end and not closed before its start. Service requests (seminar sign-ups) are left
+    out. The first vendor answer after the escalation comes from the event log."""
+    vendor_at = (
+        select(func.min(Event.at))
+        .where(Event.case_id == Case.id, Event.kind == "vendor_answer",
+               Event.at >= Case.escalated_at)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    query = (
+        select(Case.id, Case.created_at, Case.closed_at, Case.status, Case.category,
+               Case.role, Case.assignee, Case.first_response_at, Case.escalated_at,
+               vendor_at, Case.flagged)
+        .where(Case.mailbox_id == mailbox_id, Case.category != "service",
+               Case.created_at < end, or_(Case.closed_at.is_(None), Case.closed_at >= start))
+        .order_by(Case.id)
+    )
+    return list(session.exec(query).all())
+
+
+def count_events(session: Session, mailbox_id: int, kinds: Iterable[str], start: datetime,
+                 end: datetime) -> int:
+    return session.exec(
+        select(func.count(Event.id)).where(
+            Event.mailbox_id == mailbox_id, Event.kind.in_(list(kinds)),
+            Event.at >= start, Event.at < end)
+    ).one()
+
+
+def count_failed_mail(session: Session, mailbox_id: int, start: datetime, end: datetime) -> int:
+    return session.exec(
+        select(func.count(Outbox.id)).where(
+            Outbox.mailbox_id == mailbox_id, Outbox.status == "failed",
+            Outbox.created_at >= start, Outbox.created_at < end)
+    ).one()
+
+
+def count_held_quarantine(session: Session, mailbox_id: int) -> int:
+    return session.exec(
+        select(func.count(Quarantine.id)).where(
+            Quarantine.mailbox_id == mailbox_id, Quarantine.status == "held")
+    ).one()
+
+
+def cases_of_outbox_ids(session: Session, mailbox_id: int, ids: Iterable[str], *,
+                        kind: str) -> list[int]:
+    """Cases of our outgoing mails of one kind among the given Message-IDs."""
+    wanted = list(ids)[:200]
+    if not wanted:
+        return []
+    rows = session.exec(
+        select(Outbox.case_id).where(Outbox.mailbox_id == mailbox_id, Outbox.kind == kind,
+                                     Outbox.message_id.in_(wanted))
+    ).all()
+    return [case for case in rows if case is not None]
+
+
+def has_event(session: Session, case_id: int | None, kind: str, text: str) -> bool:
+    """Whether the case's log holds an event of this kind mentioning `text`."""
+    details = session.exec(
+        select(Event.detail).where(Event.case_id == case_id, Event.kind == kind)
+    ).all()
+    return any(text in detail for detail in details)
+
+
+def stopped_case_of(session: Session, mailbox_id: int, addr: str, since: datetime,
+                    ) -> Case | None:
+    """The requester's latest case stopped under clause 5 since the given moment."""
+    return session.exec(
+        select(Case).where(Case.mailbox_id == mailbox_id, Case.requester_addr == addr,
+                           Case.status == "stopped", Case.closed_at >= since)
+        .order_by(Case.id.desc())
+    ).first()
+
+
+def count_events_of(session: Session, mailbox_id: int, kind: str, actor: str, text: str) -> int:
+    """How many events of a kind one person caused whose detail mentions `text`."""
+    details = session.exec(
+        select(Event.detail).where(Event.mailbox_id == mailbox_id, Event.kind == kind,
+                                   Event.actor == actor)
+    ).all()
+    return sum(text in detail for detail in details)

@@ -1,0 +1,1 @@
+"""Reading what people wrote: categories, rudeness, knowledge base, roles, requests."""
