@@ -22,7 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from mailbot.text.classify import CATEGORY_IDS, OTHER, classify, guess_role_hint, load_rules
+from mailbot.text.classify import CATEGORY_IDS, OTHER, classify, load_rules
+from mailbot.text.role_hints import guess_role_hint
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "requests"

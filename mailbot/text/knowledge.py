@@ -29,27 +29,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from mailbot.school import tomlfile
-from mailbot.text.classify import (
-    CATEGORY_IDS,
-    OTHER,
-    CategoryRules,
-    Term,
-    Token,
-    _compile,
-    _deletion_index,
-    _find_phrase,
-    _fold,
-    _index,
-    _term,
-    tokenize,
-)
+from mailbot.text.category_rules import CATEGORY_IDS, OTHER
+from mailbot.text.terms import Abbreviations, RuleError, Term, compile_term, lemmas_of
+from mailbot.text.tokens import Token, claimed, find_phrase, index, quoted, tokenize
+from mailbot.text.typos import TypoIndex, deletion_index
+from mailbot.text.words import WORD_RE, fold
 
 ROLES: tuple[str, ...] = ("parent", "student", "teacher", "staff")
 
@@ -59,7 +50,6 @@ TYPO_MIN_LENGTH = 5  # typos are forgiven only in words of at least this many le
 TYPO_FACTOR = 0.8  # a word recognised through a typo weighs this much
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_WORD_RE = re.compile(r"[0-9A-Za-zА-Яа-яЁё]+")
 _SCHEMES = ("http", "https")
 
 
@@ -97,6 +87,15 @@ class _Terms:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """How the articles' words are read in a text: their abbreviations and typo index."""
+
+    abbreviations: Abbreviations
+    fuzzy_min_length: int
+    fuzzy_index: TypoIndex
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """The compiled knowledge base; load once with `load_knowledge` and pass it in."""
 
@@ -107,7 +106,7 @@ class Knowledge:
     min_score: float
     min_share: float
     category_bonus: float
-    reader: CategoryRules = field(repr=False, compare=False)  # abbreviations and typo index
+    reader: Reading = field(repr=False, compare=False)
     terms: tuple[_Terms, ...] = field(repr=False, compare=False)  # parallel to articles
 
 
@@ -124,12 +123,8 @@ def knowledge_from_dict(data: Mapping[str, Any], source: str) -> Knowledge:
     """Check and compile parsed TOML; `source` names the file in error messages."""
     try:
         return _build(data, source)
-    except _Bad as exc:
+    except RuleError as exc:
         raise KnowledgeError(f"{source}: {exc}") from None
-
-
-class _Bad(ValueError):
-    """`key: why`, before the file name is put in front."""
 
 
 _SETTINGS = {"base_url", "max_suggestions", "min_score", "min_share", "category_bonus"}
@@ -140,12 +135,12 @@ def _build(data: Mapping[str, Any], source: str) -> Knowledge:
     _only(data, "", {"settings", "article"})
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
-        raise _Bad("settings: must be a table")
+        raise RuleError("settings: must be a table")
     _only(settings, "settings.", _SETTINGS)
     base_url = _base_url(settings.get("base_url", ""))
     raw = data.get("article", [])
     if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
-        raise _Bad("article: must be a list of [[article]] tables")
+        raise RuleError("article: must be a list of [[article]] tables")
 
     abbreviations = _abbreviations(raw)
     articles: list[Article] = []
@@ -155,13 +150,12 @@ def _build(data: Mapping[str, Any], source: str) -> Knowledge:
         key = f"article[{number}]"  # counted from 1, as a person counts the blocks
         article = _article(table, key, base_url)
         if article.id in seen:
-            raise _Bad(f"{key}.id: {article.id!r} is already the id of {seen[article.id]}")
+            raise RuleError(f"{key}.id: {article.id!r} is already the id of {seen[article.id]}")
         seen[article.id] = key
         articles.append(article)
         terms.append(_compile_words(article, key, abbreviations))
 
-    vocabulary = {m.value for t in terms for term in (*t.phrases, *t.words)
-                  for part in term.parts for m in part if m.kind == "lemma"}
+    vocabulary = lemmas_of([term for t in terms for term in (*t.phrases, *t.words)])
     return Knowledge(
         source=source,
         base_url=base_url,
@@ -170,7 +164,8 @@ def _build(data: Mapping[str, Any], source: str) -> Knowledge:
         min_score=_number(settings.get("min_score", 2.5), "settings.min_score", positive=True),
         min_share=_share(settings.get("min_share", 0.4), "settings.min_share"),
         category_bonus=_number(settings.get("category_bonus", 2.0), "settings.category_bonus"),
-        reader=_reader(source, abbreviations, vocabulary),
+        reader=Reading(MappingProxyType(abbreviations), TYPO_MIN_LENGTH,
+                       MappingProxyType(deletion_index(vocabulary, TYPO_MIN_LENGTH))),
         terms=tuple(terms),
     )
 
@@ -178,14 +173,14 @@ def _build(data: Mapping[str, Any], source: str) -> Knowledge:
 def _only(table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
     for key in table:
         if key not in allowed:
-            raise _Bad(f"{prefix}{key}: unknown key; expected one of {', '.join(sorted(allowed))}")
+            raise RuleError(f"{prefix}{key}: unknown key; expected one of {', '.join(sorted(allowed))}")
 
 
 def _number(value: Any, where: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Bad(f"{where}: must be a number, got {value!r}")
+        raise RuleError(f"{where}: must be a number, got {value!r}")
     if value < 0 or (positive and value == 0):
-        raise _Bad(f"{where}: must be {'greater than' if positive else 'at least'} 0, "
+        raise RuleError(f"{where}: must be {'greater than' if positive else 'at least'} 0, "
                    f"got {value!r}")
     return float(value)
 
@@ -193,37 +188,37 @@ def _number(value: Any, where: str, *, positive: bool = False) -> float:
 def _share(value: Any, where: str) -> float:
     share = _number(value, where)
     if share > 1:
-        raise _Bad(f"{where}: must be a share from 0 to 1, got {value!r}")
+        raise RuleError(f"{where}: must be a share from 0 to 1, got {value!r}")
     return share
 
 
 def _count(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Bad(f"{where}: must be a whole number of at least 1, got {value!r}")
+        raise RuleError(f"{where}: must be a whole number of at least 1, got {value!r}")
     return value
 
 
 def _text(table: Mapping[str, Any], key: str, where: str) -> str:
     value = table.get(key)
     if value is None:
-        raise _Bad(f"{where}.{key}: missing")
+        raise RuleError(f"{where}.{key}: missing")
     if not isinstance(value, str) or not value.strip():
-        raise _Bad(f"{where}.{key}: must be non-empty text, got {value!r}")
+        raise RuleError(f"{where}.{key}: must be non-empty text, got {value!r}")
     return value.strip()
 
 
 def _strings(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = table.get(key)
     if value is None:
-        raise _Bad(f"{where}.{key}: missing")
+        raise RuleError(f"{where}.{key}: missing")
     if not isinstance(value, list) or not value:
-        raise _Bad(f"{where}.{key}: must be a non-empty list of text")
+        raise RuleError(f"{where}.{key}: must be a non-empty list of text")
     result: list[str] = []
     for i, item in enumerate(value, start=1):
         if not isinstance(item, str) or not item.strip():
-            raise _Bad(f"{where}.{key}[{i}]: must be non-empty text, got {item!r}")
+            raise RuleError(f"{where}.{key}[{i}]: must be non-empty text, got {item!r}")
         if item.strip() in result:
-            raise _Bad(f"{where}.{key}[{i}]: {item.strip()!r} is listed twice")
+            raise RuleError(f"{where}.{key}[{i}]: {item.strip()!r} is listed twice")
         result.append(item.strip())
     return tuple(result)
 
@@ -235,20 +230,20 @@ def _article(table: Mapping[str, Any], key: str, base_url: str) -> Article:
     _only(table, key + ".", _ARTICLE)
     article_id = _text(table, "id", key)
     if not _ID_RE.fullmatch(article_id):
-        raise _Bad(f"{key}.id: {article_id!r} must be small Latin letters, digits, - or _")
+        raise RuleError(f"{key}.id: {article_id!r} must be small Latin letters, digits, - or _")
     categories = _strings(table, "categories", key)
     for i, cat in enumerate(categories, start=1):
         if cat not in CATEGORY_IDS:
-            raise _Bad(f"{key}.categories[{i}]: unknown category {cat!r}; "
+            raise RuleError(f"{key}.categories[{i}]: unknown category {cat!r}; "
                        f"use one of {', '.join(CATEGORY_IDS)}")
     audience = _strings(table, "audience", key) if "audience" in table else ROLES
     for i, role in enumerate(audience, start=1):
         if role not in ROLES:
-            raise _Bad(f"{key}.audience[{i}]: unknown role {role!r}; "
+            raise RuleError(f"{key}.audience[{i}]: unknown role {role!r}; "
                        f"use one of {', '.join(ROLES)}")
     title = _text(table, "title", key)
     if "\n" in title or "\r" in title:
-        raise _Bad(f"{key}.title: must be one line: it is listed in the mail as it is")
+        raise RuleError(f"{key}.title: must be one line: it is listed in the mail as it is")
     return Article(
         id=article_id,
         title=title,
@@ -264,22 +259,22 @@ def _base_url(value: Any) -> str:
         return ""
     where = "settings.base_url"
     if not isinstance(value, str):
-        raise _Bad(f"{where}: must be text, got {value!r}")
+        raise RuleError(f"{where}: must be text, got {value!r}")
     url = _absolute(value.strip(), where)
     if not urlsplit(url).path.endswith("/"):
         # urljoin would drop the last part: ".../ej-help" + "a.html" = ".../a.html".
-        raise _Bad(f"{where}: must end with / so that relative links are joined to it")
+        raise RuleError(f"{where}: must end with / so that relative links are joined to it")
     return url
 
 
 def _url(link: str, where: str, base_url: str) -> str:
     if any(c.isspace() for c in link):
-        raise _Bad(f"{where}: a link cannot contain spaces: {link!r}")
+        raise RuleError(f"{where}: a link cannot contain spaces: {link!r}")
     parts = urlsplit(link)
     if parts.scheme or parts.netloc:
         return _absolute(link, where)
     if not base_url:
-        raise _Bad(f"{where}: relative link {link!r} needs settings.base_url")
+        raise RuleError(f"{where}: relative link {link!r} needs settings.base_url")
     return urljoin(base_url, link)
 
 
@@ -292,7 +287,7 @@ def _absolute(url: str, where: str) -> str:
         parts = None
     if (parts is None or parts.scheme not in _SCHEMES or not host
             or any(c.isspace() for c in url)):
-        raise _Bad(f"{where}: not a web address (https://...): {url!r}")
+        raise RuleError(f"{where}: not a web address (https://...): {url!r}")
     return url
 
 
@@ -309,9 +304,9 @@ def _abbreviations(raw: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, str
     for table in raw:
         words = table.get("words")
         for item in words if isinstance(words, list) else ():
-            for word in _WORD_RE.findall(item) if isinstance(item, str) else ():
+            for word in WORD_RE.findall(item) if isinstance(item, str) else ():
                 if sum(c.isupper() for c in word) >= 2:
-                    found.setdefault(_fold(word), (word, "any"))
+                    found.setdefault(fold(word), (word, "any"))
     return found
 
 
@@ -323,36 +318,13 @@ def _compile_words(article: Article, key: str,
     for i, text in enumerate(article.words, start=1):
         where = f"{key}.words[{i}]"
         single = len(text.split()) == 1
-        try:
-            term = _term(article.id, text, 1.0, where, abbreviations, single=single)
-        except ValueError as exc:  # already "where: why"
-            raise _Bad(str(exc)) from None
+        term = compile_term(article.id, text, 1.0, where, abbreviations, single=single)
         if term.parts in seen:
-            raise _Bad(f"{where}: {text!r} is the same as {seen[term.parts]!r}")
+            raise RuleError(f"{where}: {text!r} is the same as {seen[term.parts]!r}")
         seen[term.parts] = text
         (singles if single else phrases).append(term)
     phrases.sort(key=lambda t: -len(t.parts))  # «не могу войти» claims before «войти»
     return _Terms(tuple(phrases), tuple(singles))
-
-
-def _reader(source: str, abbreviations: Mapping[str, tuple[str, str]],
-            vocabulary: set[str]) -> CategoryRules:
-    """The classifier's reading settings for this vocabulary.
-
-    `classify.tokenize` takes a whole `CategoryRules` but reads only the abbreviations and the typo
-    settings from it. An empty rule set compiled by the classifier itself, with those two
-    put in, stays valid however `CategoryRules` grows.
-    """
-    empty = _compile({
-        "settings": {"phrase_gap": PHRASE_GAP, "fuzzy_min_length": TYPO_MIN_LENGTH,
-                     "fuzzy_factor": TYPO_FACTOR},
-        "categories": {OTHER: {}},
-    }, source)
-    return replace(
-        empty,
-        abbreviations=MappingProxyType(dict(abbreviations)),
-        fuzzy_index=MappingProxyType(_deletion_index(vocabulary, TYPO_MIN_LENGTH)),
-    )
 
 
 # --------------------------------------------------------------------------- suggesting
@@ -374,7 +346,7 @@ def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None 
         raise ValueError(f"limit must be 0 or more, got {limit}")
 
     tokens = tokenize(text, knowledge.reader)
-    where = _index(tokens)
+    where = index(tokens)
     found: list[tuple[float, bool, int, Suggestion]] = []
     for order, (article, terms) in enumerate(zip(knowledge.articles, knowledge.terms,
                                                  strict=True)):
@@ -403,16 +375,14 @@ def _match(terms: _Terms, tokens: list[Token],
     points = 0.0
     reasons: list[str] = []
     for term in terms.phrases:
-        for hit in _find_phrase(term, tokens, PHRASE_GAP, where):
-            claimed = {i for i, part in zip(hit, term.parts, strict=True)
-                       if not all(m.kind == "pos" for m in part)}
-            if used & claimed:
+        for hit in find_phrase(term, tokens, PHRASE_GAP, where):
+            uses = claimed(hit, term)
+            if used & uses:
                 continue
-            used |= claimed
-            weight = float(len(claimed))
+            used |= uses
+            weight = float(len(uses))
             points += weight
-            quoted = " ".join(tokens[i].surface for i in range(hit[0], hit[-1] + 1))
-            reasons.append(f'phrase "{quoted}" ({term.text}) +{weight:.1f}')
+            reasons.append(f'phrase "{quoted(tokens, hit)}" ({term.text}) +{weight:.1f}')
             break
     for term in terms.words:
         hit = _word(term, tokens, where, used)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mailbot.school.people import People
-from mailbot.text.classify import guess_role_hint
+from mailbot.text.role_hints import guess_role_hint
 
 ROLE_LABELS_RU = {
     "parent": "родитель",

@@ -14,9 +14,9 @@ from mailbot.text.classify import (
     CategoryRules,
     Classification,
     classify,
-    guess_role_hint,
     load_rules,
 )
+from mailbot.text.role_hints import guess_role_hint
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config" / "categories.toml"

@@ -1,0 +1,157 @@
+"""A request's text as tokens with lemmas, and where a rule's phrase occurs in it.
+
+How a text is read (the classifier and the knowledge base read alike):
+
+1. Words are cut on anything that is not a letter or digit (so "Д/З" is two tokens and a
+   pattern catches it; "дзюдо" never matches "ДЗ").
+2. Abbreviations (ЭЖ, ДЗ, КТП, ...) are recognised as whole tokens *before* morphology,
+   which would otherwise guess nonsense lemmas for them.
+3. Every other word is reduced to its lemmas with pymorphy3 (оценок -> оценка), cached.
+   ё and е are the same letter for matching; Latin look-alike letters inside Cyrillic words
+   are read as Cyrillic («oценка»).
+4. A word the dictionary does not know that is one slip away from a rule word carries that
+   word as an extra lemma (`typo_of`), so phrases see «не могу востановить пароль».
+5. A phrase matches on lemmas in order, with at most `gap` other tokens between its words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from mailbot.text.terms import Abbreviations, Matcher, Term
+from mailbot.text.typos import TypoIndex, typo_of
+from mailbot.text.words import WORD_RE, analyse, fold, unmix
+
+
+class Vocabulary(Protocol):
+    """What reading a text needs from a rule file: its abbreviations and its typo index."""
+
+    @property
+    def abbreviations(self) -> Abbreviations: ...
+
+    @property
+    def fuzzy_min_length(self) -> int: ...
+
+    @property
+    def fuzzy_index(self) -> TypoIndex: ...
+
+
+@dataclass(frozen=True)
+class Token:
+    surface: str  # as written
+    folded: str  # lower case, ё -> е
+    lemma: str  # the most probable lemma
+    lemmas: frozenset[str]  # every lemma of a known word
+    pos: str
+    known: bool
+    abbr: str | None
+    typo_of: str | None = None  # the rule lemma an unknown word is one slip away from
+
+
+def tokenize(text: str, rules: Vocabulary) -> list[Token]:
+    """Tokens with lemmas; abbreviations are taken whole and skip morphology."""
+    tokens = []
+    for match in WORD_RE.finditer(text):
+        surface = match.group()
+        folded = fold(unmix(surface))
+        entry = rules.abbreviations.get(folded)
+        abbr = None
+        if entry is not None:
+            canonical, mode = entry
+            if (mode == "any" or (mode == "upper" and surface.isupper())
+                    or (mode == "exact" and surface == canonical)):
+                abbr = canonical
+        if abbr is not None:
+            tokens.append(Token(surface, folded, folded, frozenset(), "ABBR", True, abbr))
+            continue
+        lemma, lemmas, pos, known = analyse(folded)
+        typo = None
+        if not known and len(folded) >= rules.fuzzy_min_length:
+            typo = typo_of(folded, rules.fuzzy_index)
+            if typo is not None:
+                lemmas = lemmas | {typo}  # so phrases see «не могу востановить пароль»
+        tokens.append(Token(surface, folded, lemma, lemmas, pos, known, None, typo))
+    return tokens
+
+
+def fits(matcher: Matcher, token: Token) -> bool:
+    """Whether one position of a term accepts a token."""
+    if matcher.kind == "abbr":
+        return token.abbr == matcher.value
+    if token.abbr is not None:
+        return False
+    if matcher.kind == "lemma":
+        return matcher.value in token.lemmas
+    if matcher.kind == "prefix":
+        return token.folded.startswith(matcher.value)
+    return token.pos == matcher.value
+
+
+def index(tokens: list[Token]) -> dict[str, list[int]]:
+    """Where each lemma and abbreviation occurs, so a phrase scan starts only where it can."""
+    where: dict[str, list[int]] = {}
+    for i, token in enumerate(tokens):
+        for key in token.lemmas | ({token.abbr} if token.abbr else set()):
+            where.setdefault(key, []).append(i)
+    return where
+
+
+def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]]) -> list[int]:
+    """Token positions where the phrase could begin; none if a needed word is absent."""
+    for part in term.parts[1:]:
+        if not any(m.kind in ("prefix", "pos") or m.value in where for m in part):
+            return []
+    first = term.parts[0]
+    if any(m.kind in ("prefix", "pos") for m in first):
+        return list(range(len(tokens)))
+    return sorted({i for m in first for i in where.get(m.value, ())})
+
+
+def find_phrase(term: Term, tokens: list[Token], gap: int,
+                where: Mapping[str, list[int]]) -> list[tuple[int, ...]]:
+    """All non-overlapping matches: positions in order, at most `gap` tokens between.
+
+    `where` is the text's `index`.
+    """
+    found: list[tuple[int, ...]] = []
+    after = 0
+    for start in _starts(term, tokens, where):
+        if start < after:
+            continue
+        hit = _phrase_at(term, tokens, start, gap)
+        if hit is not None:
+            found.append(hit)
+            after = hit[-1] + 1
+    return found
+
+
+def _phrase_at(term: Term, tokens: list[Token], start: int, gap: int) -> tuple[int, ...] | None:
+    if not any(fits(m, tokens[start]) for m in term.parts[0]):
+        return None
+    positions = [start]
+    for part in term.parts[1:]:
+        last = positions[-1]
+        for i in range(last + 1, min(len(tokens), last + gap + 2)):
+            if any(fits(m, tokens[i]) for m in part):
+                positions.append(i)
+                break
+        else:
+            return None
+    return tuple(positions)
+
+
+def claimed(hit: tuple[int, ...], term: Term) -> set[int]:
+    """The tokens a phrase match uses up, so that its words do not count again alone.
+
+    A part-of-speech slot («как <INFN>») only frames the phrase: its word still counts on
+    its own («как войти» is about logging in).
+    """
+    return {i for i, part in zip(hit, term.parts, strict=True)
+            if not all(m.kind == "pos" for m in part)}
+
+
+def quoted(tokens: list[Token], hit: tuple[int, ...]) -> str:
+    """The words of a phrase match as written, gaps included, for a reason people read."""
+    return " ".join(tokens[i].surface for i in range(hit[0], hit[-1] + 1))

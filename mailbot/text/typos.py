@@ -1,0 +1,73 @@
+"""Forgiving one slip of the keyboard in a word the dictionary does not know.
+
+A word that is one edit away from a rule word counts as that word (пороль -> пароль). The
+rule words are indexed once, when a rule file is loaded, by symmetric deletion: two words one
+edit apart share a form with one letter deleted, so a lookup costs a few dictionary probes
+instead of a comparison with every rule word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from mailbot.text.words import forms
+
+TypoIndex = Mapping[str, frozenset[str]]  # deletion -> {"form:lemma", ...}
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))} | {word}
+
+
+def deletion_index(vocabulary: Iterable[str], min_length: int) -> dict[str, frozenset[str]]:
+    """Symmetric-deletion index over every form of the rule words.
+
+    Two words one edit apart share a one-deletion form; each entry keeps "form:lemma" so
+    that a typo of any inflected form («оцеки» for «оценки») leads back to its lemma.
+    """
+    index: dict[str, set[str]] = {}
+    for lemma in vocabulary:
+        for form in forms(lemma):
+            if len(form) >= min_length:
+                for deleted in _deletions(form):
+                    index.setdefault(deleted, set()).add(f"{form}:{lemma}")
+    return {k: frozenset(v) for k, v in index.items()}
+
+
+def _edit_kind(typed: str, form: str) -> int | None:
+    """How `typed` differs from `form` by one edit, ranked by how common the slip is.
+
+    0: a letter left out (the usual typo), 1: two letters swapped, 2: a wrong letter,
+    3: a letter too many; None when they are not one edit apart. The rank settles a tie
+    such as «оцеки»: оценки (a letter left out) rather than опеки (a wrong letter).
+    """
+    if typed == form:
+        return None
+    if len(typed) == len(form):
+        diff = [i for i in range(len(typed)) if typed[i] != form[i]]
+        if len(diff) == 1:
+            return 2
+        if (len(diff) == 2 and diff[1] == diff[0] + 1
+                and typed[diff[0]] == form[diff[1]] and typed[diff[1]] == form[diff[0]]):
+            return 1
+        return None
+    if len(typed) + 1 == len(form):
+        return 0 if any(form[:i] + form[i + 1:] == typed for i in range(len(form))) else None
+    if len(typed) == len(form) + 1:
+        return 3 if any(typed[:i] + typed[i + 1:] == form for i in range(len(typed))) else None
+    return None
+
+
+def typo_of(word: str, index: TypoIndex) -> str | None:
+    """The vocabulary lemma a misspelt word most likely stands for, if the choice is clear."""
+    by_kind: dict[int, set[str]] = {}
+    for deleted in _deletions(word):
+        for entry in index.get(deleted, ()):
+            form, lemma = entry.split(":", 1)
+            kind = _edit_kind(word, form)
+            if kind is not None:
+                by_kind.setdefault(kind, set()).add(lemma)
+    if not by_kind:
+        return None
+    best = by_kind[min(by_kind)]
+    return next(iter(best)) if len(best) == 1 else None
