@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.text.rudeness import Finding, Lexicon, _morph, detect, load_lexicon
+from mailbot.text.morph import analyzer
+from mailbot.text.rudeness import Finding, Lexicon, detect, load_lexicon
 
 ROOT = Path(__file__).resolve().parents[2]
 LEXICON_PATH = ROOT / "config" / "etiquette.toml"
@@ -306,7 +307,7 @@ def dictionary_words() -> Iterator[str]:
     stopping at the payload separator takes ~6 s.  With the C reader (`pymorphy3[fast]`,
     DAWG2) its own iterator is fast and is used as it is.
     """
-    words = _morph().dictionary.words
+    words = analyzer().dictionary.words
     units = getattr(getattr(words, "dct", None), "_units", None)
     guide = getattr(getattr(words, "guide", None), "_units", None)
     if units is None or guide is None:

@@ -1,0 +1,197 @@
+"""The sender's text cut into words, sentences and clauses, for the detector.
+
+Quoted lines ("> ..."), e-mail addresses and links are blanked out first, every offset kept,
+so a finding points into the text as it was passed in. Spaced or dotted letters ("б л я",
+"х.у.й", "пи.з.д.е.ц") become one word, but only when that word is a bad one, so "из-за"
+and the initials "А. С." stay as they are. Every word knows its sentence and clause, whether
+it stands inside quotation marks and what follows it: the context rules ask about them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from mailbot.text.lexicon import INVISIBLE, Lexicon, fold
+from mailbot.text.rude_words import match_word
+
+_TOKEN = re.compile(rf"(?:[^\W_]|[*#%@${INVISIBLE}])+")
+_LETTER = re.compile(r"[^\W\d_]")
+# One letter or digit standing alone, several of them in a row, separated by spaces, dots,
+# dashes or underscores: "х у й", "б.л.я.т.ь", "с-у-к-а", "6 л я".
+_UNIT = r"(?<![\w*@$])[^\W_](?![\w*@$])"
+_SPACED_RUN = re.compile(rf"{_UNIT}(?:[ .\-_·•/|]{{1,3}}{_UNIT}){{2,}}")
+# Letters glued with dots, dashes or underscores inside a word: "ох.уели", "пи.з.д.е.ц".
+_GLUED_RUN = re.compile(r"(?<![\w.\-])[^\W_]+(?:[.\-_][^\W_]+)+")
+_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+_ADDRESS = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"[.!?…]|\n[ \t]*\n")
+_CLAUSE_BREAK = re.compile(r"[,;:()\[\]]")
+_QUOTE_PAIRS = {"«": "»", "„": "“", "“": "”", '"': '"'}
+_QUOTE_MARK = re.compile('[«»„“”"]')
+
+
+@dataclass(slots=True)
+class Token:
+    """One word of the text; `start`/`end` are offsets into the text passed to `detect`."""
+
+    raw: str
+    start: int
+    end: int
+    spaced: bool = False
+    sentence: int = 0
+    clause: int = 0
+    quoted: bool = False
+    tail: str = ""
+
+    @property
+    def low(self) -> str:
+        return fold(self.raw)
+
+
+def blank(text: str) -> str:
+    """Blank out quoted lines, e-mail addresses and links, keeping every offset."""
+    def spaces(m: re.Match[str]) -> str:
+        return re.sub(r"[^\n]", " ", m.group())
+
+    if ">" in text:
+        text = _QUOTED_LINE.sub(spaces, text)
+    if "@" in text or "://" in text or "www." in text.lower():
+        text = _ADDRESS.sub(spaces, text)
+    return text
+
+
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    """Spans inside paired quotation marks: «…» (nested too), „…“, “…”, "…"."""
+    marks = [(m.start(), m.group()) for m in _QUOTE_MARK.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(marks):
+        pos, opener = marks[i]
+        closer = _QUOTE_PAIRS.get(opener)
+        if closer is None:
+            i += 1
+            continue
+        depth, j = 1, i + 1
+        while j < len(marks):
+            mark = marks[j][1]
+            if mark == closer:
+                depth -= 1
+                if depth == 0:
+                    break
+            elif mark == opener:
+                depth += 1
+            j += 1
+        if j < len(marks):
+            spans.append((pos, marks[j][0]))
+            i = j + 1
+        else:
+            i += 1
+    return spans
+
+
+def _strip_emphasis(word: str, masks: str) -> str:
+    """Drop marks that emphasise a word rather than hide letters: "*важно*", "**every**".
+
+    Masks on both ends, or two or more in front, are emphasis; one mask in front ("*уй")
+    or masks at the end ("х**") hide letters and are kept.
+    """
+    inner = word.strip(masks)
+    if not inner or inner == word:
+        return word
+    lead = len(word) - len(word.lstrip(masks))
+    trail = len(word) - len(word.rstrip(masks))
+    if lead and trail:
+        return inner
+    if lead >= 2:
+        return word[lead:]
+    return word
+
+
+def _obscene(raw: str, spaced: bool, lex: Lexicon) -> bool:
+    found = match_word(raw, spaced, lex)
+    return found is not None and found.kind == "obscene"
+
+
+def tokenize(text: str, lex: Lexicon) -> list[Token]:
+    """Word tokens; runs of spaced or glued letters become one token when that is a bad word.
+
+    "х у й" and "пи.з.д.е.ц" are merged only when the merged word matches (and, for glued
+    runs, no part matches on its own), so "из-за" or the initials "А. С." stay as they are.
+    """
+    merged: list[Token] = []
+    for run in _SPACED_RUN.finditer(text):
+        units = [c for c in run.group() if c.isalnum()]
+        if sum(1 for c in units if c.isalpha()) < 2:
+            continue
+        tok = Token("".join(units), run.start(), run.end(), spaced=True)
+        if match_word(tok.raw, True, lex) is not None:
+            merged.append(tok)
+    for run in _GLUED_RUN.finditer(text):
+        a, b = run.start(), run.end()
+        if any(a < t.end and t.start < b for t in merged):
+            continue
+        tok = Token(re.sub(r"[.\-_]", "", run.group()), a, b, spaced=True)
+        parts = re.split(r"[.\-_]", run.group())
+        if _obscene(tok.raw, True, lex) and not any(_obscene(p, False, lex) for p in parts):
+            merged.append(tok)
+    merged.sort(key=lambda t: t.start)
+    tokens: list[Token] = []
+    m_index = 0
+    for m in _TOKEN.finditer(text):
+        raw, start, end = m.group(), m.start(), m.end()
+        if merged:
+            while m_index < len(merged) and merged[m_index].end <= start:
+                tokens.append(merged[m_index])
+                m_index += 1
+            if m_index < len(merged) and merged[m_index].start < end:
+                continue  # part of a merged run
+        if raw.isalpha():
+            tokens.append(Token(raw, start, end))
+            continue
+        stripped = _strip_emphasis(raw.strip("@$"), lex.masks)
+        if not stripped or not _LETTER.search(stripped):
+            continue
+        start += raw.index(stripped)
+        tokens.append(Token(stripped, start, start + len(stripped)))
+    tokens.extend(merged[m_index:])
+    return tokens
+
+
+def structure(text: str, tokens: list[Token], lex: Lexicon) -> list[bool]:
+    """Number sentences and clauses; return, per token, whether a ":" precedes it.
+
+    A lone parenthetical word between commas («не называйте, пожалуйста, детей …») does not
+    split its clause.
+    """
+    spans = _quote_spans(text)
+    colon_before: list[bool] = []
+    breaks: list[str] = []
+    prev_end = 0
+    for tok in tokens:
+        gap = text[prev_end:tok.start]
+        if _SENTENCE_BREAK.search(gap):
+            breaks.append("sentence")
+        elif _CLAUSE_BREAK.search(gap):
+            breaks.append("clause")
+        else:
+            breaks.append("")
+        tok.quoted = any(a < tok.start and tok.end <= b for a, b in spans)
+        colon_before.append(":" in gap)
+        prev_end = tok.end
+    for j, tok in enumerate(tokens):
+        after = breaks[j + 1] if j + 1 < len(tokens) else "sentence"
+        if breaks[j] == "clause" and after == "clause" and tok.low in lex.parenthetical:
+            breaks[j] = breaks[j + 1] = ""
+    sentence = clause = 0
+    for j, tok in enumerate(tokens):
+        if breaks[j] and j:
+            clause += 1
+            sentence += breaks[j] == "sentence"
+        tok.sentence, tok.clause = sentence, clause
+    for tok, nxt in pairwise(tokens):
+        tok.tail = text[tok.end:nxt.start]
+    if tokens:
+        tokens[-1].tail = text[tokens[-1].end:]
+    return colon_before
