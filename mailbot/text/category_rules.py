@@ -14,13 +14,17 @@ threshold, the subject's weight, the gap allowed inside a phrase and the typo se
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated
 
+from pydantic import Field
+
+from mailbot.school import tomlfile
+from mailbot.school.tomlfile import RuleModel
+from mailbot.text.fields import AnyText, Number, Positive, Table, Verbatim, choice
 from mailbot.text.terms import Abbreviations, Matcher, RuleError, Term, compile_term, lemmas_of
 from mailbot.text.typos import TypoIndex, deletion_index
 from mailbot.text.words import WORD_RE, fold
@@ -41,8 +45,6 @@ CATEGORY_IDS: tuple[str, ...] = (
 )
 OTHER = "other"
 _ALL_IDS = frozenset((*CATEGORY_IDS, OTHER))
-
-_CASE_MODES = ("any", "upper", "exact")
 
 
 @dataclass(frozen=True)
@@ -74,18 +76,50 @@ class CategoryRules:
     fuzzy_index: TypoIndex = field(repr=False)  # deletion -> "form:lemma"
 
 
+# --------------------------------------------------------------------------- the file
+
+Weights = Annotated[dict[Verbatim, Number], Table]  # word, phrase or pattern -> weight
+
+
+class SettingsModel(RuleModel):
+    threshold: Positive = 2.0  # below it the answer is "other"
+    subject_weight: Positive = 1.5
+    phrase_gap: Number = 2
+    fuzzy_min_length: Positive = 5
+    fuzzy_factor: Number = 0.8
+
+
+class CategoryModel(RuleModel):
+    title: AnyText = ""
+    priority_at: Positive | None = None
+    words: Weights = Field(default_factory=dict)
+    phrases: Weights = Field(default_factory=dict)
+    patterns: Weights = Field(default_factory=dict)
+
+
+class CategoriesFile(RuleModel):
+    """`config/categories.toml` as written: structure and types."""
+
+    settings: Annotated[SettingsModel, Table] = SettingsModel()
+    abbreviations: Annotated[dict[Verbatim, choice("any", "upper", "exact")], Table] = Field(
+        default_factory=dict)
+    categories: Annotated[dict[Verbatim, Annotated[CategoryModel, Table]], Table]
+
+
 def load_rules(path: Path) -> CategoryRules:
-    """Read and compile the rules file; any mistake is one line naming the file and key."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read rules file: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    """Read and compile the rules file; any mistake is one line naming the file and key.
+
+    The model checks the structure and the types; compiling checks the rest (category ids,
+    words, patterns) and raises `RuleError`, given the file name here.
+    """
+    data = tomlfile.load(path, CategoriesFile, ValueError)
     try:
         return _compile(data, str(path))
     except RuleError as exc:
         raise ValueError(f"{path}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- compiling
 
 
 @dataclass
@@ -99,67 +133,54 @@ class _Vocabulary:
     priority_at: dict[str, float] = field(default_factory=dict)
 
 
-def _compile(data: dict[str, Any], source: str) -> CategoryRules:
-    _only(data, "", {"settings", "abbreviations", "categories"})
-    settings = _table(data, "settings", required=False)
-    _only(settings, "settings.", {
-        "threshold", "subject_weight", "phrase_gap", "fuzzy_min_length", "fuzzy_factor",
-    })
-    abbreviations = _compile_abbreviations(_table(data, "abbreviations", required=False))
-    categories = _table(data, "categories", required=True)
-    if not categories:
+def _compile(data: CategoriesFile, source: str) -> CategoryRules:
+    settings = data.settings
+    abbreviations = _compile_abbreviations(data.abbreviations)
+    if not data.categories:
         raise RuleError("categories: at least one category is needed")
     found = _Vocabulary()
-    for cat, body in categories.items():
+    for cat, body in data.categories.items():
         _compile_category(cat, body, abbreviations, found)
 
     # Longer phrases first, so that «не могу войти в дневник» claims its tokens before
     # a shorter phrase inside it does.
     found.phrases.sort(key=lambda t: (-len(t.parts), -t.weight))
-    fuzzy_min_length = int(_number(settings.get("fuzzy_min_length", 5),
-                                   "settings.fuzzy_min_length", positive=True))
-    phrase_gap = int(_number(settings.get("phrase_gap", 2), "settings.phrase_gap"))
+    fuzzy_min_length = int(settings.fuzzy_min_length)
+    phrase_gap = int(settings.phrase_gap)
     if phrase_gap < 0:
         raise RuleError(f"settings.phrase_gap: must be 0 or more, got {phrase_gap}")
     # Typos are forgiven for every word a rule names, in phrases too.
     vocabulary = {m.value for m in found.words if m.kind == "lemma"} | lemmas_of(found.phrases)
     return CategoryRules(
         source=source,
-        threshold=_number(settings.get("threshold", 2.0), "settings.threshold", positive=True),
-        subject_weight=_number(settings.get("subject_weight", 1.5), "settings.subject_weight",
-                               positive=True),
+        threshold=settings.threshold,
+        subject_weight=settings.subject_weight,
         phrase_gap=phrase_gap,
         fuzzy_min_length=fuzzy_min_length,
-        fuzzy_factor=_number(settings.get("fuzzy_factor", 0.8), "settings.fuzzy_factor"),
+        fuzzy_factor=settings.fuzzy_factor,
         abbreviations=MappingProxyType(abbreviations),
         phrases=tuple(found.phrases),
         words=MappingProxyType({m: tuple(ts) for m, ts in found.words.items()}),
         prefixes=tuple(sorted(found.prefixes, key=lambda p: -len(p[0]))),
         patterns=tuple(found.patterns),
         priority_at=MappingProxyType(found.priority_at),
-        order=tuple(categories),
-        titles=MappingProxyType({cat: body.get("title", "") for cat, body in categories.items()}),
+        order=tuple(data.categories),
+        titles=MappingProxyType({cat: body.title for cat, body in data.categories.items()}),
         fuzzy_index=MappingProxyType(deletion_index(vocabulary, fuzzy_min_length)),
     )
 
 
-def _compile_category(cat: str, body: Any, abbreviations: Abbreviations,
+def _compile_category(cat: str, body: CategoryModel, abbreviations: Abbreviations,
                       found: _Vocabulary) -> None:
     key = f"categories.{cat}"
     if cat not in _ALL_IDS:
         raise RuleError(f"{key}: unknown category id; use one of {', '.join(sorted(_ALL_IDS))}")
-    if not isinstance(body, dict):
-        raise RuleError(f"{key}: must be a table")
-    _only(body, key + ".", {"title", "priority_at", "words", "phrases", "patterns"})
-    if not isinstance(body.get("title", ""), str):
-        raise RuleError(f"{key}.title: must be text")
-    if "priority_at" in body:
-        found.priority_at[cat] = _number(body["priority_at"], f"{key}.priority_at",
-                                         positive=True)
+    if body.priority_at is not None:
+        found.priority_at[cat] = body.priority_at
     seen: dict[Matcher, str] = {}
-    for text, weight in _table(body, "words", prefix=key).items():
+    for text, weight in body.words.items():
         where = f"{key}.words.{text}"
-        term = _term(cat, text, weight, where, abbreviations, single=True)
+        term = compile_term(cat, text, weight, where, abbreviations, single=True)
         (matcher,) = term.parts[0]
         if matcher in seen:
             raise RuleError(f"{where}: the same word as {seen[matcher]!r} ({matcher.value})")
@@ -168,58 +189,22 @@ def _compile_category(cat: str, body: Any, abbreviations: Abbreviations,
             found.prefixes.append((matcher.value, term))
         else:
             found.words.setdefault(matcher, []).append(term)
-    for text, weight in _table(body, "phrases", prefix=key).items():
-        found.phrases.append(_term(cat, text, weight, f"{key}.phrases.{text}", abbreviations))
-    for text, weight in _table(body, "patterns", prefix=key).items():
-        where = f"{key}.patterns.{text}"
+    for text, weight in body.phrases.items():
+        found.phrases.append(compile_term(cat, text, weight, f"{key}.phrases.{text}",
+                                          abbreviations))
+    for text, weight in body.patterns.items():
         try:
             regex = re.compile(text, re.IGNORECASE)
         except re.error as exc:
-            raise RuleError(f"{where}: bad regular expression: {exc}") from None
-        found.patterns.append(Pattern(cat, text, _number(weight, where), regex))
+            raise RuleError(f"{key}.patterns.{text}: bad regular expression: {exc}") from None
+        found.patterns.append(Pattern(cat, text, weight, regex))
 
 
-def _term(cat: str, text: str, weight: Any, where: str, abbreviations: Abbreviations, *,
-          single: bool = False) -> Term:
-    term = compile_term(cat, text, 0.0, where, abbreviations, single=single)
-    return Term(cat, text, _number(weight, where), term.parts)
-
-
-def _only(table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            raise RuleError(
-                f"{prefix}{key}: unknown key; expected one of {', '.join(sorted(allowed))}")
-
-
-def _table(parent: Mapping[str, Any], key: str, *, required: bool = False,
-           prefix: str = "") -> dict[str, Any]:
-    name = f"{prefix}.{key}" if prefix else key
-    if key not in parent:
-        if required:
-            raise RuleError(f"{name}: missing")
-        return {}
-    value = parent[key]
-    if not isinstance(value, dict):
-        raise RuleError(f"{name}: must be a table")
-    return value
-
-
-def _number(value: Any, where: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RuleError(f"{where}: must be a number, got {value!r}")
-    if positive and value <= 0:
-        raise RuleError(f"{where}: must be greater than 0, got {value!r}")
-    return float(value)
-
-
-def _compile_abbreviations(table: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+def _compile_abbreviations(table: Mapping[str, str]) -> dict[str, tuple[str, str]]:
     result: dict[str, tuple[str, str]] = {}
     for abbr, mode in table.items():
-        where = f"abbreviations.{abbr}"
         if not WORD_RE.fullmatch(abbr):
-            raise RuleError(f"{where}: an abbreviation is one word of letters or digits")
-        if mode not in _CASE_MODES:
-            raise RuleError(f"{where}: must be one of {', '.join(_CASE_MODES)}, got {mode!r}")
+            raise RuleError(f"abbreviations.{abbr}: an abbreviation is one word of letters "
+                            "or digits")
         result[fold(abbr)] = (abbr, mode)
     return result

@@ -211,6 +211,17 @@ def test_shipped_rules_cover_every_category(rules: CategoryRules) -> None:
         ),
         ("[settings]\nthreshold = 1\n", "categories: missing"),
         ('[categories.login.words\n"пароль" = 3\n', "not valid TOML"),
+        # The structure is checked by the file's model before anything is compiled.
+        ('settings = 1\n[categories.login.words]\n"пароль" = 3\n', "settings: must be a table"),
+        ('[settings]\nthreshold = true\n[categories.login.words]\n"пароль" = 3\n',
+         "settings.threshold: must be a number, got True"),
+        ('[settings]\nphrase_gap = -1\n[categories.login.words]\n"пароль" = 3\n',
+         "settings.phrase_gap: must be 0 or more"),
+        ("[categories]\nlogin = 3\n", "categories.login: must be a table"),
+        ("[categories.login]\ntitle = 3\n", "categories.login.title: must be text"),
+        ("[categories.login]\npriority_at = 0\n", "categories.login.priority_at: must be greater"),
+        ("colour = 1\n[categories.login]\n", "colour: unknown key"),
+        ("categories = {}\n", "categories: at least one category is needed"),
     ],
 )
 def test_bad_rules_give_one_line_naming_file_and_key(
@@ -226,8 +237,15 @@ def test_bad_rules_give_one_line_naming_file_and_key(
 
 
 def test_missing_rules_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="nowhere.toml: cannot read"):
+    with pytest.raises(ValueError, match="nowhere.toml: file not found"):
         load_rules(tmp_path / "nowhere.toml")
+
+
+def test_a_pattern_is_kept_as_written(tmp_path: Path) -> None:
+    # Spaces may matter in a regular expression: the loader strips only plain values.
+    rules = load_rules(write_rules(tmp_path, "[categories.marks.patterns]\n' н ' = 3\n"))
+    assert [p.text for p in rules.patterns] == [" н "]
+    assert classify("", "стоит н по истории", rules).category == "marks"
 
 
 # ------------------------------------------------------------------ role hints
