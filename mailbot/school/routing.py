@@ -10,55 +10,47 @@ How a rule picks a person (documented again in routes.toml):
    category, the complained-about person's supervisor, the triage person).
 2. Those excluded by the caller, on leave today, or the person a complaint is about are
    dropped. If nobody is left, the rule falls through to the next one.
-3. Of those at work right now (working day, within hours) the one with the fewest open
-   cases wins; ties go to file order of people.toml.
+3. Of those at work right now (a day they work by the school's working calendar, so not
+   on a public holiday, within their hours, an hour shorter on a pre-holiday day: see
+   `presence`) the one with the fewest open cases wins; ties go to file order of
+   people.toml.
 4. If none of them is at work now but the triage person is, the triage person takes it:
    somebody should look at it today.
-5. If nobody is at work at all (night, weekend), the target who is back first takes it,
+5. If nobody is at work at all (night, weekend, holiday), the target who is back first takes it,
    fewest open cases breaking a tie: the case waits for the earliest answer.
 
 Complaints are special (clause 5 of the regulation): they go up the chain of supervisors
 from the person they are about, never to that person, and never sideways or down. If no
 rule finds anybody, the triage person takes the case (or, if they are excluded, on leave
 or the one complained about, the first one up their chain of supervisors who can).
+
+`when = "in_hours"` of a rule means the school's days and hours ([settings] of
+people.toml) on the same calendar. Reading the table is `routes_file`'s job; naming the
+person a complaint is about (`named_person`) is at the end of this module.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any, Literal
 
-from mailbot.school import tomlfile
-from mailbot.school.people import (
-    CATEGORIES,
-    People,
-    Person,
+from mailbot.school.names import (
+    WORD_RE,
     name_part,
     person_keys,
     position_hits,
     tag_gender,
 )
-from mailbot.text.classify import _analyse, _analyzer, _fold, _rule_lemma
+from mailbot.school.people import People, Person
+from mailbot.text.morph import analyzer
+from mailbot.text.words import analyse, fold
 
 ROLES = ("parent", "student", "teacher", "staff", "unknown")
 WHEN = ("always", "in_hours", "out_of_hours")
-_PLAIN_TARGETS = ("vendor", "helpers", "supervisor", "triage")
-_WORD_RE = re.compile(r"([0-9A-Za-zА-Яа-яЁё]+)(\.?)")
-_STOP_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ"})
 _PROPER = frozenset({"Surn", "Name", "Patr", "Geox", "Orgn", "Trad"})
 _GREETINGS = frozenset({"уважаемый", "дорогой", "здравствовать", "здравствуйте"})
-
-
-class RoutesError(ValueError):
-    """A mistake in routes.toml, already one line: `file: key: why`."""
-
-
-class _Bad(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -111,116 +103,6 @@ def explain_route(route: Route) -> dict[str, Any]:
         "rule": route.rule,
         "reasons": list(route.reasons),
     }
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def load_routes(path: Path, people: People) -> RoutingTable:
-    """Read routes.toml and check it against the people it names."""
-    data = tomlfile.read(path, RoutesError)
-    return routes_from_dict(data, str(path), people)
-
-
-def routes_from_dict(data: Mapping[str, Any], source: str, people: People) -> RoutingTable:
-    try:
-        for key in data:
-            if key != "route":
-                raise _Bad(f"{key}: unknown key; expected route")
-        rows = data.get("route")
-        if not isinstance(rows, list) or not rows:
-            raise _Bad("route: at least one [[route]] is needed")
-        rules = tuple(_rule(row, i, people) for i, row in enumerate(rows))
-    except _Bad as exc:
-        raise RoutesError(f"{source}: {exc}") from None
-    return RoutingTable(source, rules)
-
-
-def _rule(row: Any, index: int, people: People) -> Rule:
-    key = f"route[{index + 1}]"  # the file counts from 1, as a person counts the blocks
-    if not isinstance(row, dict):
-        raise _Bad(f"{key}: must be a table")
-    allowed = {"category", "role", "to", "when", "words_any", "note"}
-    for name in row:
-        if name not in allowed:
-            raise _Bad(f"{key}.{name}: unknown key; expected one of {', '.join(sorted(allowed))}")
-    categories = _names(row.get("category"), f"{key}.category", CATEGORIES, star=True)
-    if categories is None and "category" not in row:
-        raise _Bad(f"{key}.category: missing; give a category id, a list, or \"*\"")
-    roles = _names(row.get("role", "*"), f"{key}.role", ROLES, star=True)
-    when = _str(row.get("when", "always"), f"{key}.when")
-    if when not in WHEN:
-        raise _Bad(f"{key}.when: must be one of {', '.join(WHEN)}, got \"{when}\"")
-    to, ids = _target(_str(row.get("to"), f"{key}.to"), f"{key}.to", categories, people)
-    return Rule(
-        index=index, categories=categories, roles=roles, to=to, ids=ids, when=when,
-        words_any=_words(row.get("words_any", []), f"{key}.words_any"),
-        note=_str(row.get("note", ""), f"{key}.note", empty=True),
-        label=row["to"].strip(),
-    )
-
-
-def _names(value: Any, key: str, known: tuple[str, ...], *, star: bool) -> frozenset[str] | None:
-    if value is None:
-        return None
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
-        raise _Bad(f"{key}: must be one text or a list of texts")
-    if star and items == ["*"]:
-        return None
-    for item in items:
-        if item not in known:
-            raise _Bad(f"{key}: unknown value \"{item}\"; use one of {', '.join(known)}"
-                       + (" or \"*\"" if star else ""))
-    return frozenset(items)
-
-
-def _target(text: str, key: str, categories: frozenset[str] | None,
-            people: People) -> tuple[str, tuple[str, ...]]:
-    kind, _, arg = text.partition(":")
-    kind, arg = kind.strip(), arg.strip()
-    if kind in _PLAIN_TARGETS and not arg:
-        if kind == "vendor" and people.vendor is None:
-            raise _Bad(f"{key}: \"vendor\" needs a [vendor] section in {people.source}")
-        for cat in sorted(categories or ()) if kind == "helpers" else ():
-            if not any(cat in p.categories and p.is_helper for p in people.persons.values()):
-                raise _Bad(f"{key}: nobody in {people.source} lists category \"{cat}\"")
-        return kind, ()
-    if kind == "person" and arg:
-        person = people.persons.get(arg)
-        if person is None:
-            raise _Bad(f"{key}: no person with id \"{arg}\" in {people.source}")
-        if not person.is_helper:
-            raise _Bad(f"{key}: \"{arg}\" is a manager with no categories and may not take cases")
-        return kind, (arg,)
-    if kind == "position" and arg:
-        found = [p.id for p in people.find(arg, names=False) if p.is_helper]
-        if not found:
-            raise _Bad(f"{key}: the position \"{arg}\" matches nobody in {people.source}")
-        return kind, tuple(found)
-    raise _Bad(f"{key}: unknown target \"{text}\"; use vendor, helpers, supervisor, triage, "
-               "person:<id> or position:<должность>")
-
-
-def _words(value: Any, key: str) -> tuple[frozenset[str], ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _Bad(f"{key}: must be a list of words")
-    words = []
-    for word in value:
-        found = _WORD_RE.findall(word)
-        if len(found) != 1 or found[0][0] != word.strip():
-            raise _Bad(f"{key}: \"{word}\" must be one word")
-        folded = _fold(word.strip())
-        words.append(frozenset({folded, _rule_lemma(folded)}))
-    return tuple(words)
-
-
-def _str(value: Any, key: str, *, empty: bool = False) -> str:
-    if value is None:
-        raise _Bad(f"{key}: missing")
-    if not isinstance(value, str) or (not empty and not value.strip()):
-        raise _Bad(f"{key}: must be non-empty text, got {value!r}")
-    return value.strip()
 
 
 # --------------------------------------------------------------------------- routing
@@ -297,10 +179,10 @@ def _condition_fails(rule: Rule, role: str, lemmas: frozenset[str] | None,
 
 def _text_lemmas(text: str) -> frozenset[str]:
     found: set[str] = set()
-    for word, _dot in _WORD_RE.findall(text or ""):
-        folded = _fold(word)
+    for word, _dot in WORD_RE.findall(text or ""):
+        folded = fold(word)
         found.add(folded)
-        found.update(_analyse(folded)[1])
+        found.update(analyse(folded)[1])
     return frozenset(found)
 
 
@@ -333,34 +215,20 @@ def _choose(candidates: list[Person], walk: _Walk) -> str | None:
         walk.say("nobody left to take it")
         return None
     count = walk.open_counts.get
-    at_work = [p for p in present if p.is_at_work(walk.now)]
+    at_work = [p for p in present if walk.people.is_available(p, walk.now)]
     loads = ", ".join(f"{p.id} {count(p.id, 0)}" for p in present)
     if at_work:
         best = min(at_work, key=lambda p: count(p.id, 0))
         walk.say(f"chose {best.id}: at work now with the fewest open cases ({loads})")
         return best.id
     triage = walk.people.persons[walk.people.triage]
-    if triage.id not in walk.barred and triage.is_at_work(walk.now):
+    if triage.id not in walk.barred and walk.people.is_available(triage, walk.now):
         walk.say(f"none of {', '.join(p.id for p in present)} is at work now; "
                  f"the triage person {triage.id} is")
         return triage.id
-    best = min(present, key=lambda p: (_wait(p, walk.now), count(p.id, 0)))
+    best = min(present, key=lambda p: (walk.people.until_back(p, walk.now), count(p.id, 0)))
     walk.say(f"nobody is at work now; {best.id} is back first ({loads} open)")
     return best.id
-
-
-def _wait(person: Person, now: datetime) -> timedelta:
-    """How long until the person is next at work (local wall-clock time)."""
-    local = now.replace(tzinfo=None)
-    start, end = person.hours
-    for offset in range(400):
-        day = local.date() + timedelta(days=offset)
-        if day.weekday() not in person.working_days or person.is_absent(day):
-            continue
-        if offset == 0 and local.time() >= end:
-            continue
-        return max(datetime.combine(day, start) - local, timedelta(0))
-    return timedelta.max
 
 
 def _chain(people: People, start: str | None) -> list[Person]:
@@ -442,7 +310,7 @@ def named_person(text: str, people: People) -> Person | None:
     several people are named, one who supervises another named person is the one the
     complaint is addressed to («прошу директора разобраться с учителем Кузнецовым»).
     """
-    tokens = [_Token(w, _fold(w), bool(d)) for w, d in _WORD_RE.findall(text or "")]
+    tokens = [_Token(w, fold(w), bool(d)) for w, d in WORD_RE.findall(text or "")]
     mentions: list[tuple[frozenset[str], bool]] = []  # (who, may be the subject)
     i = 0
     while i < len(tokens):
@@ -479,13 +347,13 @@ def _may_be_subject(token: _Token) -> bool:
     """Nominative singular: «директор разрешил», not «прошу директора» (whose plural
     «директора» is nominative too)."""
     return any({"NOUN", "nomn"} <= p.tag.grammemes and "plur" not in p.tag
-               for p in _analyzer().parse(token.folded))
+               for p in analyzer().parse(token.folded))
 
 
 def _looks_like_name(token: _Token) -> bool:
     if token.word[:1].isupper():
         return True
-    parses = _analyzer().parse(token.folded)
+    parses = analyzer().parse(token.folded)
     return all(_PROPER & parse.tag.grammemes or {"ADJF", "Poss"} <= parse.tag.grammemes
                for parse in parses)
 
@@ -527,20 +395,20 @@ def _name_at(tokens: list[_Token], i: int, people: People) -> tuple[frozenset[st
 
 
 def _initials(person: Person) -> str:
-    return "".join(_fold(part[0]) for part in person.name.split()[1:3])
+    return "".join(fold(part[0]) for part in person.name.split()[1:3])
 
 
 def _position_at(tokens: list[_Token], i: int,
                  people: People) -> tuple[frozenset[str], int] | None:
     """A position written out from its first word: «администратор (электронного) журнала»."""
-    lemmas = _analyse(tokens[i].folded)[1] | {tokens[i].folded}
+    lemmas = analyse(tokens[i].folded)[1] | {tokens[i].folded}
     persons = list(people.persons.values())
     if not any(position_hits(p, lemmas)[1] for p in persons):
         return None
     end = i + 1
     words = [tokens[i].word]
     while end < len(tokens) and end - i < 7:
-        nxt = _analyse(tokens[end].folded)[1] | {tokens[end].folded}
+        nxt = analyse(tokens[end].folded)[1] | {tokens[end].folded}
         if not any(position_hits(p, nxt)[0] for p in persons):
             break
         words.append(tokens[end].word)
@@ -551,13 +419,13 @@ def _position_at(tokens: list[_Token], i: int,
 
 def _addressed(tokens: list[_Token], i: int, ids: frozenset[str], people: People) -> bool:
     """A greeting before the mention, or a word that can only be dative («директору»)."""
-    before = [_analyse(t.folded)[0] for t in tokens[max(0, i - 2):i]]
+    before = [analyse(t.folded)[0] for t in tokens[max(0, i - 2):i]]
     if before and (before[-1] in _GREETINGS
                    or before[-2:] in (["добрый", "день"], ["добрый", "вечер"],
                                       ["добрый", "утро"])):
         return True
     genders = {g for p in ids if (g := person_keys(people.persons[p]).gender)}
-    parses = [p for p in _analyzer().parse(tokens[i].folded) if "NOUN" in p.tag]
+    parses = [p for p in analyzer().parse(tokens[i].folded) if "NOUN" in p.tag]
     proper = [p for p in parses if _PROPER & p.tag.grammemes]
     if proper:
         parses = [p for p in proper

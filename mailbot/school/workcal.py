@@ -33,114 +33,31 @@ hours (Asia/Yekaterinburg has none).
 from __future__ import annotations
 
 import functools
-import re
-import tomllib
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import holidays
 
-DEFAULT_ZONE = "Asia/Yekaterinburg"
-DEFAULT_HOURS = "08:00-17:00"
+from mailbot.school.calendar_file import (
+    DEFAULT_ZONE,
+    CalendarSettings,
+    SchoolHoliday,
+    YearOverrides,
+    load_settings,
+    settings_from_dict,
+)
 
 # Non-working public holidays of ст. 112 ТК РФ: (month, day).
 PUBLIC_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
     [(1, day) for day in range(1, 9)] + [(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)]
 )
 
-WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_RANGE_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*[-–—]\s*(\d{1,2})[:.](\d{2})\s*$")
-_DOTTED_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _DEFAULT_SPAN = (time(8), time(17))
 _MAX_SCAN_DAYS = 3_700  # ten years without a working day is a configuration mistake
-
-
-class CalendarError(ValueError):
-    """A mistake in the calendar file, as one line: `file: key: why`."""
-
-
-class FieldError(ValueError):
-    """A mistake in one key of a config file; the loader puts the file name in front."""
-
-
-# --------------------------------------------------------------------------- parsing helpers
-
-
-def parse_date(value: Any, where: str) -> date:
-    """A TOML date, "2026-12-31" or "31.12.2026": schools write all three."""
-    if isinstance(value, datetime):
-        raise FieldError(f"{where}: a date without a time is expected, got {value.isoformat()}")
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise FieldError(f"{where}: must be a date like 2026-12-31, got {value!r}")
-    text = value.strip()
-    if match := _DOTTED_RE.match(text):
-        day, month, year = (int(g) for g in match.groups())
-    else:
-        parts = text.split("-")
-        if len(parts) != 3 or not all(p.isdigit() for p in parts):
-            raise FieldError(f"{where}: must be a date like 2026-12-31, got {value!r}")
-        year, month, day = (int(p) for p in parts)
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise FieldError(f"{where}: no such date {value!r}") from None
-
-
-def parse_time_range(value: Any, where: str) -> tuple[time, time]:
-    """"08:00-17:00" (or with an en dash, or 8.00) → (08:00, 17:00); the end must be later."""
-    if not isinstance(value, str) or not (match := _RANGE_RE.match(value)):
-        raise FieldError(f'{where}: must be a time range like "08:00-17:00", got {value!r}')
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    try:
-        start, end = time(h1, m1), time(h2, m2)
-    except ValueError:
-        raise FieldError(f"{where}: no such time in {value!r}") from None
-    if end <= start:
-        raise FieldError(f"{where}: the end {end:%H:%M} is not after the start {start:%H:%M}")
-    return start, end
-
-
-def parse_zone(value: Any, where: str) -> ZoneInfo:
-    if not isinstance(value, str):
-        raise FieldError(f"{where}: must be a time zone name like {DEFAULT_ZONE!r}")
-    try:
-        return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FieldError(f"{where}: unknown time zone {value!r}") from None
-
-
-def check_keys(table: Mapping[str, Any], where: str, allowed: Iterable[str]) -> None:
-    allowed = tuple(allowed)
-    for key in table:
-        if key not in allowed:
-            prefix = f"{where}." if where else ""
-            raise FieldError(f"{prefix}{key}: unknown key; expected one of {', '.join(allowed)}")
-
-
-def read_toml(path: Path, error: type[ValueError]) -> dict[str, Any]:
-    """Read a TOML file; a TOML syntax error quotes the offending line (e.g. 2026-02-30)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: cannot read: {exc}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        where = re.search(r"line (\d+)", str(exc))
-        line = ""
-        if where and 0 < int(where.group(1)) <= len(text.splitlines()):
-            line = text.splitlines()[int(where.group(1)) - 1].strip()
-        hint = f": {line}" if line else ""
-        raise error(f"{path}: not valid TOML: {exc}{hint}") from None
 
 
 # --------------------------------------------------------------------------- compiled years
@@ -162,22 +79,6 @@ def _public_days(year: int) -> tuple[frozenset[date], frozenset[date]]:
     """(days off, working weekend days) of the Russian calendar for one year."""
     ru = holidays.country_holidays("RU", years=year)
     return frozenset(ru), frozenset(getattr(ru, "weekend_workdays", ()))
-
-
-@dataclass(frozen=True)
-class YearOverrides:
-    """A school's corrections for one year (config/calendar.toml, [years.YYYY])."""
-
-    days_off: frozenset[date] = frozenset()
-    working_days: frozenset[date] = frozenset()
-    short_days: frozenset[date] = frozenset()
-
-
-@dataclass(frozen=True)
-class SchoolHoliday:
-    name: str
-    first: date
-    last: date
 
 
 class WorkCalendar:
@@ -209,6 +110,18 @@ class WorkCalendar:
     def is_working_day(self, d: date) -> bool:
         year, i = self._index(d)
         return year.opens[i] >= 0
+
+    def is_holiday(self, d: date) -> bool:
+        """A day off beyond the ordinary weekend: a public holiday, a day off transferred by
+        decree, or one of the school's own days off (not каникулы, see is_school_holiday).
+
+        Staff who also work on Saturdays do not work on such a day either.
+        """
+        d = self._as_date(d)
+        if self.is_working_day(d):
+            return False
+        public_off, _ = _public_days(d.year)
+        return d in public_off or d in self.years.get(d.year, YearOverrides()).days_off
 
     def is_school_holiday(self, d: date) -> bool:
         d = self._as_date(d)
@@ -390,99 +303,23 @@ def _utc(moment: datetime) -> datetime:
 
 
 def load_calendar(path: Path, *, default_zone: str = DEFAULT_ZONE) -> WorkCalendar:
-    """Read config/calendar.toml; any mistake is one line naming the file and key."""
-    data = read_toml(path, CalendarError)
-    return calendar_from_dict(data, str(path), default_zone=default_zone)
+    """Read config/calendar.toml; any mistake is a CalendarError of one line."""
+    return _built(load_settings(path, default_zone=default_zone))
 
 
 def calendar_from_dict(
-    data: Mapping[str, Any], source: str = "calendar", *, default_zone: str = DEFAULT_ZONE
+    data: Mapping[str, object], source: str = "calendar", *, default_zone: str = DEFAULT_ZONE
 ) -> WorkCalendar:
-    try:
-        return _build(data, source, default_zone)
-    except FieldError as exc:
-        raise CalendarError(f"{source}: {exc}") from None
+    return _built(settings_from_dict(data, source, default_zone=default_zone))
 
 
-def _build(data: Mapping[str, Any], source: str, default_zone: str) -> WorkCalendar:
-    check_keys(data, "", ("timezone", "office_hours", "short_pre_holiday", "years",
-                          "school_holidays"))
-    zone = parse_zone(data.get("timezone", default_zone), "timezone")
-    hours = _office_hours(data.get("office_hours", DEFAULT_HOURS))
-    short = data.get("short_pre_holiday", True)
-    if not isinstance(short, bool):
-        raise FieldError(f"short_pre_holiday: must be true or false, got {short!r}")
-    if short and any(_secs(e) - _secs(s) <= 3600 for s, e in hours.values()):
-        raise FieldError("office_hours: a day must be longer than one hour to be shortened by one")
-    years = _years(data.get("years", {}))
-    return WorkCalendar(zone=zone, hours=hours, short_pre_holiday=short, years=years,
-                        school_holidays=_school_holidays(data.get("school_holidays", [])),
-                        source=source)
+@functools.lru_cache(maxsize=8)
+def default_calendar(zone: str = DEFAULT_ZONE) -> WorkCalendar:
+    """The calendar without a calendar.toml: weekdays 08:00-17:00, Russian holidays."""
+    return calendar_from_dict({}, "the built-in calendar", default_zone=zone)
 
 
-def _office_hours(value: Any) -> dict[int, tuple[time, time]]:
-    """One range for every working day, or a table: `default` plus any weekday by name."""
-    if isinstance(value, str):
-        span = parse_time_range(value, "office_hours")
-        return dict.fromkeys(range(7), span)
-    if not isinstance(value, dict):
-        raise FieldError('office_hours: must be "08:00-17:00" or a table of such ranges')
-    check_keys(value, "office_hours", ("default", *WEEKDAY_KEYS))
-    default = parse_time_range(value.get("default", DEFAULT_HOURS), "office_hours.default")
-    hours = dict.fromkeys(range(7), default)
-    for number, key in enumerate(WEEKDAY_KEYS):
-        if key in value:
-            hours[number] = parse_time_range(value[key], f"office_hours.{key}")
-    return hours
-
-
-def _years(value: Any) -> dict[int, YearOverrides]:
-    if not isinstance(value, dict):
-        raise FieldError("years: must be a table like [years.2026]")
-    result: dict[int, YearOverrides] = {}
-    for key, table in value.items():
-        where = f"years.{key}"
-        if not key.isdigit() or not 1990 < int(key) < 2200:
-            raise FieldError(f"{where}: the table name must be a year such as 2026")
-        if not isinstance(table, dict):
-            raise FieldError(f"{where}: must be a table")
-        check_keys(table, where, ("days_off", "working_days", "short_days", "note"))
-        lists = {k: _dates(table.get(k, []), f"{where}.{k}", int(key))
-                 for k in ("days_off", "working_days", "short_days")}
-        if both := lists["days_off"] & lists["working_days"]:
-            raise FieldError(f"{where}: {min(both)} is both a day off and a working day")
-        result[int(key)] = YearOverrides(**lists)
-    return result
-
-
-def _dates(value: Any, where: str, year: int) -> frozenset[date]:
-    if not isinstance(value, list):
-        raise FieldError(f"{where}: must be a list of dates like [2026-12-30]")
-    days = [parse_date(item, f"{where}[{n}]") for n, item in enumerate(value, 1)]
-    for n, d in enumerate(days, 1):
-        if d.year != year:
-            raise FieldError(f"{where}[{n}]: {d.isoformat()} is not in {year}")
-    return frozenset(days)
-
-
-def _school_holidays(value: Any) -> list[SchoolHoliday]:
-    if not isinstance(value, list):
-        raise FieldError("school_holidays: must be a list of [[school_holidays]] tables")
-    result = []
-    for n, item in enumerate(value, 1):
-        where = f"school_holidays[{n}]"
-        if not isinstance(item, dict):
-            raise FieldError(f"{where}: must be a table")
-        check_keys(item, where, ("name", "from", "to"))
-        for key in ("name", "from", "to"):
-            if key not in item:
-                raise FieldError(f"{where}.{key}: missing")
-        name = item["name"]
-        if not isinstance(name, str) or not name.strip():
-            raise FieldError(f"{where}.name: must be a non-empty text")
-        first = parse_date(item["from"], f"{where}.from")
-        last = parse_date(item["to"], f"{where}.to")
-        if last < first:
-            raise FieldError(f"{where}.to: {last.isoformat()} is before from = {first.isoformat()}")
-        result.append(SchoolHoliday(name.strip(), first, last))
-    return result
+def _built(settings: CalendarSettings) -> WorkCalendar:
+    return WorkCalendar(zone=settings.zone, hours=settings.hours,
+                        short_pre_holiday=settings.short_pre_holiday, years=settings.years,
+                        school_holidays=settings.school_holidays, source=settings.source)

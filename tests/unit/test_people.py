@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailbot.school.people import People, PeopleError, load_people, people_from_dict
+from mailbot.school.people import People
+from mailbot.school.people_file import PeopleError, load_people, people_from_dict
 from mailbot.text.classify import CATEGORY_IDS, OTHER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,54 +140,62 @@ def _loop(data: dict[str, Any]) -> None:
     data["person"][1]["supervisor"] = "deputy"
 
 
+def _no_vendor_address(data: dict[str, Any]) -> None:
+    del data["vendor"]["emails"], data["vendor"]["domains"]
+
+
+CATEGORY_LIST = ", ".join((*CATEGORY_IDS, OTHER))
+NO_DAY = 'must be a day of the week such as «вторник», «вт» or "tue", got '
+
 ERRORS = [
-    (_set("person.2.id", "admin"), 'person[3].id: duplicate id "admin" (already person[2])'),
+    (_set("person.2.id", "admin"), "person[3].id: duplicate id 'admin' (already person[2])"),
     (_set("person.2.id", "Ivanov"),
-     'person[3].id: bad id "Ivanov"; use lower-case latin letters, digits, _ and -'),
+     "person[3].id: bad id 'Ivanov'; use lower-case latin letters, digits, _ and -"),
     (_set("person.2.id", "иванов"),
-     'person[3].id: bad id "иванов"; use lower-case latin letters, digits, _ and -'),
+     "person[3].id: bad id 'иванов'; use lower-case latin letters, digits, _ and -"),
     (_set("person.2.categories", ["marks", "grades"]),
-     'person[3].categories: unknown category "grades"; use one of ' + ", ".join(
-         (*CATEGORY_IDS, OTHER))),
-    (_set("person.2.supervisor", "petrova"), 'person[3].supervisor: no person with id "petrova"'),
+     f"person[3].categories[2]: must be one of {CATEGORY_LIST}, got 'grades'"),
+    (_set("person.2.supervisor", "petrova"), "person[3].supervisor: no person with id 'petrova'"),
     (_set("person.2.supervisor", "teacher"),
-     'person[3].supervisor: "teacher" cannot be their own supervisor'),
+     "person[3].supervisor: 'teacher' cannot be their own supervisor"),
     (_loop, "person[2].supervisor: supervisors form a loop: admin → deputy → admin"),
     (_set("person.2.supervisor", None),
-     ('person[3].supervisor: missing; only one person (the head of the school) may have none, '
-     'and "head" already has none')),
-    (_set("settings.triage", "ivanova"), 'settings.triage: no person with id "ivanova"'),
+     ("person[3].supervisor: missing; only one person (the head of the school) may have none, "
+      "and 'head' already has none")),
+    (_set("settings.triage", "ivanova"), "settings.triage: no person with id 'ivanova'"),
     (_set("settings.triage", "head"),
-     'settings.triage: "head" is a manager with no categories and may not take cases'),
+     "settings.triage: 'head' is a manager with no categories and may not take cases"),
     (_set("settings.triage", None), "settings.triage: missing"),
-    (_set("person.1.hours", "25:00-26:00"),
-     'person[2].hours: bad time "25:00"; write hours as "08:00-17:00"'),
-    (_set("person.1.hours", "08:60-17:00"),
-     'person[2].hours: bad time "08:60"; write hours as "08:00-17:00"'),
+    (_set("settings", None), "settings: missing"),
+    (_set("person.1.hours", "25:00-26:00"), "person[2].hours: no such time in '25:00-26:00'"),
+    (_set("person.1.hours", "08:60-17:00"), "person[2].hours: no such time in '08:60-17:00'"),
     (_set("person.1.hours", "17:00-08:00"),
-     "person[2].hours: starts at 17:00, not before it ends at 08:00"),
+     "person[2].hours: the end 08:00 is not after the start 17:00"),
     (_set("person.1.hours", "с 8 до 17"),
-     'person[2].hours: write hours as "08:00-17:00", got "с 8 до 17"'),
+     "person[2].hours: must be a time range like \"08:00-17:00\", got 'с 8 до 17'"),
     (_set("settings.hours", "9-17"),
-     'settings.hours: bad time "9"; write hours as "08:00-17:00"'),
-    (_set("person.1.working_days", ["mon", "fri2"]),
-     ('person[2].working_days: unknown day "fri2"; use mon tue wed thu fri sat sun '
-     "(or пн вт ср чт пт сб вс)")),
-    (_set("settings.working_days", ["понедельник"]),
-     ('settings.working_days: unknown day "понедельник"; use mon tue wed thu fri sat sun '
-     "(or пн вт ср чт пт сб вс)")),
+     "settings.hours: must be a time range like \"08:00-17:00\", got '9-17'"),
+    (_set("person.1.working_days", ["mon", "fri2"]), f"person[2].working_days: {NO_DAY}'fri2'"),
+    (_set("settings.working_days", ["понедельникк"]),
+     f"settings.working_days: {NO_DAY}'понедельникк'"),
+    (_set("settings.working_days", []), "settings.working_days: at least one day is needed"),
     (_set("person.1.absence", [{"from": dt.date(2026, 12, 5), "to": dt.date(2026, 12, 1)}]),
-     "person[2].absence[1]: ends 2026-12-01 before it starts 2026-12-05"),
+     "person[2].absence[1].to: ends 2026-12-01 before it starts 2026-12-05"),
     (_set("person.1.absence", [{"from": dt.date(2026, 12, 5), "to": "5 декабря"}]),
-     "person[2].absence[1].to: must be a date like 2026-12-01, got '5 декабря'"),
+     "person[2].absence[1].to: must be a date like 2026-12-31 or 31.12.2026, got '5 декабря'"),
+    (_set("person.1.absence", [{"from": "05.12.2026", "to": "31.11.2026"}]),
+     "person[2].absence[1].to: no such date '31.11.2026'"),
+    (_set("person.1.absence", {"from": "05.12.2026", "to": "06.12.2026"}),
+     "person[2].absence: must be a list of [[person.absence]] tables"),
     (_set("person.2.emails", ["ivanov@mail.example", "ADMIN@school.example"]),
-     'person[3].emails: "admin@school.example" is already the address of person[2]'),
+     "person[3].emails: 'admin@school.example' is already the address of person[2]"),
     (_set("person.2.emails", ["ivanov at mail"]),
-     'person[3].emails: not an e-mail address: "ivanov at mail"'),
+     "person[3].emails[1]: not an e-mail address: 'ivanov at mail'"),
     (_set("person.2.emails", []), "person[3].emails: at least one address is needed"),
     (_set("person.2.kind", "helper"),
-     'person[3].kind: must be one of specialist, teacher, manager, got "helper"'),
+     "person[3].kind: must be one of specialist, teacher, manager, got 'helper'"),
     (_set("person.2.name", None), "person[3].name: missing"),
+    (_set("person.2.name", 5), "person[3].name: must be non-empty text, got 5"),
     (_set("person.2.digest", "да"), "person[3].digest: must be true or false, got 'да'"),
     (_set("vendor.ticket_pattern", r"№(\d+"),
      ("vendor.ticket_pattern: not a valid regular expression: missing ), unterminated "
@@ -195,22 +204,19 @@ ERRORS = [
      "vendor.ticket_pattern: needs exactly one group ( ) around the ticket number, has 0"),
     (_set("vendor.ticket_pattern", r"(Заявка|Ticket) № (\d+)"),
      "vendor.ticket_pattern: needs exactly one group ( ) around the ticket number, has 2"),
-    (_set("vendor.relay", "auto"), 'vendor.relay: must be one of user, approve, got "auto"'),
+    (_set("vendor.relay", "auto"), "vendor.relay: must be one of user, approve, got 'auto'"),
     (_set("vendor.reminder_working_days", 0),
-     "vendor.reminder_working_days: must be a whole number of days, 1 or more, got 0"),
-    (_set("person.1.supervsior", "head"),
-     ("person[2].supervsior: unknown key; expected one of absence, aliases, categories, "
-     "digest, emails, hours, id, kind, name, position, supervisor, working_days")),
-    (_set("settings.timezone", "Asia/Yekaterinburg"),
-     ("settings.timezone: unknown key; expected one of hours, show_helper_address, "
-     "staff_domains, triage, working_days")),
+     "vendor.reminder_working_days: must be a whole number of at least 1, got 0"),
+    (_set("vendor.reminder_working_days", True),
+     "vendor.reminder_working_days: must be a whole number of at least 1, got True"),
+    (_no_vendor_address, "vendor.emails: give the support address (or vendor.domains)"),
+    (_set("person.1.supervsior", "head"), "person[2].supervsior: unknown key"),
+    (_set("settings.timezone", "Asia/Yekaterinburg"), "settings.timezone: unknown key"),
     (_set("person.1.absence", [{"from": dt.date(2026, 12, 1), "to": dt.date(2026, 12, 2),
                                 "reason": "курсы"}]),
-     "person[2].absence[1].reason: unknown key; expected one of from, note, to"),
-    (_set("vendor.phone", "8-800"),
-     ("vendor.phone: unknown key; expected one of domains, emails, name, relay, "
-     "reminder_working_days, school_code, territory, ticket_pattern")),
-    (_set("persons", []), "persons: unknown key; expected one of person, settings, vendor"),
+     "person[2].absence[1].reason: unknown key"),
+    (_set("vendor.phone", "8-800"), "vendor.phone: unknown key"),
+    (_set("persons", []), "persons: unknown key"),
     (_set("person", []), "person: at least one [[person]] is needed"),
 ]
 
@@ -249,7 +255,7 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
         'supervisor = "petrov"\nhours = "08:30-16:30"'), encoding="utf-8")
     with pytest.raises(PeopleError) as err:
         load_people(missing)
-    assert str(err.value) == f'{missing}: person[3].supervisor: no person with id "petrov"'
+    assert str(err.value) == f"{missing}: person[3].supervisor: no person with id 'petrov'"
 
 
 # --------------------------------------------------------------------------- find

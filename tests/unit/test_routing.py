@@ -14,16 +14,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mailbot.school.people import People, load_people, people_from_dict
+from mailbot.school.people import People
+from mailbot.school.people_file import load_people, people_from_dict
+from mailbot.school.routes_file import RoutesError, load_routes, routes_from_dict
 from mailbot.school.routing import (
     Route,
-    RoutesError,
     RoutingTable,
     explain_route,
-    load_routes,
     named_person,
     route,
-    routes_from_dict,
 )
 from mailbot.text.classify import CATEGORY_IDS, OTHER
 
@@ -357,38 +356,47 @@ def change(path: str, value: Any) -> dict[str, Any]:
     return data
 
 
+UNKNOWN_TARGET = ("use vendor, helpers, supervisor, triage, person:<id> or "
+                  "position:<должность>")
+
+
+def without(index: int, key: str) -> dict[str, Any]:
+    data = base()
+    del data["route"][index][key]
+    return data
+
+
 ERRORS = [
     (change("route.0.to", "person:petrov"),
-     'route[1].to: no person with id "petrov" in {people}'),
+     "route[1].to: no person with id 'petrov' in {people}"),
     (change("route.0.to", "person:sidorov"),
-     'route[1].to: "sidorov" is a manager with no categories and may not take cases'),
+     "route[1].to: 'sidorov' is a manager with no categories and may not take cases"),
     (change("route.0.to", "position:физрук"),
-     'route[1].to: the position "физрук" matches nobody in {people}'),
+     "route[1].to: the position 'физрук' matches nobody in {people}"),
     (change("route.0.to", "position:"),
-     ('route[1].to: unknown target "position:"; use vendor, helpers, supervisor, triage, '
-     "person:<id> or position:<должность>")),
-    (change("route.0.to", "admin"),
-     ('route[1].to: unknown target "admin"; use vendor, helpers, supervisor, triage, '
-     "person:<id> or position:<должность>")),
+     f"route[1].to: unknown target 'position:'; {UNKNOWN_TARGET}"),
+    (change("route.0.to", "admin"), f"route[1].to: unknown target 'admin'; {UNKNOWN_TARGET}"),
     (change("route.0.category", ["login", "grades"]),
-     'route[1].category: unknown value "grades"; use one of ' + ", ".join(ALL) + ' or "*"'),
+     "route[1].category: unknown value 'grades'; use one of " + ", ".join(ALL) + ' or "*"'),
     (change("route.0.category", 5), "route[1].category: must be one text or a list of texts"),
     (change("route.0.role", "mother"),
-     ('route[1].role: unknown value "mother"; use one of parent, student, teacher, staff, '
+     ("route[1].role: unknown value 'mother'; use one of parent, student, teacher, staff, "
      'unknown or "*"')),
     (change("route.0.when", "weekends"),
-     'route[1].when: must be one of always, in_hours, out_of_hours, got "weekends"'),
-    (change("route.0.words_any", ["не отображается"]),
-     'route[1].words_any: "не отображается" must be one word'),
-    (change("route.0.words_any", "глюк"), "route[1].words_any: must be a list of words"),
-    (change("route.0.priority", 1),
-     ("route[1].priority: unknown key; expected one of category, note, role, to, when, "
-     "words_any")),
-    (change("route.1.to", None), "route[2].to: missing"),
+     "route[1].when: must be one of always, in_hours, out_of_hours, got 'weekends'"),
+    (change("route.0.words_any", ["глюк", "не отображается"]),
+     "route[1].words_any[2]: 'не отображается' must be one word"),
+    (change("route.0.words_any", "глюк"), "route[1].words_any: must be a list, got 'глюк'"),
+    (change("route.0.priority", 1), "route[1].priority: unknown key"),
+    (without(1, "to"), "route[2].to: missing"),
+    (change("route.1.to", " "), "route[2].to: must be non-empty text, got ' '"),
     ({"route": [{"to": "triage"}]},
      'route[1].category: missing; give a category id, a list, or "*"'),
-    ({"routes": []}, "routes: unknown key; expected route"),
+    ({**base(), "routes": []}, "routes: unknown key"),
+    ({"routes": []}, "route: missing"),
     ({"route": []}, "route: at least one [[route]] is needed"),
+    ({"route": {"category": "*", "to": "triage"}},
+     "route: must be a list of [[route]] tables"),
     ({"route": [{"category": ["complaint", "reports"], "to": "helpers"},
                 {"category": ["planning", "marks"], "to": "helpers"}]},
      None),  # complaint and reports are listed by someone: valid
@@ -422,8 +430,8 @@ def test_targets_the_people_file_cannot_serve() -> None:
                                           r"section in people.toml$"):
         routes_from_dict({"route": [{"category": "app_outage", "to": "vendor"}]}, "r.toml",
                          people)
-    with pytest.raises(RoutesError, match=r'^r.toml: route\[1\].to: nobody in people.toml '
-                                          r'lists category "marks"$'):
+    with pytest.raises(RoutesError, match=r"^r.toml: route\[1\].to: nobody in people.toml "
+                                          r"lists category 'marks'$"):
         routes_from_dict({"route": [{"category": ["login", "marks"], "to": "helpers"}]},
                          "r.toml", people)
 
@@ -439,5 +447,5 @@ def test_load_routes_names_the_file(tmp_path: Path, people: People) -> None:
         '"position:завуч"', '"position:завхоз"'), encoding="utf-8")
     with pytest.raises(RoutesError) as err:
         load_routes(path, people)
-    assert str(err.value) == (f'{path}: route[12].to: the position "завхоз" matches nobody '
+    assert str(err.value) == (f"{path}: route[12].to: the position 'завхоз' matches nobody "
                               f"in {PEOPLE}")

@@ -14,16 +14,15 @@ from icalendar import Calendar
 from mailbot.school.ics import cancel_ics, invitation_ics, slot_ics, slot_uid
 from mailbot.school.schedule import (
     Schedule,
-    ScheduleError,
     Slot,
-    load_schedule,
-    schedule_from_dict,
     schedule_warnings,
     seminar,
     upcoming,
     week_slots,
 )
+from mailbot.school.schedule_file import ScheduleError, load_schedule, schedule_from_dict
 from mailbot.school.workcal import WorkCalendar, load_calendar
+from mailbot.text.classify import CATEGORY_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
 EKB = ZoneInfo("Asia/Yekaterinburg")
@@ -125,7 +124,7 @@ def test_impossible_date_literal_in_the_file(tmp_path: Path) -> None:
     with pytest.raises(ScheduleError) as err:
         load_schedule(path)
     assert str(err.value).startswith(f"{path}: not valid TOML: ")
-    assert str(err.value).endswith(": date = 2026-02-30")
+    assert "line 3" in str(err.value)
 
 
 def test_end_before_start() -> None:
@@ -137,7 +136,7 @@ def test_end_before_start() -> None:
     assert error_of(seminar=[a_seminar(time="15:00-16:00")]) == (
         "schedule.toml: seminar[1].duration: give either a time range or a duration, not both")
     assert error_of(seminar=[a_seminar(duration=0)]) == (
-        "schedule.toml: seminar[1].duration: must be minutes, a whole number from 1, got 0")
+        "schedule.toml: seminar[1].duration: must be a whole number of at least 1, got 0")
     assert error_of(consultation=[consultation(valid_from=date(2027, 5, 26),
                                                valid_to=date(2026, 9, 1))]) == (
         "schedule.toml: consultation[1].valid_to: 2026-09-01 is before valid_from = 2027-05-26")
@@ -167,17 +166,16 @@ def test_exception_for_a_date_without_that_consultation() -> None:
 
 
 def test_unknown_keys() -> None:
-    assert error_of(consultation=[consultation(room="каб. 12")]).startswith(
-        "schedule.toml: consultation[1].room: unknown key; expected one of id, helper, day,")
-    assert error_of(seminars=[a_seminar()]).startswith(
-        "schedule.toml: seminars: unknown key; expected one of school_year, consultation,")
+    assert error_of(consultation=[consultation(room="каб. 12")]) == (
+        "schedule.toml: consultation[1].room: unknown key")
+    assert error_of(seminars=[a_seminar()]) == "schedule.toml: seminars: unknown key"
 
 
 def test_seats_must_be_at_least_one() -> None:
     assert error_of(seminar=[a_seminar(seats=0)]) == (
-        "schedule.toml: seminar[1].seats: must be at least 1, got 0")
+        "schedule.toml: seminar[1].seats: must be a whole number of at least 1, got 0")
     assert error_of(seminar=[a_seminar(seats="двадцать")]) == (
-        "schedule.toml: seminar[1].seats: must be a whole number, got 'двадцать'")
+        "schedule.toml: seminar[1].seats: must be a whole number of at least 1, got 'двадцать'")
     assert build(seminar=[a_seminar(seats=None)]).seminars[1].seats is None
 
 
@@ -185,7 +183,9 @@ def test_other_mistakes_are_named() -> None:
     assert error_of(consultation=[consultation(day="вторнк")]).startswith(
         "schedule.toml: consultation[1].day: must be a day of the week")
     assert error_of(consultation=[consultation(topics=["оценки"])]).startswith(
-        "schedule.toml: consultation[1].topics[1]: unknown category 'оценки'; use one of login,")
+        "schedule.toml: consultation[1].topics[1]: must be one of login,")
+    assert error_of(consultation=[consultation(topics=["login", "other"])]).endswith(
+        "consultation[1].topics[2]: must be one of " + ", ".join(CATEGORY_IDS) + ", got 'other'")
     assert error_of(consultation=[consultation(place="", link="zoom")]).startswith(
         "schedule.toml: consultation[1].link: must be a web address starting with https://")
     assert error_of(consultation=[consultation(place="")]) == (
@@ -222,7 +222,7 @@ def test_cancel_with_a_new_time_and_a_move_without_one() -> None:
         "schedule.toml: exception[1]: a move needs new_date, new_time, new_place or new_link")
     assert error_of(consultation=[consultation()], exception=[
         {**base, "action": "cancel", "reason": " "}]).startswith(
-        "schedule.toml: exception[1].reason: must be a non-empty text")
+        "schedule.toml: exception[1].reason: must be non-empty text")
 
 
 # ------------------------------------------------------------------ slots
