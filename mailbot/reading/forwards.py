@@ -40,7 +40,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mailbot.reading.charsets import decode_header_value
+from mailbot.reading.header_text import decode_header_value
 from mailbot.reading.htmltext import html_to_text
 from mailbot.reading.parsing import parse
 

@@ -3,8 +3,8 @@
 We parse with the standard library's `email` package (compat32 policy) rather than
 mail-parser: we need our own charset recovery for every part and header (mislabelled or
 missing koi8-r / cp1251 is common in Russian mail, and trusting a guesser garbles it), and
-compat32 parsing is the fastest option measured here (testing.md). Decoding of charsets and
-of HTML lives in charsets.py and htmltext.py.
+compat32 parsing is the fastest option measured here (testing.md). Decoding of charsets lives
+in charsets.py, of header values in header_text.py and of HTML in htmltext.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from mailbot.adapters.clock import from_aware
-from mailbot.reading.charsets import decode_bytes, decode_header_value
+from mailbot.reading.charsets import decode_bytes
+from mailbot.reading.header_text import decode_header_value
 from mailbot.reading.htmltext import html_to_text
 
 _MSGID = re.compile(r"<([^<>\s]+)>")

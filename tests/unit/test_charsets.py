@@ -16,15 +16,10 @@ from email.message import Message
 
 import pytest
 
-from mailbot.reading.charsets import (
-    best_codec,
-    cyrillic_score,
-    decode_bytes,
-    decode_header_value,
-    decode_param_value,
-    normalize_charset,
-    plausibility,
-)
+from mailbot.reading.charset_names import normalize_charset
+from mailbot.reading.charsets import best_codec, decode_bytes
+from mailbot.reading.header_text import decode_header_value, decode_param_value
+from mailbot.reading.plausibility import cyrillic_score, plausibility
 
 # Bodies by different writers: a parent, a teacher, a 1C robot, a hurried phone user with typos.
 BODIES = [
