@@ -24,8 +24,16 @@ from pydantic import Field
 
 from mailbot.school import tomlfile
 from mailbot.school.tomlfile import RuleModel
-from mailbot.text.fields import AnyText, Number, Positive, Table, Verbatim, choice
-from mailbot.text.terms import Abbreviations, Matcher, RuleError, Term, compile_term, lemmas_of
+from mailbot.text.fields import (
+    AnyText,
+    Number,
+    Positive,
+    RuleError,
+    Table,
+    Verbatim,
+    choice,
+)
+from mailbot.text.terms import Abbreviations, Matcher, Term, compile_term, lemmas_of
 from mailbot.text.typos import TypoIndex, deletion_index
 from mailbot.text.words import WORD_RE, fold
 

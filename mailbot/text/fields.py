@@ -6,6 +6,10 @@ mistake reads `config/knowledge.toml: article[3].words[2]: must be non-empty tex
 Numbers are checked strictly: TOML has numbers, so "3" or true where a number belongs is a
 mistake, not something to convert. A wrong type raises ValueError, not TypeError: pydantic
 makes a field error only of a ValueError (hence the `noqa: TRY004`).
+
+The checks that come after the types (a regular expression, one entry against another) raise
+`RuleError("key: why")`, and the loader puts the file name in front, so every mistake has the
+same form.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, StringConstraints
+
+
+class RuleError(ValueError):
+    """A mistake found after the types, as `key: why`; the loader puts the file name in front."""
 
 
 def _number(value: Any) -> float:

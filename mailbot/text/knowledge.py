@@ -37,7 +37,8 @@ from urllib.parse import urljoin, urlsplit
 
 from mailbot.school import tomlfile
 from mailbot.text.category_rules import CATEGORY_IDS, OTHER
-from mailbot.text.terms import Abbreviations, RuleError, Term, compile_term, lemmas_of
+from mailbot.text.fields import RuleError
+from mailbot.text.terms import Abbreviations, Term, compile_term, lemmas_of
 from mailbot.text.tokens import Token, claimed, find_phrase, index, quoted, tokenize
 from mailbot.text.typos import TypoIndex, deletion_index
 from mailbot.text.words import WORD_RE, fold

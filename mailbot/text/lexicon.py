@@ -13,15 +13,28 @@ The lexicon's strings and the text's words are read alike (`fold`, `collapse`): 
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import BeforeValidator, Field, model_validator
+
+from mailbot.school import tomlfile
+from mailbot.school.tomlfile import RuleModel
 from mailbot.text import morph
+from mailbot.text.fields import (
+    Confidence,
+    FilledTexts,
+    RuleError,
+    Table,
+    Text,
+    Texts,
+    Verbatim,
+    list_of_tables,
+)
 
 Kind = Literal["obscene", "insult"]
 InsultGroup = Literal["person", "literal", "adjective", "english", "english_adjective"]
@@ -104,152 +117,163 @@ def collapse(word: str) -> str:
     return _REPEATS.sub(r"\1", word)
 
 
-# ----------------------------------------------------------------------------- loading
+# ----------------------------------------------------------------------------- the file
+
+
+def _pairs(value: Any) -> Any:
+    if not isinstance(value, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(s, str) for s in p)
+        for p in value
+    ):
+        raise ValueError("must be a list of [lemma, lemma] pairs")
+    return value
+
+
+Pairs = Annotated[tuple[tuple[str, str], ...], BeforeValidator(_pairs)]
+LetterMap = Annotated[dict[Verbatim, Text], Table]  # one character -> candidate letters
+
+
+class NormaliseTable(RuleModel):
+    latin: LetterMap
+    symbols: LetterMap
+    masks: Text = "*"
+
+
+class ObsceneTable(RuleModel):
+    root: Text
+    confidence: Confidence
+    stems: FilledTexts | None = None
+    words: FilledTexts | None = None  # instead of stems: the whole word is one of these
+    prefixes: Texts = ()
+    exceptions: Texts = ()
+
+    @model_validator(mode="after")
+    def _stems_or_words(self) -> ObsceneTable:
+        if self.stems is None and self.words is None:
+            raise ValueError("needs stems or words")
+        return self
+
+
+class LatinTable(RuleModel):
+    root: Text
+    pattern: Verbatim
+    confidence: Confidence
+
+
+class InsultsTable(RuleModel):
+    person: FilledTexts
+    literal: FilledTexts
+    adjective: FilledTexts
+    english: Texts = ()
+    english_adjective: Texts = ()
+    confidence_person: Confidence
+    confidence_literal: Confidence
+    confidence_adjective: Confidence
+    extra_forms: Annotated[dict[Verbatim, Texts], Table] = Field(default_factory=dict)
+
+
+class ContextTable(RuleModel):
+    speech_verbs: Texts
+    english_speech_verbs: Texts
+    complementizers: Texts
+    reported_markers: Texts
+    mention_nouns: Texts
+    idioms: Pairs = ()
+    idioms_after: Pairs = ()
+    self_pronouns: Texts
+    second_person: Texts
+    third_person: Texts
+    copulas: Texts
+    reflexive: Texts
+    parenthetical: Texts
+    conjunctions: Texts
+
+
+class EtiquetteFile(RuleModel):
+    """`config/etiquette.toml` as written: structure and types."""
+
+    normalise: Annotated[NormaliseTable, Table]
+    obscene: Annotated[tuple[ObsceneTable, ...], list_of_tables("obscene", filled=True)]
+    latin: Annotated[tuple[LatinTable, ...], list_of_tables("latin")] = ()
+    insults: Annotated[InsultsTable, Table]
+    context: Annotated[ContextTable, Table]
+
+
+# ----------------------------------------------------------------------------- compiling
 
 
 def load_lexicon(path: Path) -> Lexicon:
-    """Read and compile the word lists; raise a one-line ValueError naming file and key."""
-    path = Path(path)
+    """Read and compile the word lists; raise a one-line ValueError naming file and key.
+
+    The model checks the structure and the types; compiling checks the rest (letters,
+    regular expressions) and generates the forms of the insults.
+    """
+    data = tomlfile.load(path, EtiquetteFile, ValueError)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8: {exc}") from None
-    return _compile(data, str(path))
+        return _compile(data, str(path))
+    except RuleError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
-def _compile(data: dict[str, Any], source: str) -> Lexicon:
-    def fail(key: str, problem: str) -> ValueError:
-        return ValueError(f"{source}: key '{key}': {problem}")
-
-    def table(obj: Any, key: str) -> dict[str, Any]:
-        if not isinstance(obj, dict):
-            raise fail(key, "expected a table")
-        return obj
-
-    def strings(obj: Any, key: str, *, allow_empty: bool = True) -> tuple[str, ...]:
-        if not isinstance(obj, list) or not all(isinstance(s, str) and s.strip() for s in obj):
-            raise fail(key, "expected a list of non-empty strings")
-        if not obj and not allow_empty:
-            raise fail(key, "must not be empty")
-        return tuple(fold(s.strip()) for s in obj)
-
-    def confidence(obj: Any, key: str) -> float:
-        if isinstance(obj, bool) or not isinstance(obj, int | float) or not 0 < obj <= 1:
-            raise fail(key, "expected a number in (0, 1]")
-        return float(obj)
-
-    def letter_map(obj: Any, key: str) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for k, v in table(obj, key).items():
-            if len(k) != 1 or not isinstance(v, str) or not v:
-                raise fail(f"{key}.{k}", "expected one character mapped to a non-empty string")
-            out[k.lower()] = fold(v)
-        return out
-
-    norm = table(data.get("normalise"), "normalise")
-    latin_letters = letter_map(norm.get("latin"), "normalise.latin")
-    symbols = letter_map(norm.get("symbols"), "normalise.symbols")
-    masks = norm.get("masks", "*")
-    if not isinstance(masks, str) or not masks:
-        raise fail("normalise.masks", "expected a non-empty string")
-
-    raw_obscene = data.get("obscene")
-    if not isinstance(raw_obscene, list) or not raw_obscene:
-        raise fail("obscene", "expected a non-empty array of tables [[obscene]]")
-    obscene = tuple(
-        _obscene_entry(table(e, f"obscene[{i}]"), f"obscene[{i}]", strings, confidence, fail)
-        for i, e in enumerate(raw_obscene)
-    )
-    all_starts = sorted({s for e in obscene for s in e.stems + e.words}, key=len, reverse=True)
-    # A cheap first look: does the word contain the first three letters of any stem at all?
-    # It runs on the word as written, so letters may repeat ("хууй"); a word that passes is
-    # collapsed and matched exactly, prefixes included.
-    heads = sorted({s[:3] for s in all_starts})
-    screen = re.compile(_tolerant(heads))
-
-    latin = []
-    for i, e in enumerate(data.get("latin", [])):
-        key = f"latin[{i}]"
-        e = table(e, key)
-        if not isinstance(e.get("root"), str) or not isinstance(e.get("pattern"), str):
-            raise fail(key, "needs string 'root' and 'pattern'")
-        try:
-            pattern = re.compile(e["pattern"])
-        except re.error as exc:
-            raise fail(f"{key}.pattern", f"bad regular expression: {exc}") from None
-        latin.append(LatinEntry(e["root"], pattern, confidence(e.get("confidence"), key)))
-
-    insults = table(data.get("insults"), "insults")
-    forms: dict[str, list[InsultSense]] = {}
-    extra = table(insults.get("extra_forms", {}), "insults.extra_forms")
-    groups: tuple[tuple[InsultGroup, str], ...] = (
-        ("person", "confidence_person"),
-        ("literal", "confidence_literal"),
-        ("adjective", "confidence_adjective"),
-    )
-    for group, conf_key in groups:
-        conf = confidence(insults.get(conf_key), f"insults.{conf_key}")
-        for lemma in strings(insults.get(group), f"insults.{group}", allow_empty=False):
-            extra_forms = extra.get(lemma, [])
-            for form, grams in _lexeme(lemma, group, strings(extra_forms, f"extra.{lemma}")):
-                forms.setdefault(form, []).append(InsultSense(lemma, group, grams, conf))
-    english: tuple[tuple[InsultGroup, str], ...] = (
-        ("english", "confidence_person"),
-        ("english_adjective", "confidence_adjective"),
-    )
-    for eng_group, conf_key in english:
-        conf = confidence(insults.get(conf_key), f"insults.{conf_key}")
-        for word in strings(insults.get(eng_group, []), f"insults.{eng_group}"):
-            sense = InsultSense(word, eng_group, frozenset({"nomn"}), conf)
-            forms.setdefault(word, []).append(sense)
+def _compile(data: EtiquetteFile, source: str) -> Lexicon:
+    obscene = tuple(_obscene_entry(entry) for entry in data.obscene)
+    forms = _insult_forms(data.insults)
     by_length: dict[int, list[str]] = {}
     collapsed: dict[str, list[InsultSense]] = {}
     for form, senses in forms.items():
         by_length.setdefault(len(form), []).append(form)
         collapsed.setdefault(collapse(form), []).extend(senses)
-
-    ctx = table(data.get("context"), "context")
-
-    def ctx_set(key: str) -> frozenset[str]:
-        return frozenset(strings(ctx.get(key), f"context.{key}"))
-
-    def pairs(key: str) -> frozenset[tuple[str, str]]:
-        value = ctx.get(key, [])
-        if not isinstance(value, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(isinstance(s, str) for s in p)
-            for p in value
-        ):
-            raise fail(f"context.{key}", "expected a list of [lemma, lemma] pairs")
-        return frozenset((fold(a), fold(b)) for a, b in value)
-
+    ctx = data.context
     return Lexicon(
         source=source,
-        latin_letters=MappingProxyType(latin_letters),
-        symbols=MappingProxyType(symbols),
-        masks=masks,
+        latin_letters=_letter_map(data.normalise.latin, "normalise.latin"),
+        symbols=_letter_map(data.normalise.symbols, "normalise.symbols"),
+        masks=data.normalise.masks,
         obscene=obscene,
-        screen=screen,
-        latin=tuple(latin),
+        screen=_screen(obscene),
+        latin=tuple(_latin_entry(entry, f"latin[{number}]")
+                    for number, entry in enumerate(data.latin, start=1)),
         insults=MappingProxyType({k: tuple(v) for k, v in forms.items()}),
         insults_collapsed=MappingProxyType({k: tuple(v) for k, v in collapsed.items()}),
         insults_by_length=MappingProxyType({k: tuple(v) for k, v in by_length.items()}),
-        speech_verbs=ctx_set("speech_verbs"),
-        english_speech_verbs=ctx_set("english_speech_verbs"),
-        complementizers=ctx_set("complementizers"),
-        reported_markers=ctx_set("reported_markers"),
-        mention_nouns=ctx_set("mention_nouns"),
-        idioms=pairs("idioms"),
-        idioms_after=pairs("idioms_after"),
-        self_pronouns=ctx_set("self_pronouns"),
-        second_person=ctx_set("second_person"),
-        third_person=ctx_set("third_person"),
-        copulas=ctx_set("copulas"),
-        reflexive=ctx_set("reflexive"),
-        parenthetical=ctx_set("parenthetical"),
-        conjunctions=ctx_set("conjunctions"),
+        speech_verbs=_folded(ctx.speech_verbs),
+        english_speech_verbs=_folded(ctx.english_speech_verbs),
+        complementizers=_folded(ctx.complementizers),
+        reported_markers=_folded(ctx.reported_markers),
+        mention_nouns=_folded(ctx.mention_nouns),
+        idioms=frozenset((fold(a), fold(b)) for a, b in ctx.idioms),
+        idioms_after=frozenset((fold(a), fold(b)) for a, b in ctx.idioms_after),
+        self_pronouns=_folded(ctx.self_pronouns),
+        second_person=_folded(ctx.second_person),
+        third_person=_folded(ctx.third_person),
+        copulas=_folded(ctx.copulas),
+        reflexive=_folded(ctx.reflexive),
+        parenthetical=_folded(ctx.parenthetical),
+        conjunctions=_folded(ctx.conjunctions),
     )
+
+
+def _folded(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(fold(w) for w in words)
+
+
+def _letter_map(table: Mapping[str, str], key: str) -> Mapping[str, str]:
+    out: dict[str, str] = {}
+    for letter, candidates in table.items():
+        if len(letter) != 1:
+            raise RuleError(f"{key}.{letter}: must be one character")
+        out[letter.lower()] = fold(candidates)
+    return MappingProxyType(out)
+
+
+def _screen(obscene: Iterable[ObsceneEntry]) -> re.Pattern[str]:
+    """A cheap first look: does the word contain the first three letters of any stem at all?
+
+    It runs on the word as written, so letters may repeat ("хууй"); a word that passes is
+    collapsed and matched exactly, prefixes included.
+    """
+    starts = sorted({s for e in obscene for s in e.stems + e.words}, key=len, reverse=True)
+    return re.compile(_tolerant(sorted({s[:3] for s in starts})))
 
 
 def _alt(items: Iterable[str]) -> str:
@@ -261,26 +285,50 @@ def _tolerant(items: Iterable[str]) -> str:
     return "|".join(re.escape(s[0]) + "".join(re.escape(c) + "+" for c in s[1:]) for s in items)
 
 
-def _obscene_entry(e: dict[str, Any], key: str, strings: Callable[..., tuple[str, ...]],
-                   confidence: Callable[[Any, str], float],
-                   fail: Callable[[str, str], ValueError]) -> ObsceneEntry:
-    root = e.get("root")
-    if not isinstance(root, str) or not root:
-        raise fail(f"{key}.root", "expected a non-empty string")
-    conf = confidence(e.get("confidence"), f"{key}.confidence")
-    if "words" in e:
-        words = tuple(collapse(w) for w in strings(e["words"], f"{key}.words", allow_empty=False))
+def _obscene_entry(entry: ObsceneTable) -> ObsceneEntry:
+    if entry.words is not None:
+        words = tuple(collapse(fold(w)) for w in entry.words)
         pattern = re.compile(f"(?P<stem>{_alt(sorted(words, key=len, reverse=True))})$")
-        return ObsceneEntry(root, pattern, (), (), words, (), conf)
-    if "stems" not in e:
-        raise fail(key, "needs 'stems' or 'words'")
-    stems = tuple(collapse(s) for s in strings(e["stems"], f"{key}.stems", allow_empty=False))
-    prefixes = tuple(collapse(p) for p in strings(e.get("prefixes", []), f"{key}.prefixes"))
-    exceptions = tuple(collapse(x) for x in strings(e.get("exceptions", []), f"{key}.exceptions"))
+        return ObsceneEntry(entry.root, pattern, (), (), words, (), entry.confidence)
+    stems = tuple(collapse(fold(s)) for s in entry.stems or ())
+    prefixes = tuple(collapse(fold(p)) for p in entry.prefixes)
+    exceptions = tuple(collapse(fold(x)) for x in entry.exceptions)
     by_len = sorted(prefixes, key=len, reverse=True)
     head = f"(?:{_alt(by_len)}){{0,2}}" if prefixes else ""
     pattern = re.compile(f"{head}(?P<stem>{_alt(sorted(stems, key=len, reverse=True))})")
-    return ObsceneEntry(root, pattern, prefixes, stems, (), exceptions, conf)
+    return ObsceneEntry(entry.root, pattern, prefixes, stems, (), exceptions, entry.confidence)
+
+
+def _latin_entry(entry: LatinTable, key: str) -> LatinEntry:
+    try:
+        pattern = re.compile(entry.pattern)
+    except re.error as exc:
+        raise RuleError(f"{key}.pattern: bad regular expression: {exc}") from None
+    return LatinEntry(entry.root, pattern, entry.confidence)
+
+
+def _insult_forms(insults: InsultsTable) -> dict[str, list[InsultSense]]:
+    """Every form of every insult, with the senses it can have."""
+    forms: dict[str, list[InsultSense]] = {}
+    groups: tuple[tuple[InsultGroup, tuple[str, ...], float], ...] = (
+        ("person", insults.person, insults.confidence_person),
+        ("literal", insults.literal, insults.confidence_literal),
+        ("adjective", insults.adjective, insults.confidence_adjective),
+    )
+    for group, lemmas, conf in groups:
+        for lemma in (fold(w) for w in lemmas):
+            extra = tuple(fold(w) for w in insults.extra_forms.get(lemma, ()))
+            for form, grams in _lexeme(lemma, group, extra):
+                forms.setdefault(form, []).append(InsultSense(lemma, group, grams, conf))
+    english: tuple[tuple[InsultGroup, tuple[str, ...], float], ...] = (
+        ("english", insults.english, insults.confidence_person),
+        ("english_adjective", insults.english_adjective, insults.confidence_adjective),
+    )
+    for group, words, conf in english:
+        for word in (fold(w) for w in words):
+            sense = InsultSense(word, group, frozenset({"nomn"}), conf)
+            forms.setdefault(word, []).append(sense)
+    return forms
 
 
 def _lexeme(lemma: str, group: InsultGroup,

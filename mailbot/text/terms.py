@@ -17,15 +17,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mailbot.text.fields import RuleError
 from mailbot.text.words import WORD_RE, fold, rule_lemma
 
 _POS_RE = re.compile(r"^<([A-Z]+)>$")
 
 Abbreviations = Mapping[str, tuple[str, str]]  # folded token -> (canonical, case mode)
-
-
-class RuleError(ValueError):
-    """A mistake in a rule as `key: why`; the loader puts the file name in front."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class Term:
 
 def compile_term(category: str, text: str, weight: float, where: str,
                  abbreviations: Abbreviations, *, single: bool = False) -> Term:
-    """A word (`single`) or a phrase of `category`; a mistake is a RuleError naming `where`."""
+    """A word (`single`) or a phrase of `category`; a mistake is a `RuleError` naming `where`."""
     positions = text.split()
     if not positions:
         raise RuleError(f"{where}: empty word")

@@ -43,28 +43,45 @@ def kinds(text: str, lex: Lexicon) -> list[tuple[str, str]]:
 # ----------------------------------------------------------------------------- loading
 
 
-def test_load_lexicon_reports_file_and_key_for_bad_values(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        # Entries of a list are counted from 1, as a person counts the [[obscene]] blocks.
+        ("confidence = 0.97", "confidence = 7", "obscene[1].confidence: must be a number in"),
+        ('root = "хуй"', "root = 5", "obscene[1].root: must be non-empty text"),
+        ("person = [", "person = 3\nunused = [", "insults.person: must be a non-empty list"),
+        ('pattern = "^cunt"', 'pattern = "^(cunt"', "latin[4].pattern: bad regular expression"),
+        # The structure is checked too: unknown keys, missing keys, the second entry named.
+        ('root = "хули"', 'root = "хули"\ncolour = 1', "obscene[2].colour: unknown key"),
+        ('root = "пизд"\nstems = ["пизд", "пизж", "пезд", "пздц", "пзде"]', 'root = "пизд"',
+         "obscene[3]: needs stems or words"),
+        ("confidence_person = 0.9", "", "insults.confidence_person: missing"),
+        ('english_adjective = ["stupid", "dumb", "retarded"]',
+         'english_adjective = ["stupid", 3]', "insults.english_adjective[2]: must be non-empty"),
+        ('"0" = "о"', '"00" = "о"', "normalise.symbols.00: must be one character"),
+        ('idioms_after = [["козёл", "отпущение"]]', 'idioms_after = [["козёл"]]',
+         "context.idioms_after: must be a list of [lemma, lemma] pairs"),
+        ("[context]", "[contxt]", "context: missing"),
+    ],
+)
+def test_load_lexicon_reports_file_and_key_for_bad_values(
+    tmp_path: Path, old: str, new: str, key: str
+) -> None:
     good = LEXICON_PATH.read_text(encoding="utf-8")
-    cases = {
-        "confidence = 0.97": ("confidence = 7", "obscene[0].confidence"),
-        'root = "хуй"': ("root = 5", "obscene[0].root"),
-        "person = [": ("person = 3\nunused = [", "insults.person"),
-        'pattern = "^cunt"': ('pattern = "^(cunt"', "latin[3].pattern"),
-    }
-    for old, (new, key) in cases.items():
-        assert old in good, old
-        bad = tmp_path / "bad.toml"
-        bad.write_text(good.replace(old, new, 1), encoding="utf-8")
-        with pytest.raises(ValueError) as err:
-            load_lexicon(bad)
-        message = str(err.value)
-        assert str(bad) in message and key in message and "\n" not in message
+    assert old in good, old
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        load_lexicon(bad)
+    message = str(err.value)
+    assert message.startswith(f"{bad}: {key}")
+    assert "\n" not in message
 
 
 def test_load_lexicon_rejects_broken_toml(tmp_path: Path) -> None:
     bad = tmp_path / "broken.toml"
     bad.write_text("[obscene\nroot = ", encoding="utf-8")
-    with pytest.raises(ValueError, match="broken.toml: invalid TOML"):
+    with pytest.raises(ValueError, match="broken.toml: not valid TOML"):
         load_lexicon(bad)
 
 
