@@ -201,7 +201,7 @@ def _check_place(place: str, link: str | None, where: str) -> None:
 def _check_helper(helper: str | None, where: str,
                   people: set[str] | frozenset[str] | None) -> None:
     if helper is not None and people is not None and helper not in people:
-        raise Mistake(f'{where}.helper: no person with id "{helper}"')
+        raise Mistake(f"{where}.helper: no person with id {helper!r}")
 
 
 def _check_ids_and_overlaps(consultations: list[Consultation]) -> None:

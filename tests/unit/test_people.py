@@ -356,6 +356,16 @@ def test_availability(people: People, moment: dt.datetime, who: str, expected: b
     assert people.is_available(people.get(who), moment) is expected
 
 
+def test_absence_dates_in_either_format() -> None:
+    data = small()
+    data["person"][1]["absence"] = [{"from": "07.12.2026", "to": "2026-12-09", "note": "курсы"},
+                                    {"from": dt.date(2027, 1, 11), "to": "11.01.2027"}]
+    admin = people_from_dict(data, "people.toml").get("admin")
+    assert [(a.start, a.end) for a in admin.absences] == [
+        (dt.date(2026, 12, 7), dt.date(2026, 12, 9)), (dt.date(2027, 1, 11), dt.date(2027, 1, 11))]
+    assert admin.absences[1].note == ""
+
+
 def test_absence_and_school_hours(people: People) -> None:
     ivanova = people.get("ivanova")
     assert ivanova.absences[0].note == "курсы повышения квалификации"

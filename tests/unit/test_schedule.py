@@ -88,7 +88,7 @@ def test_shipped_schedule_is_valid(shipped: Schedule, cal: WorkCalendar) -> None
 def test_unknown_person_is_named(tmp_path: Path) -> None:
     with pytest.raises(ScheduleError) as err:
         load_schedule(ROOT / "config" / "schedule.toml", known_people={"ivanova", "petrova"})
-    assert str(err.value).endswith('consultation[4].helper: no person with id "smirnova"')
+    assert str(err.value).endswith("consultation[4].helper: no person with id 'smirnova'")
 
 
 # ------------------------------------------------------------------ validation

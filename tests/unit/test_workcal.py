@@ -196,6 +196,24 @@ def test_school_overrides_and_office_hours_table() -> None:
     assert cal.working_hours(date(2026, 4, 30)) == (time(8, 30), time(16, 30))
 
 
+def test_school_holidays_in_either_date_format() -> None:
+    cal = calendar_from_dict({"school_holidays": [
+        {"name": "Осенние каникулы", "from": "26.10.2026", "to": "2026-11-03"}]})
+    assert cal.school_holiday(date(2026, 11, 3)).name == "Осенние каникулы"
+    assert not cal.is_school_holiday(date(2026, 11, 4))
+
+
+def test_holidays_are_days_off_beyond_the_weekend(cal: WorkCalendar) -> None:
+    assert cal.is_holiday(date(2027, 1, 4))  # Monday, a public holiday
+    assert cal.is_holiday(date(2026, 12, 31))  # moved by decree
+    assert cal.is_holiday(date(2026, 1, 3))  # a Saturday that is a public holiday
+    assert not cal.is_holiday(date(2026, 11, 14))  # an ordinary Saturday
+    assert not cal.is_holiday(date(2027, 2, 20))  # a Saturday worked by decree
+    assert not cal.is_holiday(date(2026, 10, 28))  # каникулы are not days off for staff
+    own = calendar_from_dict({"years": {"2026": {"days_off": ["11.12.2026"]}}})
+    assert own.is_holiday(date(2026, 12, 11))
+
+
 def test_short_days_can_be_switched_off() -> None:
     cal = calendar_from_dict({"short_pre_holiday": False, "timezone": "Europe/Moscow"})
     assert cal.working_hours(date(2026, 4, 30)) == (time(8), time(17))
@@ -226,6 +244,16 @@ def test_short_days_can_be_switched_off() -> None:
     ({"school_holidays": [{"name": "Осенние", "from": date(2026, 10, 26)}]},
      "cal.toml: school_holidays[1].to: missing"),
     ({"short_pre_holiday": "да"}, "cal.toml: short_pre_holiday: must be true or false, got 'да'"),
+    ({"office_hours": 8}, 'cal.toml: office_hours: must be "08:00-17:00" or a table of such ranges'),
+    ({"office_hours": {"default": "08:00-08:30"}},
+     "cal.toml: office_hours: a day must be longer than one hour to be shortened by one"),
+    ({"years": {"2026": {"days_off": [datetime(2026, 12, 30, 9)]}}},
+     ("cal.toml: years.2026.days_off[1]: must be a date like 2026-12-31 or 31.12.2026, got "
+      "'2026-12-30T09:00:00'")),
+    ({"years": {"2026": {"days_off": "2026-12-30"}}},
+     "cal.toml: years.2026.days_off: must be a list, got '2026-12-30'"),
+    ({"school_holidays": {"name": "Осенние", "from": "26.10.2026", "to": "03.11.2026"}},
+     "cal.toml: school_holidays: must be a list of [[school_holidays]] tables"),
 ])
 def test_mistakes_are_one_line(data: dict, message: str) -> None:
     with pytest.raises(CalendarError) as err:
