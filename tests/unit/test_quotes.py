@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.reading import quotes
+from mailbot.reading import quote_html
 from mailbot.reading.quotes import strip_reply_html, strip_reply_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def test_labelled_reply(case) -> None:
 def test_labelled_html_reply_without_htmltext(case, monkeypatch: pytest.MonkeyPatch) -> None:
     """The BeautifulSoup fallback, used when mailbot.reading.htmltext cannot be imported, finds the
     same text (its paragraph spacing may differ, which the comparison ignores)."""
-    monkeypatch.setattr(quotes, "_html_to_text", lambda: None)
+    monkeypatch.setattr(quote_html, "_html_to_text", lambda: None)
     got = strip_reply_html(case.body)
     assert bench.comparable(got, "html") == bench.comparable(case.expected, "html")
 
