@@ -5,11 +5,11 @@ so a user can often help themselves before a person answers. The articles are da
 school edits, `config/knowledge.toml`: a title, a link, the help categories an article
 belongs to, the words people use when they need it and, optionally, who it is for.
 
-An article's words are read exactly as the classifier reads its rules (`mailbot.text.classify`):
-on lemmas, with abbreviations taken whole and small typos forgiven, so «пароля», «ПАРОЛЬ»
-and «пороль» all reach the article that lists «пароль». A word written with two or more
-capital letters (ЕСИА, КТП, СНИЛС, СЭДиЖ) is an abbreviation: matched as a whole token in
-any case, never through morphology.
+An article's words are read exactly as the classifier reads its rules (`mailbot.text.terms`,
+`mailbot.text.tokens`): on lemmas, with abbreviations taken whole and small typos forgiven,
+so «пароля», «ПАРОЛЬ» and «пороль» all reach the article that lists «пароль». A word written
+with two or more capital letters (ЕСИА, КТП, СНИЛС, СЭДиЖ) is an abbreviation: matched as a
+whole token in any case, never through morphology.
 
 How an article scores against a text (every point is kept as a reason):
 - each of its words found in the text: 1 point; an unknown word one slip away: 0.8;
@@ -32,12 +32,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urljoin, urlsplit
 
+from pydantic import AfterValidator
+
 from mailbot.school import tomlfile
+from mailbot.school.tomlfile import RuleModel
 from mailbot.text.category_rules import CATEGORY_IDS, OTHER
-from mailbot.text.fields import RuleError
+from mailbot.text.fields import (
+    AnyText,
+    Count,
+    FilledTextList,
+    FilledTexts,
+    NotNegative,
+    Positive,
+    RuleError,
+    Share,
+    Table,
+    Text,
+    list_of_tables,
+)
 from mailbot.text.terms import Abbreviations, Term, compile_term, lemmas_of
 from mailbot.text.tokens import Token, claimed, find_phrase, index, quoted, tokenize
 from mailbot.text.typos import TypoIndex, deletion_index
@@ -111,7 +126,60 @@ class Knowledge:
     terms: tuple[_Terms, ...] = field(repr=False, compare=False)  # parallel to articles
 
 
-# --------------------------------------------------------------------------- loading
+# --------------------------------------------------------------------------- the file
+
+
+def _article_id(value: str) -> str:
+    if not _ID_RE.fullmatch(value):
+        raise ValueError(f"{value!r} must be small Latin letters, digits, - or _")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be one line: it is listed in the mail as it is")
+    return value
+
+
+def _category(value: str) -> str:
+    if value not in CATEGORY_IDS:
+        raise ValueError(f"unknown category {value!r}; use one of {', '.join(CATEGORY_IDS)}")
+    return value
+
+
+def _role(value: str) -> str:
+    if value not in ROLES:
+        raise ValueError(f"unknown role {value!r}; use one of {', '.join(ROLES)}")
+    return value
+
+
+class SettingsTable(RuleModel):
+    base_url: AnyText = ""  # relative links are joined to it
+    max_suggestions: Count = 3
+    min_score: Positive = 2.5
+    min_share: Share = 0.4
+    category_bonus: NotNegative = 2.0
+
+
+class ArticleTable(RuleModel):
+    id: Annotated[Text, AfterValidator(_article_id)]
+    title: Annotated[Text, AfterValidator(_one_line)]
+    link: Text
+    categories: Annotated[tuple[Annotated[Text, AfterValidator(_category)], ...],
+                          FilledTextList]
+    words: FilledTexts
+    audience: Annotated[tuple[Annotated[Text, AfterValidator(_role)], ...],
+                        FilledTextList] = ROLES
+
+
+class KnowledgeFile(RuleModel):
+    """`config/knowledge.toml` as written: structure and types."""
+
+    settings: Annotated[SettingsTable, Table] = SettingsTable()
+    article: Annotated[tuple[ArticleTable, ...], list_of_tables("article")] = ()
+
+
+# --------------------------------------------------------------------------- compiling
 
 
 def load_knowledge(path: Path) -> Knowledge:
@@ -121,33 +189,26 @@ def load_knowledge(path: Path) -> Knowledge:
 
 
 def knowledge_from_dict(data: Mapping[str, Any], source: str) -> Knowledge:
-    """Check and compile parsed TOML; `source` names the file in error messages."""
+    """Check and compile parsed TOML; `source` names the file in error messages.
+
+    The model checks the structure and the types; compiling checks the rest (links, ids
+    and words repeated, the words themselves) and raises `RuleError`, given the file here.
+    """
+    model = tomlfile.validate(data, KnowledgeFile, KnowledgeError, source)
     try:
-        return _build(data, source)
+        return _build(model, source)
     except RuleError as exc:
         raise KnowledgeError(f"{source}: {exc}") from None
 
 
-_SETTINGS = {"base_url", "max_suggestions", "min_score", "min_share", "category_bonus"}
-_ARTICLE = {"id", "title", "link", "categories", "words", "audience"}
-
-
-def _build(data: Mapping[str, Any], source: str) -> Knowledge:
-    _only(data, "", {"settings", "article"})
-    settings = data.get("settings", {})
-    if not isinstance(settings, dict):
-        raise RuleError("settings: must be a table")
-    _only(settings, "settings.", _SETTINGS)
-    base_url = _base_url(settings.get("base_url", ""))
-    raw = data.get("article", [])
-    if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
-        raise RuleError("article: must be a list of [[article]] tables")
-
-    abbreviations = _abbreviations(raw)
+def _build(data: KnowledgeFile, source: str) -> Knowledge:
+    settings = data.settings
+    base_url = _base_url(settings.base_url)
+    abbreviations = _abbreviations(data.article)
     articles: list[Article] = []
     terms: list[_Terms] = []
     seen: dict[str, str] = {}
-    for number, table in enumerate(raw, start=1):
+    for number, table in enumerate(data.article, start=1):
         key = f"article[{number}]"  # counted from 1, as a person counts the blocks
         article = _article(table, key, base_url)
         if article.id in seen:
@@ -161,107 +222,41 @@ def _build(data: Mapping[str, Any], source: str) -> Knowledge:
         source=source,
         base_url=base_url,
         articles=tuple(articles),
-        max_suggestions=_count(settings.get("max_suggestions", 3), "settings.max_suggestions"),
-        min_score=_number(settings.get("min_score", 2.5), "settings.min_score", positive=True),
-        min_share=_share(settings.get("min_share", 0.4), "settings.min_share"),
-        category_bonus=_number(settings.get("category_bonus", 2.0), "settings.category_bonus"),
+        max_suggestions=settings.max_suggestions,
+        min_score=settings.min_score,
+        min_share=settings.min_share,
+        category_bonus=settings.category_bonus,
         reader=Reading(MappingProxyType(abbreviations), TYPO_MIN_LENGTH,
                        MappingProxyType(deletion_index(vocabulary, TYPO_MIN_LENGTH))),
         terms=tuple(terms),
     )
 
 
-def _only(table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
-    for key in table:
-        if key not in allowed:
-            raise RuleError(f"{prefix}{key}: unknown key; expected one of {', '.join(sorted(allowed))}")
-
-
-def _number(value: Any, where: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RuleError(f"{where}: must be a number, got {value!r}")
-    if value < 0 or (positive and value == 0):
-        raise RuleError(f"{where}: must be {'greater than' if positive else 'at least'} 0, "
-                   f"got {value!r}")
-    return float(value)
-
-
-def _share(value: Any, where: str) -> float:
-    share = _number(value, where)
-    if share > 1:
-        raise RuleError(f"{where}: must be a share from 0 to 1, got {value!r}")
-    return share
-
-
-def _count(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RuleError(f"{where}: must be a whole number of at least 1, got {value!r}")
-    return value
-
-
-def _text(table: Mapping[str, Any], key: str, where: str) -> str:
-    value = table.get(key)
-    if value is None:
-        raise RuleError(f"{where}.{key}: missing")
-    if not isinstance(value, str) or not value.strip():
-        raise RuleError(f"{where}.{key}: must be non-empty text, got {value!r}")
-    return value.strip()
-
-
-def _strings(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
-    value = table.get(key)
-    if value is None:
-        raise RuleError(f"{where}.{key}: missing")
-    if not isinstance(value, list) or not value:
-        raise RuleError(f"{where}.{key}: must be a non-empty list of text")
-    result: list[str] = []
-    for i, item in enumerate(value, start=1):
-        if not isinstance(item, str) or not item.strip():
-            raise RuleError(f"{where}.{key}[{i}]: must be non-empty text, got {item!r}")
-        if item.strip() in result:
-            raise RuleError(f"{where}.{key}[{i}]: {item.strip()!r} is listed twice")
-        result.append(item.strip())
-    return tuple(result)
-
-
-# --------------------------------------------------------------------------- articles
-
-
-def _article(table: Mapping[str, Any], key: str, base_url: str) -> Article:
-    _only(table, key + ".", _ARTICLE)
-    article_id = _text(table, "id", key)
-    if not _ID_RE.fullmatch(article_id):
-        raise RuleError(f"{key}.id: {article_id!r} must be small Latin letters, digits, - or _")
-    categories = _strings(table, "categories", key)
-    for i, cat in enumerate(categories, start=1):
-        if cat not in CATEGORY_IDS:
-            raise RuleError(f"{key}.categories[{i}]: unknown category {cat!r}; "
-                       f"use one of {', '.join(CATEGORY_IDS)}")
-    audience = _strings(table, "audience", key) if "audience" in table else ROLES
-    for i, role in enumerate(audience, start=1):
-        if role not in ROLES:
-            raise RuleError(f"{key}.audience[{i}]: unknown role {role!r}; "
-                       f"use one of {', '.join(ROLES)}")
-    title = _text(table, "title", key)
-    if "\n" in title or "\r" in title:
-        raise RuleError(f"{key}.title: must be one line: it is listed in the mail as it is")
+def _article(table: ArticleTable, key: str, base_url: str) -> Article:
+    for name, items in (("categories", table.categories), ("audience", table.audience),
+                        ("words", table.words)):
+        _no_repeats(items, f"{key}.{name}")
     return Article(
-        id=article_id,
-        title=title,
-        url=_url(_text(table, "link", key), f"{key}.link", base_url),
-        categories=categories,
-        words=_strings(table, "words", key),
-        audience=audience,
+        id=table.id,
+        title=table.title,
+        url=_url(table.link, f"{key}.link", base_url),
+        categories=table.categories,
+        words=table.words,
+        audience=table.audience,
     )
 
 
-def _base_url(value: Any) -> str:
+def _no_repeats(items: Sequence[str], where: str) -> None:
+    for i, item in enumerate(items, start=1):
+        if item in items[:i - 1]:
+            raise RuleError(f"{where}[{i}]: {item!r} is listed twice")
+
+
+def _base_url(value: str) -> str:
     if value == "":
         return ""
     where = "settings.base_url"
-    if not isinstance(value, str):
-        raise RuleError(f"{where}: must be text, got {value!r}")
-    url = _absolute(value.strip(), where)
+    url = _absolute(value, where)
     if not urlsplit(url).path.endswith("/"):
         # urljoin would drop the last part: ".../ej-help" + "a.html" = ".../a.html".
         raise RuleError(f"{where}: must end with / so that relative links are joined to it")
@@ -295,17 +290,16 @@ def _absolute(url: str, where: str) -> str:
 # --------------------------------------------------------------------------- words
 
 
-def _abbreviations(raw: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, str]]:
+def _abbreviations(articles: Sequence[ArticleTable]) -> dict[str, tuple[str, str]]:
     """Every word written with two or more capitals, as the classifier's abbreviation table.
 
     Collected over the whole file first, so that «снилс» in one article and «СНИЛС» in
     another mean the same token.
     """
     found: dict[str, tuple[str, str]] = {}
-    for table in raw:
-        words = table.get("words")
-        for item in words if isinstance(words, list) else ():
-            for word in WORD_RE.findall(item) if isinstance(item, str) else ():
+    for article in articles:
+        for item in article.words:
+            for word in WORD_RE.findall(item):
                 if sum(c.isupper() for c in word) >= 2:
                     found.setdefault(fold(word), (word, "any"))
     return found

@@ -371,6 +371,21 @@ def article(data: dict[str, Any], i: int = 0) -> dict[str, Any]:
         (lambda d: article(d).update(words=["что-то"]), "article[1].words[1]: 'что-то' is not"),
         (lambda d: article(d).update(words=["па*"]), "article[1].words[1]: a prefix needs"),
         (lambda d: d.update(article={"id": "x"}), "article: must be a list of [[article]]"),
+        # The structure is checked before anything is compiled; entries counted from 1.
+        (lambda d: article(d, 1).pop("id"), "article[2].id: missing"),
+        (lambda d: article(d, 1).update(colour="red"), "article[2].colour: unknown key"),
+        (lambda d: article(d, 1).update(words=["ДЗ", ""]),
+         "article[2].words[2]: must be non-empty text"),
+        (lambda d: article(d, 1).update(audience=["student", "student"]),
+         "article[2].audience[2]: 'student' is listed twice"),
+        (lambda d: article(d, 1).update(categories=["homework", "mark"]),
+         "article[2].categories[2]: unknown category 'mark'"),
+        (lambda d: d.update(settings=3), "settings: must be a table"),
+        (lambda d: d["settings"].update(min_score=True), "settings.min_score: must be a number"),
+        (lambda d: d["settings"].update(category_bonus=-1),
+         "settings.category_bonus: must be at least 0"),
+        (lambda d: d["settings"].update(base_url=3), "settings.base_url: must be text"),
+        (lambda d: d.update(article=[{"id": "x"}, 3]), "article: must be a list of [[article]]"),
     ],
 )
 def test_mistake_is_one_line_naming_file_and_key(change: Any, needle: str) -> None:
