@@ -124,7 +124,7 @@ class SeminarEntry(RuleModel):
     link: Link = None
     seats: Count | None = None
     topics: Topics = ()
-    helper: Text | None = None
+    helper: AnyText = ""  # who leads it, if anybody
     description: AnyText = ""
 
 
@@ -278,7 +278,7 @@ def _seminar(entry: SeminarEntry, where: str,
              people: set[str] | frozenset[str] | None) -> Seminar:
     start, end = _seminar_time(entry, where)
     _check_place(entry.place, entry.link, where)
-    _check_helper(entry.helper, where, people)
+    _check_helper(entry.helper or None, where, people)
     return Seminar(
         number=entry.number,
         date=entry.date,
@@ -290,7 +290,7 @@ def _seminar(entry: SeminarEntry, where: str,
         link=entry.link,
         seats=entry.seats,
         topics=tuple(dict.fromkeys(entry.topics)),
-        helper_id=entry.helper,
+        helper_id=entry.helper or None,
         description=entry.description,
     )
 

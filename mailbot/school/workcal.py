@@ -2,7 +2,8 @@
 
 Response times in the regulation are promises about *working* time: a mail that arrives on
 Friday evening before the May holidays is not late on Saturday. So every deadline and every
-"how long did we take" goes through this module.
+"how long did we take" goes through this module, and so does routing's «who is at work
+now» (`presence`, with each person's own hours).
 
 Where the days come from, in order (later wins):
 
@@ -23,6 +24,9 @@ December 2026 is a full day although 31 December is a day off.
 
 School holidays (каникулы) are not days off for staff; they only tell the consultation
 schedule to pause (`is_school_holiday`).
+
+Reading config/calendar.toml is `calendar_file`'s job; `load_calendar` builds the calendar
+from it, `default_calendar` is the one without the file.
 
 Speed: each year is compiled once into per-day arrays and running sums, so whole spans cost
 O(1) and a digest over 100,000 cases stays well under a second. Arithmetic is in wall-clock
