@@ -1,5 +1,0 @@
-import sys
-
-from mailbot.cli import main
-
-sys.exit(main())

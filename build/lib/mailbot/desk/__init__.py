@@ -1,1 +1,0 @@
-"""Cases and senders: states, threading, tokens, identification, commands, casework."""

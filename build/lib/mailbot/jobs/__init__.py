@@ -1,1 +1,0 @@
-"""Periodic work: reminders, weekly figures and digests."""

@@ -1,1 +1,0 @@
-"""Mail mailbot sends: composing, rendering replies, the outbox."""

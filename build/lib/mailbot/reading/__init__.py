@@ -1,1 +1,0 @@
-"""Reading one incoming mail: parsing, charsets, HTML, quotes, forwards, machine mail."""

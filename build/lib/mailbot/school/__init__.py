@@ -1,1 +1,0 @@
-"""The school's world as data: people, calendar, schedule, routes and the rule files."""

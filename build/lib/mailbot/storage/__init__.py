@@ -1,1 +1,0 @@
-"""The database: models, migrations and queries."""

@@ -1,1 +1,0 @@
-"""Reading what people wrote: categories, rudeness, knowledge base, roles, requests."""
