@@ -27,7 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mailbot.text import morph, words
 from mailbot.text.category_rules import CATEGORY_IDS, OTHER, CategoryRules, load_rules
 from mailbot.text.terms import Matcher
 from mailbot.text.tokens import claimed, find_phrase, index, quoted, tokenize
@@ -36,14 +35,6 @@ from mailbot.text.words import fold
 # Imported elsewhere from here: the categories and the rules (category_rules), tokenize (tokens).
 __all__ = ["CATEGORY_IDS", "OTHER", "CategoryRules", "Classification", "classify", "load_rules",
            "tokenize"]
-
-# mailbot/school/routing.py and people.py still import these old private names from here;
-# their public homes are mailbot.text.words (analyse, fold, rule_lemma) and
-# mailbot.text.morph (analyzer). Remove them once those modules import from there.
-_analyzer = morph.analyzer
-_analyse = words.analyse
-_fold = words.fold
-_rule_lemma = words.rule_lemma
 
 
 @dataclass(frozen=True)

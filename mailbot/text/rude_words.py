@@ -38,9 +38,6 @@ _HAS_REPEAT = re.compile(r"([^*])\1")
 _LATIN_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s"})
 
 
-# ----------------------------------------------------------------------------- matching
-
-
 def _variants(raw: str, lex: Lexicon) -> tuple[bool, list[tuple[str, float]]]:
     """Readings of one written word as Cyrillic: (is pure Latin, [(reading, factor)]).
 
