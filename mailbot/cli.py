@@ -15,8 +15,8 @@ from mailbot import config as config_module
 from mailbot import samples, views, worker
 from mailbot.adapters import connectors
 from mailbot.adapters.source import SourceError
+from mailbot.desk.commands import helper_guide
 from mailbot.explain import explain_file
-from mailbot.flows import triage
 from mailbot.jobs import digests
 from mailbot.jobs.figures import current_week
 from mailbot.outgoing import outbox, replies
@@ -225,7 +225,7 @@ def cmd_guide(config: config_module.Config, args: argparse.Namespace) -> int:
     app = app_module.build(config, migrate=False)
     rendered = app.templates.render(
         "guide", **replies.common(app), tagged_subject=f"[{config.helpdesk.tag} #N]",
-        person_name="коллега", person_position="", commands=triage.helper_commands(),
+        person_name="коллега", person_position="", commands=helper_guide(),
     )
     print(rendered.text)
     return 0

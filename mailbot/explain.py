@@ -1,24 +1,34 @@
-"""`mailbot explain`: what mailbot would do with a mail, without changing anything."""
+"""`mailbot explain`: what mailbot would do with a mail, without changing anything.
+
+It runs the worker's own path — parse, read the facts, let the flow make its plan — and
+prints that plan instead of applying it, so what it says is what the worker does. The
+database is only read, in a transaction that is rolled back; with no database yet, the
+facts are those of an empty desk.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
-from mailbot.adapters.clock import to_local
 from mailbot.app import App
-from mailbot.desk.commands import parse_commands
-from mailbot.desk.decide import analyse, tagged_case
-from mailbot.desk.sender import Sender, identify
+from mailbot.desk.commands import HELPER_COMMANDS, parse_commands
+from mailbot.desk.decide import analyse
+from mailbot.desk.plan import Plan, Set
+from mailbot.desk.sender import identify
 from mailbot.desk.threads import ThreadFacts
-from mailbot.flows.helper import HELPER_COMMANDS
-from mailbot.flows.triage import decide, describe_route
+from mailbot.flows import Facts, Incoming, Situation
+from mailbot.flows.choose import plan_for
+from mailbot.flows.facts import read_facts
+from mailbot.pipeline import incoming
 from mailbot.reading.parsing import MailError, ParsedMail, parse
 from mailbot.storage import db, store
 from mailbot.storage.models import Mailbox
-from mailbot.text.requests import read_request
 from mailbot.text.rudeness import detect, passage
 
 
@@ -35,9 +45,35 @@ def explain_bytes(app: App, raw: bytes, name: str) -> dict[str, object]:
         parsed = parse(raw)
     except MailError as exc:
         return {"file": name, "error": f"unusable mail: {exc}", "would": "quarantine"}
-    thread_facts, open_counts = _facts(app, parsed)
-    facts = analyse(parsed, app.config, thread_facts)
-    sender = identify(parsed, facts.auto, app.rules.people, app.secret)
+    now = app.clock.now()
+    session = _reader(app)
+    try:
+        box = _mailbox_id(app, session) if session is not None else None
+        if session is not None and box is not None:
+            stored = store.message_by_id(session, box, parsed.message_id)
+            if stored is not None:
+                return _already(name, parsed, stored.case_id)
+            mail = incoming(session, app, box, parsed, raw, name)
+            facts = read_facts(session, app, box, mail, now)
+        else:
+            analysed = analyse(parsed, app.config, ThreadFacts())
+            mail = Incoming(parsed, analysed, identify(parsed, analysed.auto, app.rules.people,
+                                                       app.secret), raw, name)
+            facts = Facts()
+        try:
+            plan = plan_for(Situation(mail, facts, app.config, app.rules, now))
+        except ValueError as exc:  # e.g. a token naming a case that is not here
+            return {**_mail_fields(name, mail), "would": "quarantine",
+                    "error": f"{type(exc).__name__}: {exc}"}
+        return {**_mail_fields(name, mail), **_plan_fields(app, mail, plan)}
+    finally:
+        if session is not None:
+            session.rollback()
+            session.close()
+
+
+def _mail_fields(name: str, mail: Incoming) -> dict[str, Any]:
+    parsed, facts = mail.parsed, mail.facts
     return {
         "file": name,
         "message_id": parsed.message_id,
@@ -46,80 +82,73 @@ def explain_bytes(app: App, raw: bytes, name: str) -> dict[str, object]:
         "from_name": parsed.from_name,
         "date": parsed.date.isoformat() if parsed.date else None,
         "new_text": facts.new_text,
-        "attachments": [
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-            for a in parsed.attachments
-        ],
+        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                        for a in parsed.attachments],
         "auto": facts.auto.kind,
         "may_auto_reply": facts.auto.may_auto_reply,
         "case": facts.thread.case,
         "reasons": [*facts.thread.reasons, *facts.auto.reasons],
         "defects": list(parsed.defects),
-        "sender_role": sender.role,
-        "sender_reasons": list(sender.reasons),
-        "would": _would(parsed, facts.thread.case, facts.new_text, sender),
-        **_conversation(app, parsed, facts.new_text, sender, open_counts),
+        "sender_role": mail.sender.role,
+        "sender_reasons": list(mail.sender.reasons),
     }
 
 
-def _would(parsed: ParsedMail, case: int | None, text: str, sender: Sender) -> str:
-    """Which flow the mail would take (flows/): the first thing to know about a mail."""
-    if sender.role in ("helper", "vendor"):
-        return f"{sender.role}_mail"
-    if case is not None:
-        return "follow_up"
-    if sender.role == "user" and read_request(parsed.subject, text) is not None:
-        return "service_request"
-    return "new_case"
-
-
-def _conversation(app: App, parsed: ParsedMail, text: str, sender: Sender,
-                  open_counts: dict[str, int]) -> dict[str, object]:
-    """The decisions the flows would take: commands for a helper, triage for a user."""
-    result: dict[str, object] = {"command": None, "etiquette": []}
-    lexicon = app.rules.etiquette
-    if sender.role == "helper":
+def _plan_fields(app: App, mail: Incoming, plan: Plan) -> dict[str, Any]:
+    """The plan, and the decisions in it an operator asks about first."""
+    text = mail.facts.new_text
+    command = None
+    problems: list[str] = []
+    if mail.sender.role == "helper":
         found = parse_commands(text, allowed=HELPER_COMMANDS)
-        result["command"] = [{"name": c.name, "arg": c.arg} for c in found.commands] or None
-        result["command_problems"] = [p.problem for p in found.problems]
+        command = [{"name": c.name, "arg": c.arg} for c in found.commands] or None
+        problems = [p.problem for p in found.problems]
         text = found.text
-    if lexicon is not None:
-        result["etiquette"] = [
-            {**f.to_json(), "passage": passage(text, f)} for f in detect(text, lexicon)
-        ]
-    if sender.role in ("user", "system"):
-        decision = decide(
-            app.rules, subject=parsed.subject, text=text,
-            requester_addr=parsed.reply_to or parsed.from_addr,
-            now_local=to_local(app.clock.now(), app.config.helpdesk.timezone),
-            open_counts=open_counts,
-        )
-        result.update(
-            category=decision.category, role=decision.role,
-            route=describe_route(decision.route), reasons_by_step=decision.reasons,
-            articles=[s.article.title for s in decision.articles],
-        )
-    return result
+    lexicon = app.rules.etiquette
+    etiquette = ([{**f.to_json(), "passage": passage(text, f)} for f in detect(text, lexicon)]
+                 if lexicon is not None else [])
+    triaged = plan.event("triaged")
+    analysis = next((s.fields["analysis"] for s in plan.steps
+                     if isinstance(s, Set) and "analysis" in s.fields), "")
+    articles = next((spec.context.get("articles", []) for spec in plan.mails
+                     if spec.template in ("ack", "notice")), [])
+    return {
+        "would": plan.would,
+        "case": plan.case_id if plan.case_id is not None else mail.facts.thread.case,
+        "command": command,
+        "command_problems": problems,
+        "etiquette": etiquette,
+        "category": triaged.detail["category"] if triaged else None,
+        "role": triaged.detail["role"] if triaged else None,
+        "route": triaged.detail["route"] if triaged else None,
+        "reasons_by_step": json.loads(analysis) if analysis else {},
+        "articles": [a.title for a in articles],
+        "outcome": plan.outcome.kind,
+        "plan": plan.to_json(),
+    }
 
 
-def _facts(app: App, parsed: ParsedMail) -> tuple[ThreadFacts, dict[str, int]]:
-    """Thread facts and open-case counts from the database if there is one; an empty world
-    otherwise."""
-    empty: tuple[ThreadFacts, dict[str, int]] = (ThreadFacts(), {})
+def _already(name: str, parsed: ParsedMail, case_id: int | None) -> dict[str, object]:
+    return {"file": name, "message_id": parsed.message_id, "subject": parsed.subject,
+            "from": parsed.from_addr, "case": case_id, "would": "already_stored",
+            "reasons": [f"this Message-ID is already stored, in case {case_id}"]}
+
+
+def _reader(app: App) -> Session | None:
+    """A session to read the desk with, or None when there is no database to read."""
     url = app.engine.url
     if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
-        return empty  # connecting would create the file: explain changes nothing
+        return None  # connecting would create the file: explain changes nothing
     try:
         if not inspect(app.engine).has_table("message"):
-            return empty
-        with db.session(app.engine) as session:
-            box = session.exec(
-                Mailbox.__table__.select().where(Mailbox.name == app.mailbox_name)  # type: ignore[attr-defined]
-            ).first()
-            if box is None:
-                return empty
-            facts = store.thread_facts(session, box.id, parsed.message_id, parsed.thread_ids,
-                                       tagged_case(parsed, app.config))
-            return facts, store.open_counts(session, box.id)
+            return None
     except SQLAlchemyError:
-        return empty
+        return None
+    return db.session(app.engine)
+
+
+def _mailbox_id(app: App, session: Session) -> int | None:
+    box = session.exec(
+        Mailbox.__table__.select().where(Mailbox.name == app.mailbox_name)  # type: ignore[attr-defined]
+    ).first()
+    return box.id if box is not None else None

@@ -1,6 +1,8 @@
 """One incoming mail, from raw bytes to a committed case: the heart of mailbot.
 
-`ingest` runs one transaction per mail. Everything the mail causes — the raw bytes, the
+`ingest` runs one transaction per mail: parse, read the facts (flows/facts.py), let the
+mail's flow make its plan (flows/choose.py), apply the plan (flows/apply.py), record the
+ledger row. Everything the mail causes — the raw bytes, the
 message, the case change, the acknowledgement in the outbox, the events and the ledger row —
 is committed together or not at all. A mail that fails any step is rolled back and kept in
 quarantine with the reason; the caller marks the mail on the server only after `ingest`
@@ -15,12 +17,13 @@ from sqlmodel import Session
 from mailbot.app import App
 from mailbot.desk.casework import Tx
 from mailbot.desk.decide import analyse, tagged_case
+from mailbot.desk.plan import Outcome
 from mailbot.desk.sender import identify
-from mailbot.flows import Incoming, Outcome
-from mailbot.flows import helper as helper_flow
-from mailbot.flows import user as user_flow
-from mailbot.flows import vendor as vendor_flow
-from mailbot.reading.parsing import MailError, parse
+from mailbot.flows import Incoming, Situation
+from mailbot.flows.apply import apply
+from mailbot.flows.choose import plan_for
+from mailbot.flows.facts import read_facts
+from mailbot.reading.parsing import MailError, ParsedMail, parse
 from mailbot.storage import db, store
 
 __all__ = ["Outcome", "ingest", "replay"]
@@ -75,17 +78,24 @@ def _record(
                   message_id=parsed.message_id, source=source_key)
         return Outcome("duplicate", existing.case_id, reasons=("Message-ID already stored",))
 
+    mail = incoming(session, app, mailbox_id, parsed, raw, source_key)
+    situation = Situation(mail, read_facts(session, app, mailbox_id, mail, now), app.config,
+                          app.rules, now)
+    tx = Tx(session, app, mailbox_id, now)
+    outcome = apply(tx, plan_for(situation), mail)
+    store.record_ingested(session, mailbox_id, source_key, "message", now,
+                          tx.recorded[0] if tx.recorded else None)
+    return outcome
+
+
+def incoming(session: Session, app: App, mailbox_id: int, parsed: ParsedMail, raw: bytes,
+             source_key: str) -> Incoming:
+    """What is known of a mail before its flow: its thread, new text, and who wrote it."""
     facts = analyse(parsed, app.config, store.thread_facts(
         session, mailbox_id, parsed.message_id, parsed.thread_ids,
         tagged_case(parsed, app.config)))
     sender = identify(parsed, facts.auto, app.rules.people, app.secret)
-    mail = Incoming(parsed, facts, sender, raw, source_key)
-    tx = Tx(session, app, mailbox_id, now)
-    flow = {"helper": helper_flow, "vendor": vendor_flow}.get(sender.role, user_flow)
-    outcome = flow.handle(tx, mail)
-    store.record_ingested(session, mailbox_id, source_key, "message", now,
-                          tx.recorded[0] if tx.recorded else None)
-    return outcome
+    return Incoming(parsed, facts, sender, raw, source_key)
 
 
 def replay(app: App, quarantine_id: int) -> Outcome | None:

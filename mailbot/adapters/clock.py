@@ -43,6 +43,11 @@ def to_local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
+def local_text(moment: datetime, zone: str) -> str:
+    """A moment as the school reads it in mail: 03.12.2026 14:05 in the school's zone."""
+    return to_local(moment, zone).strftime("%d.%m.%Y %H:%M")
+
+
 def from_aware(moment: datetime) -> datetime:
     """A mail's Date header → aware UTC (a date without a zone is taken as UTC)."""
     if moment.tzinfo is None:

@@ -40,36 +40,78 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = [
+    "COMMANDS",
     "COMMAND_NAMES",
+    "HELPER_COMMANDS",
     "USER_COMMANDS",
     "Command",
     "CommandProblem",
+    "CommandSpec",
     "ParsedCommands",
     "guide_lines",
+    "helper_guide",
     "parse_commands",
 ]
 
-# Canonical English name -> (the Russian word shown in guides, other accepted spellings).
-COMMAND_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "close": ("закрыть", "close"),
-    "transfer": ("передать", "transfer", "assign"),
-    "note": ("заметка", "note", "comment", "комментарий"),
-    "wait": ("ожидание", "wait", "pending"),
-    "help": ("помощь", "help"),
-    "vendor": ("сэдиж", "vendor", "сэдж", "эпос", "стп"),
-    # «стоп» is here so that it is never "corrected" to its neighbour «стп» (vendor).
-    "stop": ("прекратить", "stop", "стоп"),
-    "approve": ("одобрить", "approve"),
-    "signup": ("записаться", "signup"),
-    "cancel": ("отменить", "cancel"),
-    "unsubscribe": ("отписаться", "unsubscribe"),
-    "subscribe": ("подписаться", "subscribe"),
-})
-# What a user (not a helper) may write: seminar registration and the digest subscription.
-USER_COMMANDS: frozenset[str] = frozenset({"signup", "cancel", "unsubscribe", "subscribe"})
 
-_NEEDS_TARGET = frozenset({"transfer"})
-_NEEDS_NUMBER = frozenset({"signup", "cancel"})
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command: every fact about it in one row (the parser, the flows and the guide
+    mail all read this table)."""
+
+    name: str  # canonical English name
+    spellings: tuple[str, ...]  # the Russian word shown in guides first, then other spellings
+    who: str  # "helper" or "user"
+    written: str  # how the guide shows it
+    does: str  # the guide's one-line explanation (Russian)
+    # The state it moves the case to: allowed only where states.py allows that move.
+    moves_to: str = ""
+    needs: str = ""  # "target" (whom to transfer to) or "number" (a seminar number)
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("close", ("закрыть", "close"), "helper", "#закрыть",
+                "закрыть обращение; текст под командой уйдёт пользователю как окончательный "
+                "ответ", moves_to="closed"),
+    CommandSpec("transfer", ("передать", "transfer", "assign"), "helper",
+                "#передать ФИО или должность",
+                "передать обращение другому специалисту, например «#передать Петровой Н. А.»",
+                needs="target"),
+    CommandSpec("note", ("заметка", "note", "comment", "комментарий"), "helper", "#заметка",
+                "внутренняя заметка к обращению: её видят только специалисты, не пользователь"),
+    CommandSpec("wait", ("ожидание", "wait", "pending"), "helper", "#ожидание",
+                "обращение ждёт ответа пользователя (например, вы попросили снимок экрана)",
+                moves_to="waiting_user"),
+    CommandSpec("help", ("помощь", "help"), "helper", "#помощь",
+                "прислать эту памятку по командам"),
+    CommandSpec("vendor", ("сэдиж", "vendor", "сэдж", "эпос", "стп"), "helper", "#сэдиж",
+                "передать обращение в службу технической поддержки разработчика системы",
+                moves_to="waiting_vendor"),
+    # «стоп» is here so that it is never "corrected" to its neighbour «стп» (vendor).
+    CommandSpec("stop", ("прекратить", "stop", "стоп"), "helper", "#прекратить",
+                "прекратить консультирование (пункт 5, оскорбления); причину можно написать "
+                "после", moves_to="stopped"),
+    CommandSpec("approve", ("одобрить", "approve"), "helper", "#одобрить",
+                "переслать пользователю последний ответ службы поддержки как есть"),
+    CommandSpec("signup", ("записаться", "signup"), "user", "#записаться N",
+                "записаться на семинар с номером N из расписания", needs="number"),
+    CommandSpec("cancel", ("отменить", "cancel"), "user", "#отменить N",
+                "отменить запись на семинар с номером N", needs="number"),
+    CommandSpec("unsubscribe", ("отписаться", "unsubscribe"), "user", "#отписаться",
+                "больше не получать рассылку расписания семинаров"),
+    CommandSpec("subscribe", ("подписаться", "subscribe"), "user", "#подписаться",
+                "снова получать рассылку расписания семинаров"),
+)
+SPECS: Mapping[str, CommandSpec] = MappingProxyType({c.name: c for c in COMMANDS})
+
+# Canonical English name -> (the Russian word shown in guides, other accepted spellings).
+COMMAND_NAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {c.name: c.spellings for c in COMMANDS})
+HELPER_COMMANDS: frozenset[str] = frozenset(c.name for c in COMMANDS if c.who == "helper")
+USER_COMMANDS: frozenset[str] = frozenset(c.name for c in COMMANDS if c.who == "user")
+
+_NEEDS_TARGET = frozenset(c.name for c in COMMANDS if c.needs == "target")
+_NEEDS_NUMBER = frozenset(c.name for c in COMMANDS if c.needs == "number")
 
 # Pairs that cannot both be meant, with why (shown to the helper).
 _CONFLICTS: Mapping[frozenset[str], str] = MappingProxyType({
@@ -78,42 +120,6 @@ _CONFLICTS: Mapping[frozenset[str], str] = MappingProxyType({
     frozenset({"subscribe", "unsubscribe"}): (
         "нельзя одновременно подписаться на рассылку и отписаться от неё"
     ),
-})
-
-_GUIDE: Mapping[str, tuple[str, str]] = MappingProxyType({
-    "close": (
-        "#закрыть",
-        "закрыть обращение; текст под командой уйдёт пользователю как окончательный ответ",
-    ),
-    "transfer": (
-        "#передать ФИО или должность",
-        "передать обращение другому специалисту, например «#передать Петровой Н. А.»",
-    ),
-    "note": (
-        "#заметка",
-        "внутренняя заметка к обращению: её видят только специалисты, не пользователь",
-    ),
-    "wait": (
-        "#ожидание",
-        "обращение ждёт ответа пользователя (например, вы попросили снимок экрана)",
-    ),
-    "help": ("#помощь", "прислать эту памятку по командам"),
-    "vendor": (
-        "#сэдиж",
-        "передать обращение в службу технической поддержки разработчика системы",
-    ),
-    "stop": (
-        "#прекратить",
-        "прекратить консультирование (пункт 5, оскорбления); причину можно написать после",
-    ),
-    "approve": (
-        "#одобрить",
-        "переслать пользователю последний ответ службы поддержки как есть",
-    ),
-    "signup": ("#записаться N", "записаться на семинар с номером N из расписания"),
-    "cancel": ("#отменить N", "отменить запись на семинар с номером N"),
-    "unsubscribe": ("#отписаться", "больше не получать рассылку расписания семинаров"),
-    "subscribe": ("#подписаться", "снова получать рассылку расписания семинаров"),
 })
 
 
@@ -474,10 +480,14 @@ def guide_lines(allowed: frozenset[str] | None = None) -> list[tuple[str, str]]:
     in a stable order; the explanation names the other spellings that work too."""
     names = _check_allowed(allowed)
     lines: list[tuple[str, str]] = []
-    for name in COMMAND_NAMES:
-        if name not in names:
+    for spec in COMMANDS:
+        if spec.name not in names:
             continue
-        written, explanation = _GUIDE[name]
-        others = ", ".join(f"#{alias}" for alias in COMMAND_NAMES[name][1:])
-        lines.append((written, f"{explanation} (также: {others})."))
+        others = ", ".join(f"#{alias}" for alias in spec.spellings[1:])
+        lines.append((spec.written, f"{spec.does} (также: {others})."))
     return lines
+
+
+def helper_guide() -> list[tuple[str, str]]:
+    """The helper's commands, as the guide (#помощь) and every notice list them."""
+    return guide_lines(HELPER_COMMANDS)

@@ -1,30 +1,28 @@
 """What an incoming mail does, by who wrote it: a user (user.py), a helper (helper.py) or
-the vendor's support (vendor.py). pipeline.py decides which, inside the mail's transaction.
+the vendor's support (vendor.py); clause5.py and seminars.py are steps of those flows.
+
+Every flow is a pure function of a `Situation` — the mail, the facts read beforehand
+(facts.py), the school's rules and the clock — and returns a Plan (desk/plan.py) that
+apply.py carries out inside the mail's transaction. `plan_for` picks the flow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from mailbot.desk.casework import Tx
+from mailbot.adapters.clock import local_text
+from mailbot.config import Config
 from mailbot.desk.decide import MailFacts
+from mailbot.desk.plan import MessageView
 from mailbot.desk.sender import Sender
 from mailbot.outgoing.compose import FileAttachment
 from mailbot.outgoing.replies import ThreadPoint
 from mailbot.reading.parsing import ParsedMail
-from mailbot.storage import store
-from mailbot.storage.models import Case, Message
-
-OutcomeKind = Literal["opened", "joined", "duplicate", "already", "quarantined"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    kind: OutcomeKind
-    case_id: int | None = None
-    acked: bool = False
-    reasons: tuple[str, ...] = ()
+from mailbot.school.people import People
+from mailbot.school.rulebook import Rulebook
+from mailbot.storage.models import Case
 
 
 @dataclass(frozen=True)
@@ -41,65 +39,74 @@ class Incoming:
     def actor(self) -> str:
         return self.sender.person_id if self.sender.role == "helper" else self.parsed.from_addr
 
-    def files(self, limit: int) -> list[FileAttachment]:
+    def files(self, limit: int) -> tuple[FileAttachment, ...]:
         """The attachments small enough to pass on to a helper or the vendor."""
-        return [FileAttachment(a.filename, a.content_type, a.data)
-                for a in self.parsed.attachments if a.size <= limit]
+        return tuple(FileAttachment(a.filename, a.content_type, a.data)
+                     for a in self.parsed.attachments if a.size <= limit)
 
     @property
     def thread_point(self) -> ThreadPoint:
         return ThreadPoint(self.parsed.message_id, self.parsed.references)
 
-
-def record_message(tx: Tx, case: Case, mail: Incoming, *, kind: str, text: str | None = None,
-                   ) -> Message:
-    """Store the mail (raw bytes, message, references, attachments) in the case."""
-    parsed = mail.parsed
-    raw_row = store.store_raw(tx.session, mail.raw)
-    message = Message(
-        mailbox_id=tx.mailbox_id,
-        case_id=case.id,
-        direction="in",
-        message_id=parsed.message_id[:998],
-        in_reply_to=(parsed.in_reply_to[0] if parsed.in_reply_to else "")[:998],
-        subject=parsed.subject,
-        from_addr=parsed.from_addr[:320],
-        from_name=parsed.from_name[:300],
-        to_addrs=", ".join(parsed.to),
-        cc_addrs=", ".join(parsed.cc),
-        sent_at=parsed.date,
-        received_at=tx.now,
-        auto_kind=mail.facts.auto.kind,
-        body_text=parsed.text,
-        new_text=mail.facts.new_text if text is None else text,
-        raw_id=raw_row.id,
-        source_key=mail.source_key,
-        sender_role=mail.sender.role,
-        person_id=mail.sender.person_id,
-        kind=kind,
-    )
-    tx.session.add(message)
-    tx.session.flush()
-    assert message.id is not None
-    tx.recorded.append(message.id)
-    store.add_refs(tx.session, message.id, parsed.thread_ids)
-    for part in parsed.attachments:
-        store.add_attachment(tx.session, message.id, part.filename, part.content_type,
-                             part.data, tx.app.config.limits.max_attachment_bytes)
-    return message
+    def view(self, now: datetime) -> MessageView:
+        """The mail as a message of its case, before it is stored."""
+        parsed = self.parsed
+        return MessageView(None, self.sender.role, "", self.facts.new_text, parsed.from_name,
+                           parsed.from_addr, now, parsed.message_id)
 
 
-def last_user_point(tx: Tx, case: Case) -> ThreadPoint:
-    """Where an answer to the user threads: their latest mail in the case."""
-    message = store.last_user_message(tx.session, case.id)
-    if message is None:
-        return ThreadPoint()
-    refs = store.refs_of(tx.session, message.id)
-    return ThreadPoint(message.message_id, tuple(reversed(refs)))
+@dataclass(frozen=True)
+class SeatFacts:
+    """One seminar's seats as the database holds them, read under the seminar's lock."""
+
+    status: str | None  # the writer's own seat: registered, cancelled or never taken
+    taken: int  # seats registered by anyone
+    cancellations: int  # the writer's earlier cancellations (each raised the .ics SEQUENCE)
 
 
-def stored_files(tx: Tx, message_ids: list[int | None]) -> list[FileAttachment]:
-    """The stored attachments of some messages, to pass on (to a new helper, the vendor)."""
-    return [FileAttachment(a.filename, a.content_type, a.data)
-            for a in store.attachments_of(tx.session, message_ids)
-            if a.stored and a.data is not None]
+@dataclass(frozen=True)
+class VendorMatch:
+    """How a vendor mail was tied to a case: "reference", "ticket" or "tag", and why."""
+
+    trust: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything a flow may know from the database, read before it decides (facts.py)."""
+
+    case: Case | None = None  # the case the mail belongs to (thread, token or vendor match)
+    messages: tuple[MessageView, ...] = ()  # that case's stored mails, oldest first
+    events: tuple[tuple[str, str], ...] = ()  # that case's log entries flows ask about
+    open_counts: Mapping[str, int] = field(default_factory=dict)  # open cases per helper
+    auto_replies: Mapping[str, int] = field(default_factory=dict)  # recent, per address
+    stopped: Case | None = None  # the requester's case stopped lately (clause 5)
+    vendor: VendorMatch | None = None
+    seats: Mapping[int, SeatFacts] = field(default_factory=dict)  # by seminar number
+
+    def has_event(self, kind: str, text: str) -> bool:
+        return any(k == kind and text in detail for k, detail in self.events)
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What a flow decides from: the mail, the facts, the configuration, rules and clock."""
+
+    mail: Incoming
+    facts: Facts
+    config: Config
+    rules: Rulebook
+    now: datetime
+
+    @property
+    def people(self) -> People | None:
+        return self.rules.people
+
+    @property
+    def file_limit(self) -> int:
+        return self.config.limits.max_attachment_bytes
+
+    def local(self, moment: datetime) -> str:
+        """A moment as the school reads it in mail: 03.12.2026 14:05."""
+        return local_text(moment, self.config.helpdesk.timezone)

@@ -1,7 +1,8 @@
-"""A new case's first minute: category, the writer's role, etiquette, the route, the owner.
+"""A new case's first minute: category, the writer's role, etiquette, the route, the owner;
+and the builders of the mails that tell a helper about a case (notice, follow-up, problem).
 
-Each decision comes from a pure module (classify, roles, etiquette, routing, knowledge);
-this step applies them to the case and keeps their reasons in `case.analysis`, so
+Each decision comes from a pure module (classify, roles, rudeness, routing, knowledge);
+`apply` writes them into the plan's case and keeps their reasons in `case.analysis`, so
 `mailbot case N` and `mailbot explain` show why a case went where it went.
 """
 
@@ -14,24 +15,19 @@ from datetime import datetime
 
 from mailbot.adapters.clock import to_local
 from mailbot.desk import commands
-from mailbot.desk.casework import Tx, assignee, queue, take
+from mailbot.desk.plan import Draft, MailSpec
+from mailbot.flows import Situation
 from mailbot.outgoing.compose import FileAttachment
-from mailbot.outgoing.replies import local_time, to_helper
 from mailbot.school.people import Person
 from mailbot.school.routing import Route, named_person, route
 from mailbot.school.rulebook import Rulebook
 from mailbot.school.schedule import slot_line, upcoming
-from mailbot.storage import store
 from mailbot.storage.models import Case
 from mailbot.text.classify import OTHER, classify
 from mailbot.text.knowledge import ROLES as KNOWLEDGE_ROLES
 from mailbot.text.knowledge import Suggestion, suggest
 from mailbot.text.roles import label, role_of
 from mailbot.text.rudeness import Finding, detect, passage
-
-# The commands a helper may write (commands.USER_COMMANDS are the users').
-HELPER_COMMANDS = frozenset({"close", "transfer", "note", "wait", "help", "vendor", "stop",
-                             "approve"})
 
 
 @dataclass(frozen=True)
@@ -81,34 +77,30 @@ def decide(rules: Rulebook, *, subject: str, text: str, requester_addr: str,
     )
 
 
-def decide_in(tx: Tx, case: Case, subject: str, text: str) -> Triage:
+def decide_in(s: Situation, subject: str, text: str, requester_addr: str) -> Triage:
     return decide(
-        tx.app.rules, subject=subject, text=text, requester_addr=case.requester_addr,
-        now_local=to_local(tx.now, tx.app.config.helpdesk.timezone),
-        open_counts=store.open_counts(tx.session, tx.mailbox_id),
+        s.rules, subject=subject, text=text, requester_addr=requester_addr,
+        now_local=to_local(s.now, s.config.helpdesk.timezone), open_counts=s.facts.open_counts,
     )
 
 
-def apply(tx: Tx, case: Case, decision: Triage, actor: str,
+def apply(draft: Draft, s: Situation, decision: Triage, actor: str,
           owner: tuple[Person, str] | None = None) -> None:
     """Write the decision into the case: fields, flag, owner (the route's, unless the
     caller names another with the reason)."""
-    case.category, case.role = decision.category, decision.role
-    case.about = decision.about.id if decision.about else ""
-    case.analysis = json.dumps(decision.reasons, ensure_ascii=False)
-    tx.session.add(case)
-    tx.log("triaged", case, category=decision.category, role=decision.role,
-           route=describe_route(decision.route))
-    flag(tx, case, decision.findings, actor)
+    draft.set(category=decision.category, role=decision.role,
+              about=decision.about.id if decision.about else "",
+              analysis=json.dumps(decision.reasons, ensure_ascii=False))
+    draft.log("triaged", category=decision.category, role=decision.role,
+              route=describe_route(decision.route))
+    flag(draft, decision.findings, actor)
     if owner is not None:
-        take(tx, case, owner[0], actor="mailbot", why=owner[1])
+        draft.take(owner[0].id, actor="mailbot", why=owner[1])
         return
-    people = tx.people
     chosen = decision.route
-    if chosen is None or people is None or chosen.person_id is None:
+    if chosen is None or s.people is None or chosen.person_id is None:
         return
-    take(tx, case, people.persons[chosen.person_id], actor="mailbot",
-         why="; ".join(chosen.reasons[-2:]))
+    draft.take(chosen.person_id, actor="mailbot", why="; ".join(chosen.reasons[-2:]))
 
 
 def describe_route(chosen: Route | None) -> str:
@@ -117,33 +109,32 @@ def describe_route(chosen: Route | None) -> str:
     return "vendor" if chosen.target == "vendor" else f"person:{chosen.person_id}"
 
 
-def flag(tx: Tx, case: Case, findings: tuple[Finding, ...] | list[Finding], actor: str) -> None:
+def flag(draft: Draft, findings: Sequence[Finding], actor: str) -> None:
     if not findings:
         return
-    case.flagged = True
-    tx.session.add(case)
-    tx.log("etiquette_flag", case, actor, findings=[f.to_json() for f in findings])
+    draft.set(flagged=True)
+    draft.log("etiquette_flag", actor, findings=[f.to_json() for f in findings])
 
 
-def passages(text: str, findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
+def passages(text: str, findings: Sequence[Finding]) -> list[str]:
     return list(dict.fromkeys(passage(text, f) for f in findings))
 
 
-def check_etiquette(tx: Tx, case: Case, text: str, actor: str) -> list[Finding]:
-    lexicon = tx.app.rules.etiquette
-    findings = detect(text, lexicon) if lexicon is not None and text.strip() else []
-    flag(tx, case, findings, actor)
-    return findings
+def rudeness(s: Situation, text: str) -> list[Finding]:
+    lexicon = s.rules.etiquette
+    return detect(text, lexicon) if lexicon is not None and text.strip() else []
 
 
-def helper_commands() -> list[tuple[str, str]]:
-    return commands.guide_lines(HELPER_COMMANDS)
+def assignee(s: Situation, case: Case) -> Person | None:
+    people = s.people
+    if people is None or not case.assignee or case.assignee not in people.persons:
+        return None
+    return people.persons[case.assignee]
 
 
-def category_title(tx: Tx, category: str) -> str:
-    rules = tx.app.rules.categories
-    title = rules.titles.get(category, "") if rules is not None else ""
-    return title or ("Прочее" if category == OTHER else category)
+def category_title(rules: Rulebook, category: str) -> str:
+    titles = rules.categories.titles if rules.categories is not None else {}
+    return titles.get(category, "") or ("Прочее" if category == OTHER else category)
 
 
 # Who a consultation is for, by the writer's role; an unknown role sees every audience.
@@ -162,58 +153,61 @@ def consultation_lines(rules: Rulebook, now: datetime, category: str,
     return [slot_line(slot, names) for slot in slots]
 
 
-def notice_context(tx: Tx, case: Case, decision: Triage | None) -> dict[str, object]:
+def notice_context(s: Situation, case: Case, decision: Triage | None) -> dict[str, object]:
     """What the helper's notice says about the case, beyond the common fields."""
     category = decision.category if decision else case.category or OTHER
     return {
         "role_label": label(decision.role if decision else case.role or "unknown"),
-        "category_label": category_title(tx, category),
+        "category_label": category_title(s.rules, category),
         "is_complaint": category == "complaint",
         "about": _person_line(decision.about) if decision and decision.about else "",
         "findings": passages(decision.text, decision.findings) if decision else [],
-        "articles": [s.article for s in decision.articles] if decision else [],
+        "articles": [a.article for a in decision.articles] if decision else [],
         "consultations": (list(decision.consultations) if decision else
-                          consultation_lines(tx.app.rules, tx.now, category)),
-        "commands": helper_commands(),
+                          consultation_lines(s.rules, s.now, category)),
+        "commands": commands.helper_guide(),
         "linked_case": case.linked_case_id,
     }
 
 
-def notice(tx: Tx, case: Case, person: Person, decision: Triage | None, *, question: str,
-           received_at: datetime, attachments: Sequence[FileAttachment] = (),
-           comment: str = "", transferred_from: str = "") -> None:
-    """Queue the notice that gives `person` the case: new, transferred or escalated to them."""
-    queue(tx, case, to_helper(
-        tx.app, case, person, "notice", kind="notice", attachments=attachments,
-        **notice_context(tx, case, decision), question=question,
-        attachment_names=[f.filename for f in attachments],
-        received_local=local_time(tx.app, received_at),
-        comment=comment, transferred_from=transferred_from,
+def notice(draft: Draft, s: Situation, person: Person, decision: Triage | None, *,
+           question: str, received_at: datetime, attachments: Sequence[FileAttachment] = (),
+           stored_files: Sequence[int] = (), comment: str = "",
+           transferred_from: str = "") -> None:
+    """The notice that gives `person` the case: new, transferred or escalated to them."""
+    assert draft.case is not None
+    names = [f.filename for f in attachments]
+    draft.mail(MailSpec(
+        "notice", "notice", "helper", person=person.id, attachments=tuple(attachments),
+        stored_files=tuple(stored_files),
+        context={**notice_context(s, draft.case, decision), "question": question,
+                 "attachment_names": names, "received_local": s.local(received_at),
+                 "comment": comment, "transferred_from": transferred_from},
     ))
 
 
-def followup(tx: Tx, case: Case, person: Person, question: str, *,
+def followup(draft: Draft, person: Person, question: str, *,
              attachments: Sequence[FileAttachment] = (), reopened: bool = False,
              findings: Sequence[str] = (), unverified: str = "") -> None:
-    """Queue new words in the case (a user's follow-up, an unconfirmed staff mail, a further
+    """New words in the case (a user's follow-up, an unconfirmed staff mail, a further
     complaint) to the person who looks after it."""
-    queue(tx, case, to_helper(
-        tx.app, case, person, "followup", kind="followup", attachments=attachments,
-        question=question, reopened=reopened, unverified=unverified,
-        attachment_names=[f.filename for f in attachments], findings=list(findings),
-        commands=helper_commands(),
+    draft.mail(MailSpec(
+        "followup", "followup", "helper", person=person.id, attachments=tuple(attachments),
+        context={"question": question, "reopened": reopened, "unverified": unverified,
+                 "attachment_names": [f.filename for f in attachments],
+                 "findings": list(findings), "commands": commands.helper_guide()},
     ))
 
 
-def problem(tx: Tx, case: Case, person: Person, problems: list[str]) -> None:
+def problem(draft: Draft, person: Person, problems: list[str]) -> None:
     """Tell a helper why their mail did nothing (Russian lines), with the valid commands."""
-    tx.log("command_problem", case, person.id, problems=problems)
-    queue(tx, case, to_helper(tx.app, case, person, "problem", kind="problem",
-                              problems=problems, commands=helper_commands()))
+    draft.log("command_problem", person.id, problems=problems)
+    draft.mail(MailSpec("problem", "problem", "helper", person=person.id,
+                        context={"problems": problems, "commands": commands.helper_guide()}))
 
 
-def ack_context(tx: Tx, case: Case, decision: Triage) -> dict[str, object]:
-    owner = assignee(tx, case)
+def ack_context(s: Situation, case: Case, decision: Triage) -> dict[str, object]:
+    owner = assignee(s, case)
     complaint_to = ""
     if decision.category == "complaint" and owner is not None:
         complaint_to = owner.position or "руководитель"
@@ -222,7 +216,7 @@ def ack_context(tx: Tx, case: Case, decision: Triage) -> dict[str, object]:
         "to_vendor": decision.route is not None and decision.route.target == "vendor",
         "helper_position": owner.position if owner else "",
         # A complaint is not a how-to question: no articles or consultations with it.
-        "articles": [] if complaint_to else [s.article for s in decision.articles],
+        "articles": [] if complaint_to else [a.article for a in decision.articles],
         "consultations": [] if complaint_to else list(decision.consultations),
     }
 

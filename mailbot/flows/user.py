@@ -1,6 +1,6 @@
 """A user's mail: a new question opens a case, routed and acknowledged; a follow-up joins
 its case and goes to the helper; a reply to a closed case reopens it (or, after
-`reopen_days`, opens a new case linked to the old one).
+`reopen_days`, opens a new case linked to the old one); a seminar request goes to seminars.py.
 
 Also here, because they arrive as ordinary mail: a staff member forwarding a user's mail
 (the case is the user's), a staff member writing into a case without a token (not relayed:
@@ -9,205 +9,191 @@ we cannot tell it from a forgery), and automatic mail (recorded, never answered 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from mailbot.desk.casework import Tx, assignee, may_auto_reply, queue, set_state
+from mailbot.desk.decide import ack_decision
+from mailbot.desk.plan import Draft, MailSpec, Plan
 from mailbot.desk.threads import strip_prefixes
-from mailbot.flows import (
-    Incoming,
-    Outcome,
-    clause5,
-    record_message,
-    seminars,
-    triage,
-    vendor,
-)
-from mailbot.outgoing.replies import ThreadPoint, local_time, to_helper, to_user
+from mailbot.flows import Incoming, Situation, clause5, seminars, triage, vendor
+from mailbot.outgoing.replies import ThreadPoint
 from mailbot.reading.forwards import Forwarded, find_forwarded
-from mailbot.school.people import Person
-from mailbot.storage import store
 from mailbot.storage.models import Case
-from mailbot.text.requests import read_request
+from mailbot.text.requests import SignupRequest, read_request
 
 
-def handle(tx: Tx, mail: Incoming) -> Outcome:
-    case = _thread_case(tx, mail)
-    if case is not None and case.category == seminars.SERVICE:
-        case = None  # a reply to a seminar confirmation is a request of its own
-    if mail.sender.role == "user":
-        request = read_request(mail.parsed.subject, mail.facts.new_text,
-                               commands_only=case is not None)
-        if request is not None:
-            return seminars.handle(tx, mail, request)
-    if case is not None and case.status == "closed" and not _may_reopen(tx, case):
-        return _open(tx, mail, linked=case)
+@dataclass(frozen=True)
+class Requester:
+    """Whose case a new mail opens: the writer, or the user a staff member forwarded."""
+
+    name: str
+    addr: str
+    subject: str
+    text: str
+    forwarded: Forwarded | None = None
+
+
+def plan(s: Situation) -> Plan:
+    case = thread_case(s.facts.case)
+    request = service_request(s.mail, case)
+    if request is not None:
+        return seminars.plan(s, request)
     if case is None:
-        return _open(tx, mail)
-    return _follow_up(tx, case, mail)
+        return _open(s)
+    if case.status == "closed" and not _may_reopen(s, case):
+        return _open(s, linked=case)
+    return _follow_up(s, case)
 
 
-def _thread_case(tx: Tx, mail: Incoming) -> Case | None:
-    number = mail.facts.thread.case
-    case = tx.session.get(Case, number) if number is not None else None
-    return case if case is not None and case.mailbox_id == tx.mailbox_id else None
+def thread_case(case: Case | None) -> Case | None:
+    """The case a user's mail continues; a reply to a seminar confirmation is a request of
+    its own, not a follow-up."""
+    return None if case is None or case.category == seminars.SERVICE else case
 
 
-def _may_reopen(tx: Tx, case: Case) -> bool:
-    days = tx.app.config.conversation.reopen_days
-    return case.closed_at is not None and tx.now - case.closed_at <= timedelta(days=days)
+def service_request(mail: Incoming, case: Case | None) -> SignupRequest | None:
+    if mail.sender.role != "user":
+        return None
+    return read_request(mail.parsed.subject, mail.facts.new_text, commands_only=case is not None)
+
+
+def requester(mail: Incoming) -> Requester:
+    """A staff member forwarding a user's mail to the help address opens the USER's case."""
+    parsed = mail.parsed
+    own = Requester(parsed.from_name, mail.facts.reply_to, parsed.subject, mail.facts.new_text)
+    if not mail.sender.person_id:
+        return own
+    found = find_forwarded(parsed.text, parsed.html,
+                           [(a.content_type, a.data) for a in parsed.attachments],
+                           subject=parsed.subject)
+    if found is None or not found.addr or found.addr == parsed.from_addr:
+        return own
+    return Requester(found.name, found.addr, found.subject or strip_prefixes(parsed.subject),
+                     found.text, found)
+
+
+def _may_reopen(s: Situation, case: Case) -> bool:
+    days = s.config.conversation.reopen_days
+    return case.closed_at is not None and s.now - case.closed_at <= timedelta(days=days)
 
 
 # ----------------------------------------------------------------------------- new case
 
 
-def _open(tx: Tx, mail: Incoming, linked: Case | None = None) -> Outcome:
-    parsed = mail.parsed
-    forwarded = _forwarded_by_staff(mail)
-    name, addr, subject = parsed.from_name, mail.facts.reply_to, parsed.subject
-    text = mail.facts.new_text
-    if forwarded is not None:
-        name, addr, text = forwarded.name, forwarded.addr, forwarded.text
-        subject = forwarded.subject or strip_prefixes(subject)
-    if linked is not None:
-        subject = linked.subject  # not «Re: [ЭЖ #1] … — обращение закрыто»
-    case = Case(
-        mailbox_id=tx.mailbox_id, subject=subject[:2000], requester_addr=addr,
-        requester_name=name[:300], status="new", created_at=tx.now, updated_at=tx.now,
-        linked_case_id=linked.id if linked else None,
-    )
-    tx.session.add(case)
-    tx.session.flush()
-    record_message(tx, case, mail, kind="question", text=text)
-    tx.log("case_opened", case, parsed.from_addr, message_id=parsed.message_id,
-           auto=mail.facts.auto.kind, reasons=list(mail.facts.thread.reasons),
-           linked_case=linked.id if linked else None,
-           forwarded_by=mail.sender.person_id if forwarded else None)
+def _open(s: Situation, linked: Case | None = None) -> Plan:
+    mail, parsed = s.mail, s.mail.parsed
+    who = requester(mail)
+    subject = linked.subject if linked is not None else who.subject  # not «Re: … закрыто»
+    draft = Draft("new_case", s.now)
+    draft.open(subject=subject[:2000], requester_addr=who.addr, requester_name=who.name[:300],
+               linked_case_id=linked.id if linked else None)
+    draft.record(mail.view(s.now), "question", text=who.text)
+    draft.log("case_opened", parsed.from_addr, message_id=parsed.message_id,
+              auto=mail.facts.auto.kind, reasons=list(mail.facts.thread.reasons),
+              linked_case=linked.id if linked else None,
+              forwarded_by=mail.sender.person_id if who.forwarded else None)
     reasons = mail.facts.thread.reasons + mail.facts.auto.reasons
     if mail.sender.role == "system":
-        tx.log("ack_skipped", case, reasons=["loop protection", *mail.facts.auto.reasons])
-        set_state(tx, case, "closed", actor="mailbot", why="automatic mail: nothing to answer")
-        return Outcome("opened", case.id, False, reasons)
-
-    decision = triage.decide_in(tx, case, subject, text)
-    comment = forwarded.comment if forwarded else ""
-    stopped, boss = _recently_stopped(tx, case)
+        draft.log("ack_skipped", reasons=["loop protection", *mail.facts.auto.reasons])
+        draft.state("closed", actor="mailbot", why="automatic mail: nothing to answer")
+        return draft.done("opened", reasons=reasons)
+    decision = triage.decide_in(s, subject, who.text, who.addr)
+    comment = who.forwarded.comment if who.forwarded else ""
     owner = None
+    stopped = s.facts.stopped
+    boss = s.people.supervisor_of(stopped.assignee) if stopped and s.people else None
     if stopped is not None and boss is not None:
-        case.linked_case_id = stopped.id
+        # After #прекратить the user may write again; within reopen_days such a mail goes
+        # to the stopping helper's supervisor (the stopped mail promised that).
+        draft.set(linked_case_id=stopped.id)
         owner = (boss, f"the user's case {stopped.id} was stopped (clause 5)")
         comment = (f"Помощь этому пользователю по обращению № {stopped.id} была прекращена "
                    "по пункту 5 регламента; новое письмо передано вам как руководителю.")
-    triage.apply(tx, case, decision, parsed.from_addr, owner)
-    helper = assignee(tx, case)
+    assert draft.case is not None
+    triage.apply(draft, s, decision, parsed.from_addr, owner)
+    helper = triage.assignee(s, draft.case)
     if helper is not None and decision.route is not None and decision.route.target == "vendor":
-        vendor.escalate(tx, case, helper, note="", by="mailbot")
+        vendor.escalate(draft, s, helper, note="", by="mailbot")
     if helper is not None:
-        triage.notice(tx, case, helper, decision, question=text, received_at=tx.now,
-                      attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
-                      comment=comment)
-    acked = _acknowledge(tx, case, mail, decision, forwarded is not None)
-    return Outcome("opened", case.id, acked, reasons)
+        triage.notice(draft, s, helper, decision, question=who.text, received_at=s.now,
+                      attachments=mail.files(s.file_limit), comment=comment)
+    acked = _acknowledge(draft, s, decision, forwarded=who.forwarded is not None)
+    return draft.done("opened", acked=acked, reasons=reasons)
 
 
-def _recently_stopped(tx: Tx, case: Case) -> tuple[Case | None, Person | None]:
-    """After #прекратить the user may write again; within reopen_days such a mail goes to
-    the stopping helper's supervisor (the stopped mail promised that), not to the helper."""
-    people = tx.people
-    since = tx.now - timedelta(days=tx.app.config.conversation.reopen_days)
-    old = store.stopped_case_of(tx.session, tx.mailbox_id, case.requester_addr, since)
-    if people is None or old is None:
-        return None, None
-    return old, people.supervisor_of(old.assignee)
-
-
-def _forwarded_by_staff(mail: Incoming) -> Forwarded | None:
-    """A staff member forwarding a user's mail to the help address opens the USER's case."""
-    if not mail.sender.person_id:
-        return None
-    parsed = mail.parsed
-    found = find_forwarded(parsed.text, parsed.html,
-                           [(a.content_type, a.data) for a in parsed.attachments],
-                           subject=parsed.subject)
-    if found is None or not found.addr or found.addr == parsed.from_addr:
-        return None
-    return found
-
-
-def _acknowledge(tx: Tx, case: Case, mail: Incoming, decision: triage.Triage,
-                 forwarded: bool) -> bool:
-    verdict = may_auto_reply(tx, mail.facts, case.requester_addr)
+def _acknowledge(draft: Draft, s: Situation, decision: triage.Triage, *, forwarded: bool,
+                 ) -> bool:
+    assert draft.case is not None
+    limits = s.config.limits
+    recent = s.facts.auto_replies.get(draft.case.requester_addr, 0)
+    verdict = ack_decision(s.mail.facts, recent, limits.auto_replies_per_sender)
     if verdict.send:
         # A forwarded mail's user never saw the forward: their ack starts a thread of its own.
-        thread = ThreadPoint() if forwarded else mail.thread_point
-        queue(tx, case, to_user(
-            tx.app, case, "ack", kind="ack", thread=thread, automatic=True,
-            received_local=local_time(tx.app, tx.now),
-            **triage.ack_context(tx, case, decision),
-        ))
-    tx.log("ack_queued" if verdict.send else "ack_skipped", case,
-           reasons=list(verdict.reasons))
+        thread = ThreadPoint() if forwarded else s.mail.thread_point
+        draft.mail(MailSpec("ack", "ack", "user", thread=thread, automatic=True, context={
+            "received_local": s.local(s.now), **triage.ack_context(s, draft.case, decision)}))
+    draft.log("ack_queued" if verdict.send else "ack_skipped", reasons=list(verdict.reasons))
     return verdict.send
 
 
 # ----------------------------------------------------------------------------- follow-up
 
 
-def _follow_up(tx: Tx, case: Case, mail: Incoming) -> Outcome:
-    parsed = mail.parsed
-    staff = mail.sender.person_id
-    if staff and parsed.from_addr != case.requester_addr:
-        return _unverified_staff(tx, case, mail)
+def _follow_up(s: Situation, case: Case) -> Plan:
+    mail, parsed = s.mail, s.mail.parsed
+    draft = Draft("follow_up", s.now, case, s.facts.messages)
+    if mail.sender.person_id and parsed.from_addr != case.requester_addr:
+        return _unverified_staff(draft, s)
     automatic = mail.sender.role == "system"
-    record_message(tx, case, mail, kind="auto" if automatic else "question")
-    case.updated_at = tx.now
-    tx.session.add(case)
-    tx.log("message_added", case, parsed.from_addr, message_id=parsed.message_id,
-           auto=mail.facts.auto.kind, reasons=list(mail.facts.thread.reasons))
+    draft.record(mail.view(s.now), "auto" if automatic else "question")
+    draft.set(updated_at=s.now)
+    draft.log("message_added", parsed.from_addr, message_id=parsed.message_id,
+              auto=mail.facts.auto.kind, reasons=list(mail.facts.thread.reasons))
     reasons = mail.facts.thread.reasons + mail.facts.auto.reasons
     if automatic:
-        return Outcome("joined", case.id, False, reasons)
+        return draft.done("joined", reasons=reasons)
     if case.status == "stopped":
-        tx.log("reply_to_stopped_case", case, parsed.from_addr)
-        return Outcome("joined", case.id, False, reasons)
+        draft.log("reply_to_stopped_case", parsed.from_addr)
+        return draft.done("joined", reasons=reasons)
     reopened = case.status == "closed"
     if reopened:
-        set_state(tx, case, "assigned" if case.assignee else "new", actor=parsed.from_addr,
-                  why="the user replied to the closed case")
+        draft.state("assigned" if case.assignee else "new", actor=parsed.from_addr,
+                    why="the user replied to the closed case")
     elif case.status == "waiting_user":
-        set_state(tx, case, "assigned", actor=parsed.from_addr, why="the user answered")
+        draft.state("assigned", actor=parsed.from_addr, why="the user answered")
     text = mail.facts.new_text
-    findings = triage.check_etiquette(tx, case, text, parsed.from_addr)
-    about = clause5.complaint_in_follow_up(tx, case, text, parsed.from_addr)
-    helper = assignee(tx, case)
-    if helper is not None and about is not None and about.id == helper.id:
-        return Outcome("joined", case.id, False, reasons)  # never to the one complained about
-    _pass_on(tx, case, mail, reopened=reopened, findings=triage.passages(text, findings))
-    return Outcome("joined", case.id, False, reasons)
+    findings = triage.rudeness(s, text)
+    triage.flag(draft, findings, parsed.from_addr)
+    about = clause5.complaint_in_follow_up(draft, s, text, parsed.from_addr)
+    helper = triage.assignee(s, case)
+    if helper is None or about is None or about.id != helper.id:  # never to the one complained about
+        _pass_on(draft, s, reopened=reopened, findings=triage.passages(text, findings))
+    return draft.done("joined", reasons=reasons)
 
 
-def _pass_on(tx: Tx, case: Case, mail: Incoming, *, reopened: bool = False,
+def _pass_on(draft: Draft, s: Situation, *, reopened: bool = False,
              findings: list[str] | None = None, unverified: str = "") -> None:
     """The new text (and attachments) of a mail in the case, to the case's helper."""
-    helper = assignee(tx, case)
-    text = mail.facts.new_text
-    if helper is None or not (text.strip() or mail.parsed.attachments):
+    assert draft.case is not None
+    helper = triage.assignee(s, draft.case)
+    text = s.mail.facts.new_text
+    if helper is None or not (text.strip() or s.mail.parsed.attachments):
         return
-    triage.followup(tx, case, helper, text, reopened=reopened, unverified=unverified,
-                    attachments=mail.files(tx.app.config.limits.max_attachment_bytes),
-                    findings=findings or [])
+    triage.followup(draft, helper, text, reopened=reopened, unverified=unverified,
+                    attachments=s.mail.files(s.file_limit), findings=findings or [])
 
 
-def _unverified_staff(tx: Tx, case: Case, mail: Incoming) -> Outcome:
+def _unverified_staff(draft: Draft, s: Situation) -> Plan:
     """A staff address without a token: maybe a colleague writing anew, maybe a forgery.
     Nothing is relayed to the user and no command runs; the case's helper sees the text
     marked as unconfirmed, and the real owner of the address is told."""
-    record_message(tx, case, mail, kind="unverified")
-    if mail.sender.person_id != case.assignee:
-        _pass_on(tx, case, mail, unverified=mail.parsed.from_addr)
-    tx.log("unverified_staff_mail", case, mail.parsed.from_addr,
-           reasons=list(mail.sender.reasons))
-    people = tx.people
-    person = people.persons.get(mail.sender.person_id) if people else None
+    assert draft.case is not None
+    mail = s.mail
+    draft.record(mail.view(s.now), "unverified")
+    if mail.sender.person_id != draft.case.assignee:
+        _pass_on(draft, s, unverified=mail.parsed.from_addr)
+    draft.log("unverified_staff_mail", mail.parsed.from_addr, reasons=list(mail.sender.reasons))
+    person = s.people.persons.get(mail.sender.person_id) if s.people else None
     if person is not None and mail.facts.auto.may_auto_reply:
-        queue(tx, case, to_helper(tx.app, case, person, "unverified", kind="unverified"))
-    return Outcome("joined", case.id, False, mail.sender.reasons)
+        draft.mail(MailSpec("unverified", "unverified", "helper", person=person.id))
+    return draft.done("joined", reasons=mail.sender.reasons)

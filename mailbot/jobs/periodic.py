@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from mailbot.adapters.clock import to_local
+from mailbot.adapters.clock import local_text, to_local
 from mailbot.app import App
+from mailbot.config import Config
 from mailbot.desk.casework import Tx, queue
+from mailbot.desk.plan import MailSpec
+from mailbot.flows.seminars import invitation, seminar_spec
 from mailbot.jobs.figures import days_ru, hours_ru
-from mailbot.outgoing.compose import FileAttachment
-from mailbot.outgoing.replies import OutgoingMail, local_time, to_helper, to_others
-from mailbot.school.ics import slot_ics
-from mailbot.school.people import Person
-from mailbot.school.schedule import Slot, slot_line, slots_between
+from mailbot.outgoing.replies import OutgoingMail, ThreadPoint, from_spec
+from mailbot.school.rulebook import Rulebook
+from mailbot.school.schedule import Slot, slots_between
 from mailbot.school.workcal import WorkCalendar
 from mailbot.storage import db
 from mailbot.storage.models import Case, Periodic, Registration
@@ -62,88 +64,102 @@ def _done(session: Session, box_id: int, kind: str, key: str) -> bool:
     ).first() is not None
 
 
+# The due work of each job is decided by a pure function over rows read beforehand (`*_due`),
+# as a list of `Due`: the mails as plans (desk/plan.py MailSpec), keyed so they go once.
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: str
+    key: str
+    case: Case | None
+    mails: tuple[MailSpec, ...]
+
+
+def send_due(app: App, box_id: int, due: Due) -> bool:
+    """Render and queue a Due's mails unless its (kind, key) was done before."""
+    def make(tx: Tx) -> list[OutgoingMail]:
+        return [from_spec(tx.app, due.case if spec.about_case else None, spec,
+                          thread=ThreadPoint(), files=spec.attachments) for spec in due.mails]
+    return once(app, box_id, due.kind, due.key, due.case, make)
+
+
 # ----------------------------------------------------------------------- response times
 
 
 def response_times(app: App, box_id: int) -> int:
     """Reminders for cases without a first answer, counted in working hours."""
-    calendar, people = app.rules.calendar, app.rules.people
-    if calendar is None or people is None:
+    if app.rules.calendar is None or app.rules.people is None:
         return 0
-    now = app.clock.now()
     with db.session(app.engine) as session:
         waiting = list(session.exec(
             select(Case).where(Case.mailbox_id == box_id, Case.first_response_at.is_(None),
                                Case.status.in_(("new", "assigned")), Case.assignee != "")
         ).all())
-    made = 0
+    return sum(send_due(app, box_id, due)
+               for due in sla_due(app.config, app.rules, app.clock.now(), waiting))
+
+
+def sla_due(config: Config, rules: Rulebook, now: datetime, waiting: list[Case]) -> list[Due]:
+    """Pure: the reminder to the helper and the word to their supervisor that are due."""
+    calendar, people = rules.calendar, rules.people
+    assert calendar is not None and people is not None
+    out: list[Due] = []
     for case in waiting:
         helper = people.persons.get(case.assignee)
         if helper is None:
             continue
         hours = calendar.working_seconds_between(case.created_at, now) / 3600
-        remind_after, tell_after = app.config.sla.targets(case.category)
+        remind_after, tell_after = config.sla.targets(case.category)
         if hours >= remind_after:
-            made += once(app, box_id, "sla_reminder", f"case {case.id} {helper.id}", case,
-                         _sla_reminder(case, helper, hours, remind_after))
+            out.append(Due("sla_reminder", f"case {case.id} {helper.id}", case, (MailSpec(
+                "sla_reminder", "sla_reminder", "helper", person=helper.id,
+                context={"hours": hours_ru(hours), "limit": hours_ru(remind_after)}),)))
         supervisor = people.supervisor_of(helper.id)
         if hours >= tell_after and supervisor is not None:
-            made += once(app, box_id, "sla_supervisor", f"case {case.id}", case,
-                         _sla_supervisor(case, helper, supervisor, hours, tell_after))
-    return made
-
-
-def _sla_reminder(case: Case, helper: Person, hours: float, limit: float) -> Maker:
-    def make(tx: Tx) -> list[OutgoingMail]:
-        return [to_helper(tx.app, case, helper, "sla_reminder", kind="sla_reminder",
-                          hours=hours_ru(hours), limit=hours_ru(limit))]
-    return make
-
-
-def _sla_supervisor(case: Case, helper: Person, supervisor: Person, hours: float,
-                    limit: float) -> Maker:
-    def make(tx: Tx) -> list[OutgoingMail]:
-        return [to_helper(tx.app, case, supervisor, "sla_supervisor", kind="sla_supervisor",
-                          helper_name=helper.name,
-                          helper_position=helper.position, hours=hours_ru(hours),
-                          limit=hours_ru(limit),
-                          opened_local=local_time(tx.app, case.created_at))]
-    return make
+            out.append(Due("sla_supervisor", f"case {case.id}", case, (MailSpec(
+                "sla_supervisor", "sla_supervisor", "helper", person=supervisor.id, context={
+                    "helper_name": helper.name, "helper_position": helper.position,
+                    "hours": hours_ru(hours), "limit": hours_ru(tell_after),
+                    "opened_local": local_text(case.created_at, config.helpdesk.timezone)}),)))
+    return out
 
 
 def vendor_waits(app: App, box_id: int) -> int:
     """A reminder to the case's helper when the vendor has not answered in N working days."""
-    calendar, people = app.rules.calendar, app.rules.people
-    vendor = people.vendor if people else None
-    if calendar is None or people is None or vendor is None:
+    people = app.rules.people
+    if app.rules.calendar is None or people is None or people.vendor is None:
         return 0
-    now = app.clock.now()
     with db.session(app.engine) as session:
         waiting = list(session.exec(
             select(Case).where(Case.mailbox_id == box_id, Case.status == "waiting_vendor",
                                Case.escalated_at.is_not(None))
         ).all())
-    made = 0
+    return sum(send_due(app, box_id, due)
+               for due in vendor_due(app.config, app.rules, app.clock.now(), waiting))
+
+
+def vendor_due(config: Config, rules: Rulebook, now: datetime, waiting: list[Case]) -> list[Due]:
+    """Pure: the vendor reminders due now, in working hours only (none at midnight)."""
+    calendar, people = rules.calendar, rules.people
+    assert calendar is not None and people is not None and people.vendor is not None
+    vendor = people.vendor
+    out: list[Due] = []
     for case in waiting:
         helper = people.persons.get(case.assignee)
         assert case.escalated_at is not None
         due_at = calendar.add_working_days(case.escalated_at, vendor.reminder_working_days)
         if helper is None or now < due_at or not _in_hours(calendar, now):
-            continue  # not yet, or outside working hours (no reminder at midnight)
+            continue
         days = calendar.working_days_between(case.escalated_at, now)
+        spec = MailSpec("vendor_reminder", "vendor_reminder", "helper", person=helper.id,
+                        context={"days": days_ru(days), "vendor_name": vendor.name,
+                                 "ticket": case.vendor_ticket,
+                                 "escalated_local": local_text(case.escalated_at,
+                                                               config.helpdesk.timezone)})
         key = f"case {case.id} since {case.escalated_at:%Y-%m-%dT%H:%M}"
-        made += once(app, box_id, "vendor_reminder", key, case,
-                     _vendor_reminder(case, helper, days, vendor.name))
-    return made
-
-
-def _vendor_reminder(case: Case, helper: Person, days: int, vendor_name: str) -> Maker:
-    def make(tx: Tx) -> list[OutgoingMail]:
-        assert case.escalated_at is not None
-        return [to_helper(tx.app, case, helper, "vendor_reminder", kind="vendor_reminder",
-                          days=days_ru(days), vendor_name=vendor_name, ticket=case.vendor_ticket,
-                          escalated_local=local_time(tx.app, case.escalated_at))]
-    return make
+        out.append(Due("vendor_reminder", key, case, (spec,)))
+    return out
 
 
 # ----------------------------------------------------------------------------- seminars
@@ -151,15 +167,8 @@ def _vendor_reminder(case: Case, helper: Person, days: int, vendor_name: str) ->
 
 def seminar_reminders(app: App, box_id: int) -> int:
     """The day before a seminar, from the configured hour: a reminder to each participant."""
-    schedule, calendar = app.rules.schedule, app.rules.calendar
-    if schedule is None or calendar is None:
-        return 0
-    local = to_local(app.clock.now(), app.config.helpdesk.timezone)
-    if local.time() < _clock(app.config.digests.seminar_reminder_time):
-        return 0
-    tomorrow = local.date() + timedelta(days=1)
-    slots = {s.key: s for s in slots_between(schedule, calendar, tomorrow, tomorrow)
-             if s.kind == "seminar" and not s.cancelled}
+    now = app.clock.now()
+    slots = tomorrows_seminars(app.config, app.rules, now)
     if not slots:
         return 0
     with db.session(app.engine) as session:
@@ -168,37 +177,31 @@ def seminar_reminders(app: App, box_id: int) -> int:
                                        Registration.status == "registered",
                                        Registration.seminar_key.in_(list(slots)))
         ).all())
-    made = 0
+    return sum(send_due(app, box_id, due) for due in reminders_due(app.config, slots, seats, now))
+
+
+def tomorrows_seminars(config: Config, rules: Rulebook, now: datetime) -> dict[str, Slot]:
+    """Tomorrow's seminars by key, once the reminder hour has come today."""
+    if rules.schedule is None or rules.calendar is None:
+        return {}
+    local = to_local(now, config.helpdesk.timezone)
+    if local.time() < _clock(config.digests.seminar_reminder_time):
+        return {}
+    tomorrow = local.date() + timedelta(days=1)
+    return {s.key: s for s in slots_between(rules.schedule, rules.calendar, tomorrow, tomorrow)
+            if s.kind == "seminar" and not s.cancelled}
+
+
+def reminders_due(config: Config, slots: dict[str, Slot], seats: list[Registration],
+                  now: datetime) -> list[Due]:
+    """Pure: one reminder (with the invitation again) per registered seat."""
+    out = []
     for seat in seats:
-        made += once(app, box_id, "seminar_reminder", f"{seat.seminar_key} {seat.addr}", None,
-                     _seminar_reminder(slots[seat.seminar_key], seat))
-    return made
-
-
-def _seminar_reminder(slot: Slot, seat: Registration) -> Maker:
-    def make(tx: Tx) -> list[OutgoingMail]:
-        return [seminar_mail(tx.app, "seminar_reminder", slot, seat.addr, seat.name,
-                             kind="seminar_reminder")]
-    return make
-
-
-def seminar_mail(app: App, template: str, slot: Slot, addr: str, name: str, *, kind: str,
-                 ics: bytes | None = None, revision: int = 0,
-                 **context: object) -> OutgoingMail:
-    """A mail about one seminar to one person, with the invitation attached."""
-    helpdesk = app.config.helpdesk
-    if ics is None:
-        # PUBLISH, not REQUEST: clients then offer «add to calendar» instead of «accept»,
-        # whose iTIP reply would come back to the help address as a new mail.
-        ics = slot_ics([slot], organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
-                       stamp=app.clock.now(), organizer_name=helpdesk.name, revision=revision)
-    return to_others(
-        app, None, template, kind=kind, to=[(name, addr)],
-        attachments=[FileAttachment("seminar.ics", "text/calendar", ics)],
-        automatic=True, person_name=name, slot=slot_line(slot, signup_hint=False),
-        slot_number=slot.number,
-        slot_title=slot.title, **context,
-    )
+        slot = slots[seat.seminar_key]
+        spec = seminar_spec("seminar_reminder", slot, seat.addr, seat.name,
+                            invitation(config, slot, now))
+        out.append(Due("seminar_reminder", f"{seat.seminar_key} {seat.addr}", None, (spec,)))
+    return out
 
 
 # ------------------------------------------------------------------------------ helpers

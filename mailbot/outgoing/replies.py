@@ -12,14 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from mailbot.adapters.clock import to_local
+from mailbot.adapters.clock import local_text
 from mailbot.app import App
 from mailbot.desk import tokens
 from mailbot.desk.threads import tagged_subject
 from mailbot.outgoing.compose import FileAttachment, Rendered, build, new_message_id
 from mailbot.school.people import Person
 from mailbot.storage.models import Case
+
+if TYPE_CHECKING:
+    from mailbot.desk.plan import MailSpec
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def polite_name(full_name: str) -> str:
 
 
 def local_time(app: App, moment: datetime) -> str:
-    return to_local(moment, app.config.helpdesk.timezone).strftime("%d.%m.%Y %H:%M")
+    return local_text(moment, app.config.helpdesk.timezone)
 
 
 def to_user(
@@ -144,3 +148,21 @@ def rendered_mail(
         attachments=attachments,
     )
     return OutgoingMail(kind, message_id, tuple(addr for _, addr in to), raw, automatic)
+
+
+def from_spec(app: App, case: Case | None, spec: MailSpec, *, thread: ThreadPoint,
+              files: Sequence[FileAttachment]) -> OutgoingMail:
+    """Render a planned mail (desk/plan.py) for the case it is about."""
+    context = dict(spec.context)
+    if spec.to == "user":
+        assert case is not None
+        return to_user(app, case, spec.template, kind=spec.kind, thread=thread,
+                       automatic=spec.automatic, **context)
+    if spec.to == "helper":
+        assert case is not None and app.rules.people is not None
+        person = app.rules.people.persons[spec.person]
+        return to_helper(app, case, person, spec.template, kind=spec.kind, attachments=files,
+                         **context)
+    return to_others(app, case if spec.about_case else None, spec.template, kind=spec.kind,
+                     to=spec.recipients, attachments=files, thread=thread,
+                     automatic=spec.automatic, **context)

@@ -1,0 +1,157 @@
+"""Carry out a Plan inside the mail's transaction: the one place a flow's decisions are written.
+
+Each step is small and says everything it needs: a case opened or changed, the mail stored,
+an event logged, a mail rendered and put in the outbox, a seat or a subscription. Nothing here
+decides anything and nothing commits: the pipeline commits the whole mail at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sqlmodel import select
+
+from mailbot.desk.casework import Tx, queue
+from mailbot.desk.plan import (
+    USER_THREAD,
+    Event,
+    Mail,
+    MailSpec,
+    Mark,
+    Open,
+    Outcome,
+    Plan,
+    Record,
+    Seat,
+    Set,
+    Step,
+    Subscribe,
+)
+from mailbot.flows import Incoming
+from mailbot.outgoing.compose import FileAttachment
+from mailbot.outgoing.replies import OutgoingMail, ThreadPoint, from_spec
+from mailbot.storage import store
+from mailbot.storage.models import Case, Message, Registration, Subscription
+
+
+class _Applying:
+    def __init__(self, tx: Tx, plan: Plan, mail: Incoming | None) -> None:
+        self.tx, self.mail = tx, mail
+        self.case = tx.session.get(Case, plan.case_id) if plan.case_id is not None else None
+        self.message: Message | None = None
+
+    def step(self, step: Step) -> None:
+        session = self.tx.session
+        if isinstance(step, Open):
+            self.case = Case(mailbox_id=self.tx.mailbox_id, **step.fields)
+            session.add(self.case)
+            session.flush()
+        elif isinstance(step, Set):
+            assert self.case is not None
+            for key, value in step.fields.items():
+                setattr(self.case, key, value)
+            session.add(self.case)
+        elif isinstance(step, Record):
+            assert self.case is not None and self.mail is not None
+            self.message = record_message(self.tx, self.case, self.mail, kind=step.kind,
+                                          text=step.text)
+        elif isinstance(step, Mark):
+            assert self.message is not None
+            self.message.kind = step.kind
+            session.add(self.message)
+        elif isinstance(step, Event):
+            self.tx.log(step.name, self.case if step.about_case else None, step.actor,
+                        **step.detail)
+        elif isinstance(step, Mail):
+            queue(self.tx, self.case if step.spec.about_case else None, self.render(step.spec))
+        elif isinstance(step, Seat):
+            self.seat(step)
+        else:
+            self.subscription(step)
+
+    def render(self, spec: MailSpec) -> OutgoingMail:
+        thread = spec.thread
+        if thread == USER_THREAD:
+            thread = last_user_point(self.tx, self.case)
+        files = stored_files(self.tx, list(spec.stored_files)) + list(spec.attachments)
+        return from_spec(self.tx.app, self.case, spec, files=files,
+                         thread=thread if isinstance(thread, ThreadPoint) else ThreadPoint())
+
+    def seat(self, step: Seat) -> None:
+        tx = self.tx
+        row = tx.session.exec(select(Registration).where(
+            Registration.mailbox_id == tx.mailbox_id, Registration.seminar_key == step.key,
+            Registration.addr == step.addr)).first()
+        if row is None:
+            row = Registration(mailbox_id=tx.mailbox_id, seminar_key=step.key,
+                               number=step.number, addr=step.addr, name=step.name,
+                               created_at=tx.now, changed_at=tx.now)
+        row.status, row.changed_at = step.status, tx.now
+        tx.session.add(row)
+        tx.session.flush()
+
+    def subscription(self, step: Subscribe) -> None:
+        tx = self.tx
+        row = tx.session.exec(select(Subscription).where(
+            Subscription.mailbox_id == tx.mailbox_id, Subscription.addr == step.addr)).first()
+        if row is None:
+            row = Subscription(mailbox_id=tx.mailbox_id, addr=step.addr, name=step.name,
+                               changed_at=tx.now)
+        row.subscribed, row.changed_at = step.subscribed, tx.now
+        tx.session.add(row)
+
+
+def apply(tx: Tx, plan: Plan, mail: Incoming | None) -> Outcome:
+    """Write the plan's steps in order; the outcome names the case they ended on."""
+    applying = _Applying(tx, plan, mail)
+    for step in plan.steps:
+        applying.step(step)
+    case = applying.case
+    return replace(plan.outcome, case_id=case.id if case is not None else plan.outcome.case_id)
+
+
+def record_message(tx: Tx, case: Case, mail: Incoming, *, kind: str, text: str | None = None,
+                   ) -> Message:
+    """Store the mail (raw bytes, message, references, attachments) in the case."""
+    parsed = mail.parsed
+    raw_row = store.store_raw(tx.session, mail.raw)
+    message = Message(
+        mailbox_id=tx.mailbox_id, case_id=case.id, direction="in",
+        message_id=parsed.message_id[:998],
+        in_reply_to=(parsed.in_reply_to[0] if parsed.in_reply_to else "")[:998],
+        subject=parsed.subject, from_addr=parsed.from_addr[:320],
+        from_name=parsed.from_name[:300], to_addrs=", ".join(parsed.to),
+        cc_addrs=", ".join(parsed.cc), sent_at=parsed.date, received_at=tx.now,
+        auto_kind=mail.facts.auto.kind, body_text=parsed.text,
+        new_text=mail.facts.new_text if text is None else text, raw_id=raw_row.id,
+        source_key=mail.source_key, sender_role=mail.sender.role,
+        person_id=mail.sender.person_id, kind=kind,
+    )
+    tx.session.add(message)
+    tx.session.flush()
+    assert message.id is not None
+    tx.recorded.append(message.id)
+    store.add_refs(tx.session, message.id, parsed.thread_ids)
+    for part in parsed.attachments:
+        store.add_attachment(tx.session, message.id, part.filename, part.content_type,
+                             part.data, tx.app.config.limits.max_attachment_bytes)
+    return message
+
+
+def last_user_point(tx: Tx, case: Case | None) -> ThreadPoint:
+    """Where an answer to the user threads: their latest mail in the case."""
+    message = store.last_user_message(tx.session, case.id if case else None)
+    if message is None:
+        return ThreadPoint()
+    refs = store.refs_of(tx.session, message.id)
+    return ThreadPoint(message.message_id, tuple(reversed(refs)))
+
+
+def stored_files(tx: Tx, message_ids: Sequence[int | None]) -> list[FileAttachment]:
+    """The stored attachments of some messages, to pass on (to a new helper, the vendor)."""
+    if not message_ids:
+        return []
+    return [FileAttachment(a.filename, a.content_type, a.data)
+            for a in store.attachments_of(tx.session, list(message_ids))
+            if a.stored and a.data is not None]

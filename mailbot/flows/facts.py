@@ -1,0 +1,132 @@
+"""The facts a flow decides from, read from the database before it decides.
+
+This is the only place a mail's flow reads the database: the case the mail belongs to (by
+thread, by a helper's token, or by the vendor's reference, ticket or tag) with its stored
+mails and the log entries flows ask about, the open cases per helper, recent automatic
+replies to the writer, a case of theirs stopped lately under clause 5, and seminar seats.
+`mailbot explain` reads the same facts, so it shows the plan the worker would make.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlmodel import Session, func, select
+
+from mailbot.app import App
+from mailbot.desk.plan import MessageView, detached
+from mailbot.desk.threads import find_tag
+from mailbot.flows import Facts, Incoming, SeatFacts, VendorMatch, seminars, user
+from mailbot.storage import store
+from mailbot.storage.models import Case, Event, Registration
+
+# The log entries flows ask about: a complaint already sent on, an answer already approved.
+_ASKED_EVENTS = ("complaint_forwarded", "vendor_answer_approved")
+
+
+def read_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
+               now: datetime) -> Facts:
+    role = mail.sender.role
+    if role == "helper":
+        case = _own_case(session, mailbox_id, mail.sender.token_case)
+        return Facts(**_case_facts(session, case))
+    if role == "vendor":
+        case, match = _vendor_case(session, app, mailbox_id, mail)
+        return Facts(vendor=match, **_case_facts(session, case))
+    case = user.thread_case(_own_case(session, mailbox_id, mail.facts.thread.case))
+    limits = app.config.limits
+    since = store.period_start(now, limits.auto_reply_period_minutes)
+    request = user.service_request(mail, case)
+    if request is not None:
+        addr = mail.parsed.from_addr
+        return Facts(
+            auto_replies={addr: store.auto_replies_since(session, mailbox_id, addr, since)},
+            seats=_seats(session, app, mailbox_id, addr, seminars.requested_numbers(request),
+                         now))
+    addr = user.requester(mail).addr
+    stopped = store.stopped_case_of(session, mailbox_id, addr,
+                                    now - timedelta(days=app.config.conversation.reopen_days))
+    return Facts(
+        open_counts=store.open_counts(session, mailbox_id),
+        auto_replies={addr: store.auto_replies_since(session, mailbox_id, addr, since)},
+        stopped=detached(stopped) if stopped is not None else None,
+        **_case_facts(session, case),
+    )
+
+
+def _own_case(session: Session, mailbox_id: int, number: int | None) -> Case | None:
+    case = session.get(Case, number) if number is not None else None
+    return case if case is not None and case.mailbox_id == mailbox_id else None
+
+
+def _case_facts(session: Session, case: Case | None) -> dict[str, object]:
+    if case is None or case.id is None:
+        return {}
+    messages = tuple(
+        MessageView(m.id, m.sender_role, m.kind, m.new_text, m.from_name, m.from_addr,
+                    m.received_at, m.message_id)
+        for m in store.case_messages(session, case.id))
+    events = tuple(session.exec(
+        select(Event.kind, Event.detail).where(Event.case_id == case.id,
+                                               Event.kind.in_(_ASKED_EVENTS))).all())
+    return {"case": detached(case), "messages": messages, "events": events}
+
+
+def _vendor_case(session: Session, app: App, mailbox_id: int, mail: Incoming,
+                 ) -> tuple[Case | None, VendorMatch | None]:
+    """The case a vendor mail is about, and how far that is proven.
+
+    "reference": it cites our request to the vendor (a Message-ID only they received);
+    "ticket": the vendor's ticket number, learnt from such a mail; "tag": only our subject
+    tag, from the vendor's own address — anyone could write that, so it is never relayed.
+    """
+    vendor = app.rules.people.vendor if app.rules.people else None
+    assert vendor is not None
+    parsed = mail.parsed
+    cited = store.cases_of_outbox_ids(session, mailbox_id, parsed.thread_ids,
+                                      kind="vendor_request")
+    if cited:
+        return (session.get(Case, cited[0]),
+                VendorMatch("reference", f"cites our request to the vendor in case {cited[0]}"))
+    ticket = vendor.ticket_in(parsed.subject)
+    if ticket:
+        case = store.case_by_vendor_ticket(session, mailbox_id, ticket)
+        if case is not None:
+            return case, VendorMatch("ticket", f"the vendor's ticket {ticket}")
+    number = find_tag(parsed.subject, app.config.helpdesk.tag)
+    if number is not None and parsed.from_addr in vendor.emails:
+        case = _own_case(session, mailbox_id, number)
+        if case is not None and case.escalated_at:
+            return case, VendorMatch(
+                "tag", f"only our tag of case {number}, which was sent to the vendor")
+    return None, None
+
+
+def _seats(session: Session, app: App, mailbox_id: int, addr: str, numbers: list[int],
+           now: datetime) -> dict[int, SeatFacts]:
+    out: dict[int, SeatFacts] = {}
+    for number in numbers:
+        slot = seminars.seminar_slot(app.rules, now, number)
+        if slot is None:
+            continue
+        _lock_seats(session, slot.key)
+        seat = session.exec(select(Registration.status).where(
+            Registration.mailbox_id == mailbox_id, Registration.seminar_key == slot.key,
+            Registration.addr == addr)).first()
+        taken = session.exec(select(func.count(Registration.id)).where(
+            Registration.mailbox_id == mailbox_id, Registration.seminar_key == slot.key,
+            Registration.status == "registered")).one()
+        cancellations = store.count_events_of(session, mailbox_id, "seminar_cancelled", addr,
+                                              f'"seminar": {number}}}')
+        out[number] = SeatFacts(seat, taken, cancellations)
+    return out
+
+
+def _lock_seats(session: Session, key: str) -> None:
+    """Two workers must not both take the last seat. SQLite writes one transaction at a
+    time already; on PostgreSQL a transaction lock per seminar serialises the count."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(
+            key=zlib.crc32(key.encode())))

@@ -1,0 +1,258 @@
+"""Every flow on plain data: a mail and the facts in, the plan out. No database, no server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from mailbot.desk.plan import USER_THREAD, Mark, Open, Record, Seat, Subscribe
+from mailbot.flows import Facts, SeatFacts, VendorMatch
+from mailbot.flows.helper import NoSuchCase
+from tests.mailfactory import make_mail
+from tests.unit.flowkit import (
+    IVANOVA,
+    KUZNETSOV,
+    NOW,
+    PARENT,
+    case,
+    plan,
+    question,
+    token_ref,
+)
+
+
+def _reply(body: str, *, sender: tuple[str, str] = IVANOVA, number: int = 7,
+           person: str = "ivanova", **kw: object) -> bytes:
+    return make_mail(subject=f"Re: [ЭЖ #{number}] Не могу войти в дневник", body=body,
+                     sender=sender, in_reply_to=token_ref(number, person), **kw)  # type: ignore[arg-type]
+
+
+def _kinds(p) -> list[str]:  # type: ignore[no-untyped-def]
+    return [m.kind for m in p.mails]
+
+
+# ------------------------------------------------------------------------------- users
+
+
+def test_a_new_question_opens_a_case_routes_it_and_acknowledges() -> None:
+    p = plan(make_mail(body="Здравствуйте! Не могу войти в электронный дневник через "
+                            "Госуслуги, пишет ошибка."))
+    assert p.would == "new_case" and p.case_id is None and p.outcome.kind == "opened"
+    assert isinstance(p.steps[0], Open) and p.steps[0].fields["requester_addr"] == PARENT[1]
+    assert isinstance(p.steps[1], Record) and p.steps[1].kind == "question"
+    triaged = p.event("triaged")
+    assert triaged is not None and triaged.detail["category"] == "login"
+    assigned = p.event("assigned")
+    assert assigned is not None and assigned.detail["after"]
+    notice, ack = p.mails
+    assert (notice.kind, notice.to, notice.person) == ("notice", "helper", assigned.detail["after"])
+    assert (ack.kind, ack.to, ack.automatic) == ("ack", "user", True) and p.outcome.acked
+
+
+def test_an_automatic_mail_is_recorded_and_closed_without_an_answer() -> None:
+    p = plan(make_mail(subject="Автоответ: Не могу войти", headers={"Auto-Submitted": "auto-replied"}))
+    assert p.would == "new_case" and p.mails == []
+    assert p.event("state").detail["after"] == "closed"  # type: ignore[union-attr]
+
+
+def test_the_acknowledgement_cap_stops_the_ack_but_not_the_case() -> None:
+    p = plan(make_mail(), Facts(auto_replies={PARENT[1]: 5}))
+    assert "ack" not in _kinds(p) and "notice" in _kinds(p) and not p.outcome.acked
+    assert p.event("ack_skipped") is not None
+
+
+def test_a_follow_up_goes_to_the_helper_and_wakes_a_waiting_case() -> None:
+    facts = Facts(case=case(status="waiting_user"), messages=(question(),))
+    p = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти в дневник", body="Вот снимок экрана."),
+             facts)
+    assert p.would == "follow_up" and p.case_id == 7 and p.outcome.kind == "joined"
+    assert p.event("state").detail["after"] == "assigned"  # type: ignore[union-attr]
+    (followup,) = p.mails
+    assert (followup.kind, followup.person) == ("followup", "ivanova")
+
+
+def test_a_reply_to_a_recently_closed_case_reopens_it() -> None:
+    closed = case(status="closed", closed_at=NOW - timedelta(days=2))
+    p = plan(make_mail(body="Снова не работает."), Facts(case=closed))
+    assert p.would == "follow_up"
+    assert p.event("state").detail == {"before": "closed", "after": "assigned",  # type: ignore[union-attr]
+                                       "why": "the user replied to the closed case"}
+    assert p.mails[0].context["reopened"] is True
+
+
+def test_a_reply_to_a_long_closed_case_opens_a_new_linked_case() -> None:
+    closed = case(status="closed", closed_at=NOW - timedelta(days=60))
+    p = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти — обращение закрыто",
+                       body="Снова не могу войти в дневник."), Facts(case=closed))
+    assert p.would == "new_case"
+    opened = p.steps[0]
+    assert isinstance(opened, Open)
+    assert opened.fields["linked_case_id"] == 7 and opened.fields["subject"] == closed.subject
+
+
+def test_a_signup_command_in_a_reply_is_a_service_request() -> None:
+    facts = Facts(case=case(), seats={2: SeatFacts(None, 0, 0)})
+    p = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти", body="#записаться 2"), facts)
+    assert p.would == "service_request" and p.case_id is None
+    seat = next(s for s in p.steps if isinstance(s, Seat))
+    assert (seat.number, seat.status, seat.addr) == (2, "registered", PARENT[1])
+    assert set(_kinds(p)) == {"seminar_confirmed", "service_reply"}
+    confirmed = next(m for m in p.mails if m.kind == "seminar_confirmed")
+    assert not confirmed.about_case and confirmed.attachments[0].filename == "seminar.ics"
+
+
+def test_a_full_seminar_takes_no_seat_and_says_so() -> None:
+    p = plan(make_mail(subject="Запись на семинар 2", body="#записаться 2"),
+             Facts(seats={2: SeatFacts(None, 100, 0)}))
+    assert not any(isinstance(s, Seat) for s in p.steps)
+    (reply,) = p.mails
+    assert "мест больше нет" in reply.context["lines"][0]
+
+
+def test_cancelling_without_a_seat_and_unsubscribing() -> None:
+    p = plan(make_mail(subject="Отмена", body="#отменить 2\n#отписаться"),
+             Facts(seats={2: SeatFacts(None, 3, 0)}))
+    assert not any(isinstance(s, Seat) for s in p.steps)
+    (row,) = [s for s in p.steps if isinstance(s, Subscribe)]
+    assert row.subscribed is False
+    lines = p.mails[0].context["lines"]
+    assert "не были записаны" in lines[0] and "отписаны" in lines[1]
+
+
+def test_a_user_whose_help_was_stopped_reaches_the_supervisor() -> None:
+    stopped = case(3, status="stopped", assignee="ivanova", closed_at=NOW - timedelta(days=1))
+    p = plan(make_mail(), Facts(stopped=stopped))
+    assigned = p.event("assigned")
+    assert assigned is not None and assigned.detail["after"] == "petrova"
+    assert "stopped (clause 5)" in assigned.detail["why"]
+    notice = next(m for m in p.mails if m.kind == "notice")
+    assert notice.person == "petrova" and "пункту 5" in notice.context["comment"]
+
+
+def test_a_staff_address_without_a_token_is_not_relayed() -> None:
+    p = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти", body="Закрываю.", sender=KUZNETSOV),
+             Facts(case=case(), messages=(question(),)))
+    assert p.would == "follow_up"
+    assert [s.kind for s in p.steps if isinstance(s, Record)] == ["unverified"]
+    assert {(m.kind, m.person) for m in p.mails} == {("followup", "ivanova"),
+                                                      ("unverified", "kuznetsov")}
+    assert not any(m.to == "user" for m in p.mails)
+
+
+def test_a_complaint_in_a_follow_up_goes_to_the_supervisor_once() -> None:
+    body = "Хочу пожаловаться на Иванову: она грубо мне ответила и не помогла."
+    facts = Facts(case=case(), messages=(question(),))
+    p = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти", body=body), facts)
+    assert {(m.kind, m.to, m.person) for m in p.mails} == {
+        ("complaint", "helper", "petrova"), ("complaint_received", "user", "")}
+    again = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти", body=body),
+                 Facts(case=case(), events=(("complaint_forwarded", '{"about": "ivanova"}'),)))
+    assert {(m.kind, m.person) for m in again.mails} == {("followup", "petrova")}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def test_a_helpers_answer_is_relayed_in_the_users_thread() -> None:
+    p = plan(_reply("Войдите через кнопку «Госуслуги» на странице входа."),
+             Facts(case=case(status="new"), messages=(question(),)))
+    assert p.would == "helper_mail"
+    (relay,) = p.mails
+    assert (relay.kind, relay.to, relay.thread, relay.automatic) == ("relay", "user", USER_THREAD,
+                                                                     False)
+    assert relay.context["helper_name"] == "Иванова Надежда Павловна"
+    assert relay.context["answer"].startswith("Войдите через кнопку")
+    assert any(getattr(s, "fields", {}).get("first_response_at") == NOW for s in p.steps)
+    assert p.event("state").detail["after"] == "assigned"  # type: ignore[union-attr]
+
+
+def test_a_token_for_a_case_that_is_not_here_is_refused() -> None:
+    with pytest.raises(NoSuchCase):
+        plan(_reply("Ответ."), Facts())
+
+
+def test_a_command_that_does_not_fit_the_state_is_refused_whole() -> None:
+    p = plan(_reply("#ожидание\nПришлите снимок экрана."), Facts(case=case(status="closed")))
+    assert [m.kind for m in p.mails] == ["problem"]
+    assert Mark("rejected") in p.steps and p.event("state") is None
+
+
+def test_only_the_owner_or_their_supervisors_may_act() -> None:
+    p = plan(_reply("Отвечу сам.", sender=KUZNETSOV, person="kuznetsov"), Facts(case=case()))
+    (problem,) = p.mails
+    assert "Обращение передано" in problem.context["problems"][0]
+    boss = plan(_reply("Отвечаю за коллегу.", sender=("Ольга Петрова", "o.petrova@school.example"),
+                       person="petrova"), Facts(case=case()))
+    assert [m.kind for m in boss.mails] == ["relay"]
+
+
+def test_a_rude_answer_is_held_back() -> None:
+    p = plan(_reply("Вы идиот, читайте инструкцию."), Facts(case=case()))
+    assert [m.kind for m in p.mails] == ["held"] and Mark("held") in p.steps
+
+
+def test_transfer_gives_the_case_and_the_users_files_to_the_new_helper() -> None:
+    p = plan(_reply("#передать Кузнецову\nПосмотрите, пожалуйста."),
+             Facts(case=case(), messages=(question(1), question(2, "И ещё вопрос."))))
+    assert p.event("assigned").detail["after"] == "kuznetsov"  # type: ignore[union-attr]
+    (notice,) = p.mails
+    assert notice.person == "kuznetsov" and notice.stored_files == (1, 2)
+    assert "И ещё вопрос." in notice.context["question"]
+
+
+def test_vendor_command_forwards_the_case_with_the_users_words() -> None:
+    p = plan(_reply("#сэдиж\nОшибка на стороне системы."),
+             Facts(case=case(), messages=(question(1, "Логин: ivanova_anna, не пускает."),)))
+    (request,) = p.mails
+    assert request.kind == "vendor_request" and request.recipients[0][1] == "support@epos.example"
+    assert request.context["login"] == "ivanova_anna"
+    assert p.event("state").detail["after"] == "waiting_vendor"  # type: ignore[union-attr]
+
+
+def test_stop_tells_the_user_and_reports_to_the_supervisor() -> None:
+    p = plan(_reply("#прекратить\nОскорбления в каждом письме."),
+             Facts(case=case(), messages=(question(1, "Вы все идиоты."),)))
+    assert {(m.kind, m.person) for m in p.mails} == {("stopped", ""), ("stop_report", "petrova")}
+    report = next(m for m in p.mails if m.kind == "stop_report")
+    assert report.context["passages"] and report.context["history"][-1]["kind"] == "command"
+    assert p.event("state").detail["after"] == "stopped"  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------------------ vendor
+
+
+def _vendor_mail(body: str = "Проблема устранена, попробуйте войти снова.") -> bytes:
+    return make_mail(subject="RE: Обращение школы [ЭЖ #7]", body=body,
+                     sender=("Поддержка ЭПОС", "support@epos.example"))
+
+
+def test_a_vendor_answer_by_reference_wakes_the_case_and_reaches_the_helper() -> None:
+    facts = Facts(case=case(status="waiting_vendor"), vendor=VendorMatch("reference", "cites"))
+    p = plan(_vendor_mail(), facts)
+    assert p.would == "vendor_mail" and p.event("state").detail["after"] == "assigned"  # type: ignore[union-attr]
+    assert [(m.kind, m.person) for m in p.mails] == [("vendor_answer", "ivanova")]  # relay = approve
+
+
+def test_a_vendor_answer_by_tag_alone_is_marked_unverified() -> None:
+    facts = Facts(case=case(status="waiting_vendor"), vendor=VendorMatch("tag", "tag only"))
+    p = plan(_vendor_mail(), facts)
+    assert [s.kind for s in p.steps if isinstance(s, Record)] == ["vendor_unverified"]
+    assert p.event("state") is None and p.mails[0].context["unverified"] is True
+
+
+def test_vendor_mail_about_no_case_goes_to_the_triage_person() -> None:
+    p = plan(_vendor_mail("Плановые работы в субботу с 10:00 до 12:00."), Facts())
+    assert p.would == "vendor_news" and p.event("assigned").detail["after"] == "ivanova"  # type: ignore[union-attr]
+    assert [m.kind for m in p.mails] == ["notice"]
+
+
+def test_approve_sends_the_vendors_latest_answer_once() -> None:
+    answer = question(5, "Исправлено.", sender_role="vendor", kind="vendor",
+                      message_id="v5@epos.example")
+    facts = Facts(case=case(), messages=(question(), answer))
+    p = plan(_reply("#одобрить"), facts)
+    assert [(m.kind, m.context["answer"]) for m in p.mails] == [("vendor_relay", "Исправлено.")]
+    again = plan(_reply("#одобрить"), Facts(case=case(), messages=facts.messages,
+                 events=(("vendor_answer_approved", '{"message_id": "v5@epos.example"}'),)))
+    assert [m.kind for m in again.mails] == ["problem"]
