@@ -149,19 +149,22 @@ def replay(app: App, quarantine_id: int) -> str | None:
 def explain_text(result: dict[str, object]) -> str:
     if "error" in result:
         return f"{result['file']}: {result['error']}"
+    if result.get("would") == "already_stored":
+        return f"{result['file']}: already stored, in case {result['case']} (nothing to do)"
     case = result["case"]
     lines = [
         f"{result['file']}",
         f"  from:     {result['from']}",
         f"  subject:  {result['subject']}",
         f"  auto:     {result['auto']}",
-        f"  case:     {'joins case ' + str(case) if case else 'opens a new case'}",
+        f"  would:    {result.get('would')}"
+        + (f" (case {case})" if case else ""),
         f"  reasons:  {'; '.join(str(r) for r in result['reasons'])}",  # type: ignore[attr-defined]
         f"  sender:   {result.get('sender_role')}",
     ]
     if result.get("command"):
         lines.append(f"  command:  {result['command']}")
-    if "category" in result:
+    if result.get("category"):
         lines.append(f"  category: {result['category']}   role: {result['role']}   "
                      f"route: {result['route']}")
     if result.get("etiquette"):
@@ -169,5 +172,27 @@ def explain_text(result: dict[str, object]) -> str:
     lines += [
         "  new text:",
         textwrap.indent(str(result["new_text"]).strip() or "(empty)", "    "),
+        "  plan:",
+        *(f"    {_plan_step(step)}" for step in result.get("plan", [])),  # type: ignore[attr-defined]
     ]
     return "\n".join(lines)
+
+
+def _plan_step(step: dict[str, object]) -> str:
+    """One step of a plan on one line: «mail notice to helper ivanova», «event state …»."""
+    if "mail" in step:
+        mail = step["mail"]
+        return f"mail {mail['kind']} to {mail['to']}"  # type: ignore[index]
+    if "event" in step:
+        detail = ", ".join(f"{k}={v}" for k, v in step.items() if k not in ("event", "actor"))
+        return f"event {step['event']} by {step['actor']}" + (f": {detail}" if detail else "")
+    key, value = next(iter(step.items()))
+    if isinstance(value, dict):  # open / set: the fields, without the long analysis
+        value = ", ".join(f"{k}={_short(v)}" for k, v in value.items() if k != "analysis")
+    rest = ", ".join(f"{k}={v}" for k, v in list(step.items())[1:])
+    return f"{key} {value}" + (f" ({rest})" if rest else "")
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
