@@ -18,19 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from mailbot.school import tomlfile
-from mailbot.school.fields import (
-    AnyText,
-    Flag,
-    Listed,
-    Mistake,
-    Table,
-    Text,
-    TimeRange,
-    list_of_tables,
-    naming,
-    parse_time_range,
-)
-from mailbot.school.tomlfile import RuleModel, SchoolDate
+from mailbot.school.fields import Flag, Listed, Mistake, TimeRange, naming, parse_time_range
+from mailbot.school.tomlfile import AnyText, RuleModel, SchoolDate, Table, Text, list_of_tables
 
 DEFAULT_ZONE = "Asia/Yekaterinburg"
 DEFAULT_HOURS = "08:00-17:00"

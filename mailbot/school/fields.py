@@ -4,8 +4,8 @@ Each type annotates a field of a `tomlfile.RuleModel`: it takes what a school wr
 («пн» or "mon", "08:00-17:00", one address or a list of them) and refuses anything else
 with a short reason; `tomlfile` puts the file and the key in front, so every mistake is one
 line such as `config/people.toml: person[3].hours: the end 08:00 is not after the start
-17:00`. Dates are `tomlfile.SchoolDate`. The wording is that of mailbot.text.fields, the
-same kind of types for the text rule files. A wrong type raises ValueError, not TypeError:
+17:00`. Dates are `tomlfile.SchoolDate`. The plain values (Text, Count, Table, choice,
+list_of_tables) are tomlfile's, shared with the text rule files. A wrong type raises ValueError, not TypeError:
 pydantic makes a field error only of a ValueError (hence the `noqa: TRY004`).
 
 The checks that come after the types (one entry against another, or against another file)
@@ -22,6 +22,8 @@ from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
+
+from mailbot.school.tomlfile import Text
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _EMAIL_RE = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
@@ -59,27 +61,9 @@ def naming(source: str, error: type[ValueError]) -> Iterator[None]:
 # --------------------------------------------------------------------------- plain values
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"must be non-empty text, got {value!r}")
-    return value.strip()
-
-
-def _any_text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"must be text, got {value!r}")  # noqa: TRY004
-    return value.strip()
-
-
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"must be true or false, got {value!r}")  # noqa: TRY004
-    return value
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"must be a whole number of at least 1, got {value!r}")
     return value
 
 
@@ -117,32 +101,13 @@ def _list(value: Any) -> Any:
     return value
 
 
-def _table(value: Any) -> Any:
-    if not isinstance(value, dict):
-        raise ValueError("must be a table")  # noqa: TRY004
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_text)]  # stripped, not empty
-AnyText = Annotated[str, BeforeValidator(_any_text)]  # stripped, may be empty
 Flag = Annotated[bool, BeforeValidator(_flag)]
-Count = Annotated[int, BeforeValidator(_count)]  # a whole number, 1 or more
 Id = Annotated[Text, AfterValidator(_id)]
 Email = Annotated[Text, AfterValidator(_email)]
 Domain = Annotated[Text, AfterValidator(lambda d: d.lower().lstrip("@"))]
 Link = Annotated[str | None, BeforeValidator(_link)]  # "" is no link
 OneOrMore = BeforeValidator(_one_or_more)  # `x = "a"` is read as `x = ["a"]`
 Listed = BeforeValidator(_list)  # «must be a list» instead of pydantic's «valid tuple»
-Table = BeforeValidator(_table)  # «must be a table» instead of pydantic's class name
-
-
-def list_of_tables(name: str) -> BeforeValidator:
-    """A [[name]] list: «must be a list of [[name]] tables» for anything else."""
-    def check(value: Any) -> Any:
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise ValueError(f"must be a list of [[{name}]] tables")
-        return value
-    return BeforeValidator(check)
 
 
 def at_least_one(what: str) -> AfterValidator:
@@ -152,15 +117,6 @@ def at_least_one(what: str) -> AfterValidator:
             raise ValueError(f"at least one {what} is needed")
         return items
     return AfterValidator(check)
-
-
-def choice(*allowed: str) -> Any:
-    """A text that must be one of `allowed`."""
-    def check(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}, got {value!r}")
-        return value
-    return Annotated[str, BeforeValidator(check)]
 
 
 # --------------------------------------------------------------------------- days and times

@@ -24,25 +24,28 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from mailbot.school import tomlfile
 from mailbot.school.fields import (
-    AnyText,
-    Count,
     Domain,
     Email,
     Flag,
     Id,
     Mistake,
     OneOrMore,
-    Table,
-    Text,
     TimeRange,
     Weekdays,
     at_least_one,
-    choice,
-    list_of_tables,
     naming,
 )
 from mailbot.school.people import CATEGORIES, KINDS, RELAYS, Absence, People, Person, Vendor
-from mailbot.school.tomlfile import RuleModel, SchoolDate
+from mailbot.school.tomlfile import (
+    AnyText,
+    Count,
+    RuleModel,
+    SchoolDate,
+    Table,
+    Text,
+    choice,
+    list_of_tables,
+)
 from mailbot.school.workcal import WorkCalendar, default_calendar
 
 DEFAULT_DAYS = frozenset(range(5))

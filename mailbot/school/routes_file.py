@@ -16,20 +16,11 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 
 from mailbot.school import tomlfile
-from mailbot.school.fields import (
-    AnyText,
-    Listed,
-    Mistake,
-    Text,
-    at_least_one,
-    choice,
-    list_of_tables,
-    naming,
-)
+from mailbot.school.fields import Listed, Mistake, at_least_one, naming
 from mailbot.school.names import WORD_RE
 from mailbot.school.people import CATEGORIES, People
 from mailbot.school.routing import ROLES, WHEN, RoutingTable, Rule
-from mailbot.school.tomlfile import RuleModel
+from mailbot.school.tomlfile import AnyText, RuleModel, Text, choice, list_of_tables
 from mailbot.text.words import fold, rule_lemma
 
 _PLAIN_TARGETS = ("vendor", "helpers", "supervisor", "triage")

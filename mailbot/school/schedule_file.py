@@ -20,17 +20,12 @@ from pydantic import BeforeValidator, ValidationInfo, field_validator
 
 from mailbot.school import tomlfile
 from mailbot.school.fields import (
-    AnyText,
-    Count,
     Id,
     Link,
     Listed,
     Mistake,
-    Text,
     TimeRange,
     Weekday,
-    choice,
-    list_of_tables,
     naming,
     parse_time_range,
 )
@@ -44,7 +39,15 @@ from mailbot.school.schedule import (
     Seminar,
     moved_to,
 )
-from mailbot.school.tomlfile import RuleModel, SchoolDate
+from mailbot.school.tomlfile import (
+    AnyText,
+    Count,
+    RuleModel,
+    SchoolDate,
+    Text,
+    choice,
+    list_of_tables,
+)
 from mailbot.text.classify import CATEGORY_IDS
 
 Topics = Annotated[tuple[choice(*CATEGORY_IDS), ...], Listed]

@@ -7,6 +7,11 @@ person counts them: `config/etiquette.toml: obscene[3].stems: field required`.
 
 Dates are written either as ISO (`2026-12-31`, also a bare TOML date) or as Russians write
 them (`31.12.2026`); `SchoolDate` accepts both wherever a rule file holds a date.
+
+The plain value types every rule file uses (`Text`, `AnyText`, `Count`, `Table`, `choice`,
+`list_of_tables`) live here too; school/fields.py and text/fields.py add the types of their
+own files. A wrong type raises ValueError, not TypeError: pydantic makes a field error only
+of a ValueError (hence the `noqa: TRY004`).
 """
 
 from __future__ import annotations
@@ -110,3 +115,56 @@ def format_date(day: date) -> str:
 
 
 SchoolDate = Annotated[date, BeforeValidator(parse_date)]
+
+
+# --------------------------------------------------------------------------- plain values
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be non-empty text, got {value!r}")
+    return value.strip()
+
+
+def _any_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be text, got {value!r}")  # noqa: TRY004
+    return value.strip()
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _table(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError("must be a table")  # noqa: TRY004
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]  # stripped, not empty
+AnyText = Annotated[str, BeforeValidator(_any_text)]  # stripped, may be empty
+Count = Annotated[int, BeforeValidator(_count)]  # a whole number, 1 or more
+Table = BeforeValidator(_table)  # «must be a table» instead of pydantic's class name
+
+
+def choice(*allowed: str) -> Any:
+    """A text that must be one of `allowed`."""
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+    return Annotated[str, BeforeValidator(check)]
+
+
+def list_of_tables(name: str, *, filled: bool = False) -> BeforeValidator:
+    """A [[name]] list: «must be a list of [[name]] tables» for anything else."""
+    def check(value: Any) -> Any:
+        if (not isinstance(value, list) or not all(isinstance(v, dict) for v in value)
+                or (filled and not value)):
+            need = "a non-empty" if filled else "a"
+            raise ValueError(f"must be {need} list of [[{name}]] tables")
+        return value
+    return BeforeValidator(check)

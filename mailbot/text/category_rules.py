@@ -23,16 +23,8 @@ from typing import Annotated
 from pydantic import Field
 
 from mailbot.school import tomlfile
-from mailbot.school.tomlfile import RuleModel
-from mailbot.text.fields import (
-    AnyText,
-    Number,
-    Positive,
-    RuleError,
-    Table,
-    Verbatim,
-    choice,
-)
+from mailbot.school.tomlfile import AnyText, RuleModel, Table, choice
+from mailbot.text.fields import Number, Positive, RuleError, Verbatim
 from mailbot.text.terms import Abbreviations, Matcher, Term, compile_term, lemmas_of
 from mailbot.text.typos import TypoIndex, deletion_index
 from mailbot.text.words import WORD_RE, fold

@@ -1,6 +1,8 @@
 """Value types of the text rule files: categories, etiquette and knowledge.
 
-Each type annotates a field of a `tomlfile.RuleModel` and refuses a wrong value with a short
+The plain values (Text, AnyText, Count, Table, choice, list_of_tables) are tomlfile's, shared
+with the school's files; these are the text files' own. Each type annotates a field of a
+`tomlfile.RuleModel` and refuses a wrong value with a short
 reason; `tomlfile` puts the file and the key in front, list entries counted from 1, so a
 mistake reads `config/knowledge.toml: article[3].words[2]: must be non-empty text, got 3`.
 Numbers are checked strictly: TOML has numbers, so "3" or true where a number belongs is a
@@ -17,6 +19,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, StringConstraints
+
+from mailbot.school.tomlfile import Text
 
 
 class RuleError(ValueError):
@@ -53,27 +57,9 @@ def _confidence(value: Any) -> float:
     return float(value)
 
 
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"must be a whole number of at least 1, got {value!r}")
-    return value
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"must be non-empty text, got {value!r}")
-    return value
-
-
-def _any_text(value: Any) -> str:
+def _as_written(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"must be text, got {value!r}")  # noqa: TRY004
-    return value
-
-
-def _table(value: Any) -> Any:
-    if not isinstance(value, dict):
-        raise ValueError("must be a table")  # noqa: TRY004
     return value
 
 
@@ -94,34 +80,10 @@ Positive = Annotated[float, BeforeValidator(_positive)]
 NotNegative = Annotated[float, BeforeValidator(_not_negative)]
 Share = Annotated[float, BeforeValidator(_share)]
 Confidence = Annotated[float, BeforeValidator(_confidence)]
-Count = Annotated[int, BeforeValidator(_count)]
-Text = Annotated[str, BeforeValidator(_text)]  # stripped, not empty
-AnyText = Annotated[str, BeforeValidator(_any_text)]  # stripped, may be empty
 # As written, spaces included: a regular expression, or a key that is shown back to people.
 # (The constraint must come before the validator, or pydantic strips all the same.)
-Verbatim = Annotated[str, StringConstraints(strip_whitespace=False), BeforeValidator(_any_text)]
-Table = BeforeValidator(_table)  # «must be a table» instead of pydantic's class name
+Verbatim = Annotated[str, StringConstraints(strip_whitespace=False), BeforeValidator(_as_written)]
 TextList = BeforeValidator(_list)
 FilledTextList = BeforeValidator(_filled_list)
 Texts = Annotated[tuple[Text, ...], TextList]
 FilledTexts = Annotated[tuple[Text, ...], FilledTextList]
-
-
-def choice(*allowed: str) -> Any:
-    """A text that must be one of `allowed`."""
-    def check(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}, got {value!r}")
-        return value
-    return Annotated[str, BeforeValidator(check)]
-
-
-def list_of_tables(name: str, *, filled: bool = False) -> BeforeValidator:
-    """A [[name]] list: «must be a list of [[name]] tables» for anything else."""
-    def check(value: Any) -> Any:
-        if (not isinstance(value, list) or not all(isinstance(v, dict) for v in value)
-                or (filled and not value)):
-            need = "a non-empty" if filled else "a"
-            raise ValueError(f"must be {need} list of [[{name}]] tables")
-        return value
-    return BeforeValidator(check)

@@ -38,21 +38,9 @@ from urllib.parse import urljoin, urlsplit
 from pydantic import AfterValidator
 
 from mailbot.school import tomlfile
-from mailbot.school.tomlfile import RuleModel
+from mailbot.school.tomlfile import AnyText, Count, RuleModel, Table, Text, list_of_tables
 from mailbot.text.category_rules import CATEGORY_IDS, OTHER
-from mailbot.text.fields import (
-    AnyText,
-    Count,
-    FilledTextList,
-    FilledTexts,
-    NotNegative,
-    Positive,
-    RuleError,
-    Share,
-    Table,
-    Text,
-    list_of_tables,
-)
+from mailbot.text.fields import FilledTextList, FilledTexts, NotNegative, Positive, RuleError, Share
 from mailbot.text.terms import Abbreviations, Term, compile_term, lemmas_of
 from mailbot.text.tokens import Token, claimed, find_phrase, index, quoted, tokenize
 from mailbot.text.typos import TypoIndex, deletion_index

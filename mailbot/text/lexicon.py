@@ -23,18 +23,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from mailbot.school import tomlfile
-from mailbot.school.tomlfile import RuleModel
+from mailbot.school.tomlfile import RuleModel, Table, Text, list_of_tables
 from mailbot.text import morph
-from mailbot.text.fields import (
-    Confidence,
-    FilledTexts,
-    RuleError,
-    Table,
-    Text,
-    Texts,
-    Verbatim,
-    list_of_tables,
-)
+from mailbot.text.fields import Confidence, FilledTexts, RuleError, Texts, Verbatim
 
 Kind = Literal["obscene", "insult"]
 InsultGroup = Literal["person", "literal", "adjective", "english", "english_adjective"]
