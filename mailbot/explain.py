@@ -125,6 +125,7 @@ def _plan_fields(app: App, mail: Incoming, plan: Plan) -> dict[str, Any]:
         "articles": [a.title for a in articles],
         "outcome": plan.outcome.kind,
         "plan": plan.to_json(),
+        "ledger": plan.ledger,
     }
 
 

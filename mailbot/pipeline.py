@@ -82,10 +82,7 @@ def _record(
     situation = Situation(mail, read_facts(session, app, mailbox_id, mail, now), app.config,
                           app.rules, now)
     tx = Tx(session, app, mailbox_id, now)
-    outcome = apply(tx, plan_for(situation), mail)
-    store.record_ingested(session, mailbox_id, source_key, "message", now,
-                          tx.recorded[0] if tx.recorded else None)
-    return outcome
+    return apply(tx, plan_for(situation), mail)
 
 
 def incoming(session: Session, app: App, mailbox_id: int, parsed: ParsedMail, raw: bytes,

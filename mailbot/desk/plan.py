@@ -8,7 +8,8 @@ explain` prints the same Plan the worker applies, so what it says is what happen
 
 Flows build a plan through a `Draft`: it keeps a detached copy of the case so that a later
 decision sees an earlier one (a state moved, an owner taken), and it turns each change into
-primitive steps (`Open`, `Set`, `Record`, `Mark`, `Event`, `Mail`, `Seat`, `Subscribe`).
+primitive steps (`Open`, `Set`, `Record`, `Mark`, `Event`, `Mail`, `Seat`, `Subscribe`); the plan ends with
+the mail's entry in the ledger of what was read from the server (`ledger`).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class Plan:
     case_id: int | None  # the existing case it works on first; None when it opens one
     steps: tuple[Step, ...]
     outcome: Outcome
+    ledger: str = "message"  # the mail's row in the ledger of what was read from the server
 
     def to_json(self) -> list[dict[str, Any]]:
         return [describe(step) for step in self.steps]

@@ -103,10 +103,14 @@ class _Applying:
 
 
 def apply(tx: Tx, plan: Plan, mail: Incoming | None) -> Outcome:
-    """Write the plan's steps in order; the outcome names the case they ended on."""
+    """Write the plan's steps in order, then the mail's ledger row; the outcome names the
+    case the steps ended on."""
     applying = _Applying(tx, plan, mail)
     for step in plan.steps:
         applying.step(step)
+    if mail is not None:
+        store.record_ingested(tx.session, tx.mailbox_id, mail.source_key, plan.ledger, tx.now,
+                              tx.recorded[0] if tx.recorded else None)
     case = applying.case
     return replace(plan.outcome, case_id=case.id if case is not None else plan.outcome.case_id)
 
