@@ -12,6 +12,7 @@ from mailbot.desk import tokens
 from mailbot.outgoing.compose import Templates
 from mailbot.school import rulebook
 from mailbot.school.rulebook import Rulebook
+from mailbot.service import templating
 from mailbot.storage import db
 
 
@@ -40,7 +41,7 @@ def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
         config=config,
         engine=engine,
         clock=clock or SystemClock(),
-        templates=Templates(config.resolve(config.worker.templates_path)),
+        templates=templating.build(config),
         rules=loaded,
         secret=load_secret(config, create=migrate),
     )
@@ -49,7 +50,6 @@ def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
 def load_secret(config: Config, *, create: bool = True) -> bytes:
     security = config.security
     try:
-        return tokens.load_secret(security.secret_env, config.resolve(security.secret_file),
-                                  create=create)
+        return tokens.load_secret(security.secret_env, config.secret_path, create=create)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{config.source_path}: security.secret_file: {exc}") from None

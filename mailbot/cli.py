@@ -80,10 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_run(config: config_module.Config, args: argparse.Namespace) -> int:
     app = app_module.build(config)
     if config.mailbox.kind == "maildir" and config.worker.seed_samples:
-        added = samples.seed(config.resolve(config.worker.samples_path),
-                             config.resolve(config.mailbox.path))
+        added = samples.seed(config.resolve(config.worker.samples_path), config.mailbox_path)
         if added:
-            print(f"Added {added} sample mails to {config.resolve(config.mailbox.path)}")
+            print(f"Added {added} sample mails to {config.mailbox_path}")
     job = worker.Worker(app, connectors.source(config), connectors.transport(config))
     if not args.once:
         _where_to_look(config)
@@ -109,7 +108,7 @@ def cmd_run(config: config_module.Config, args: argparse.Namespace) -> int:
 
 def _where_to_look(config: config_module.Config) -> None:
     if config.smtp.kind == "maildir":
-        print(f"Outgoing mail is written to {config.resolve(config.smtp.path) / 'new'}; "
+        print(f"Outgoing mail is written to {config.sent_path / 'new'}; "
               f"see the cases with `mailbot cases` and `mailbot case N`.")
 
 

@@ -4,6 +4,12 @@ A mistake in the file stops the program with one line naming the file, the key a
 (ConfigError). Relative paths in the file are relative to the file's own folder, so the
 same file works whatever the current directory is. Secrets come from the environment
 (`password_env`) or a file outside the repository (`password_file`).
+
+What mailbot writes (the SQLite database, the secret, local mailboxes) lives in one state
+folder: $MAILBOT_STATE_DIR, else `state_dir` in the file, else /var/lib/mailbot (the
+systemd unit's StateDirectory). A state path left out of the file is a name inside that
+folder, never a path beside the configuration, so a config in /etc/mailbot writes nothing
+there.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DEFAULT_PATH = Path("config/mailbot.toml")
+# The checkout's embedded default first, then the installed service's place.
+DEFAULT_PATHS = (Path("config/mailbot.toml"), Path("/etc/mailbot/mailbot.toml"))
+DEFAULT_STATE_DIR = Path("/var/lib/mailbot")
+STATE_ENV = "MAILBOT_STATE_DIR"
 
 
 class ConfigError(Exception):
@@ -71,7 +80,7 @@ class Helpdesk(_Section):
 
 
 class Database(_Section):
-    url: str = "sqlite:///../data/mailbot.sqlite3"
+    url: str = ""  # empty: SQLite in the state folder (mailbot.sqlite3)
 
 
 TlsMode = Literal["ssl", "starttls", "none"]
@@ -102,7 +111,7 @@ class _Server(_Section):
 
 class Mailbox(_Server):
     kind: Literal["imap", "maildir"] = "maildir"
-    path: str = "../data/mailbox"
+    path: str = ""  # empty: mailbox/ in the state folder
     folder: str = "INBOX"
     processed_folder: str = ""
     batch_size: int = Field(default=50, ge=1, le=1000)
@@ -121,7 +130,7 @@ class Mailbox(_Server):
 
 class Smtp(_Server):
     kind: Literal["smtp", "maildir"] = "maildir"
-    path: str = "../data/sent"
+    path: str = ""  # empty: sent/ in the state folder
     security: TlsMode = "starttls"
 
     @model_validator(mode="after")
@@ -141,9 +150,11 @@ class Worker(_Section):
     retry_delays: tuple[int, ...] = (60, 300, 900, 3600, 10800)
     max_attempts: int = Field(default=8, ge=1)
     send_lease_seconds: float = Field(default=300, gt=0)
-    seed_samples: bool = True
-    samples_path: str = "../data/samples"
-    templates_path: str = "../templates"
+    seed_samples: bool = False  # the checkout's embedded default turns it on
+    samples_path: str = ""
+    # A folder of the school's own templates: each one found there replaces the bundled
+    # one of the same name; empty: only the templates bundled with mailbot.
+    templates_path: str = ""
 
 
 class Limits(_Section):
@@ -170,7 +181,7 @@ class Security(_Section):
     created with a random secret on first use (keep it out of the repository)."""
 
     secret_env: str = "MAILBOT_SECRET"
-    secret_file: str = "../data/mailbot.secret"
+    secret_file: str = ""  # empty: mailbot.secret in the state folder
     plus_tokens: bool = False  # also put the token in a help+token@ Reply-To address
 
 
@@ -227,6 +238,7 @@ class Digests(_Section):
 
 
 class Config(_Section):
+    state_dir: str = ""
     helpdesk: Helpdesk
     database: Database = Database()
     mailbox: Mailbox = Mailbox()
@@ -240,6 +252,7 @@ class Config(_Section):
     digests: Digests = Digests()
 
     source_path: Path = Path(".")
+    state_path: Path = DEFAULT_STATE_DIR  # set by load(): see state_folder()
 
     def resolve(self, path: str) -> Path:
         """A path from the file, made absolute against the file's folder."""
@@ -248,18 +261,49 @@ class Config(_Section):
             candidate = self.source_path.parent / candidate
         return candidate.resolve()
 
+    def state_file(self, value: str, default_name: str) -> Path:
+        """A state path: as written in the file, else `default_name` in the state folder."""
+        return self.resolve(value) if value else self.state_path / default_name
+
     @property
     def database_url(self) -> str:
         url = self.database.url
+        if not url:
+            return f"sqlite:///{self.state_path / 'mailbot.sqlite3'}"
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
             return prefix + str(self.resolve(url[len(prefix):]).resolve())
         return url
 
+    @property
+    def mailbox_path(self) -> Path:
+        return self.state_file(self.mailbox.path, "mailbox")
+
+    @property
+    def sent_path(self) -> Path:
+        return self.state_file(self.smtp.path, "sent")
+
+    @property
+    def secret_path(self) -> Path:
+        return self.state_file(self.security.secret_file, "mailbot.secret")
+
 
 def config_path(cli_value: str | None) -> Path:
-    """--config wins, then MAILBOT_CONFIG, then the default."""
-    return Path(cli_value or os.environ.get("MAILBOT_CONFIG") or DEFAULT_PATH)
+    """--config wins, then MAILBOT_CONFIG, then the first default file that exists."""
+    chosen = cli_value or os.environ.get("MAILBOT_CONFIG")
+    if chosen:
+        return Path(chosen)
+    return next((p for p in DEFAULT_PATHS if p.is_file()), DEFAULT_PATHS[0])
+
+
+def state_folder(config_file: Path, state_dir: str) -> Path:
+    """$MAILBOT_STATE_DIR, else `state_dir` (relative to the file's folder), else
+    /var/lib/mailbot."""
+    chosen = os.environ.get(STATE_ENV) or state_dir
+    if not chosen:
+        return DEFAULT_STATE_DIR
+    path = Path(chosen).expanduser()
+    return (path if path.is_absolute() else config_file.parent / path).resolve()
 
 
 def load(path: Path) -> Config:
@@ -272,10 +316,14 @@ def load(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for internal in ("source_path", "state_path"):
+        if internal in raw:
+            raise ConfigError(f"{path}: {internal}: unknown key")
     try:
         config = Config.model_validate({**raw, "source_path": path})
     except ValidationError as exc:
         raise ConfigError(f"{path}: {_first_error(exc)}") from None
+    config = config.model_copy(update={"state_path": state_folder(path, config.state_dir)})
     _check_secrets(path, config)
     return config
 

@@ -1,33 +1,48 @@
 """The database adapter: engine, sessions and schema migrations.
 
 Nothing here runs at import time; `main` builds one engine from the configuration and
-passes it down. The schema is owned by Alembic migrations (mailbot/storage/migrations), applied
-on every start, so an upgrade never loses data.
+passes it down. The schema is owned by Alembic migrations (mailbot/storage/migrations, package
+data read through importlib.resources), applied on every start, so an upgrade never loses
+data.
+
+On SQLite the migrations run on a connection of their own in one real transaction: the
+pysqlite driver would otherwise commit before every DDL statement, and a worker killed
+between the steps of a batch migration (copy a table to `_alembic_tmp_<name>`, drop the old
+one, rename) left a half-done schema that the next start could not migrate.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+_TMP_PREFIX = "_alembic_tmp_"
 
 
 class DatabaseError(Exception):
     """The database cannot be reached or upgraded; phrased as one line."""
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, create_folder: bool = True) -> Engine:
+    """An engine for `url`; for SQLite the file's folder is made unless told not to."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if create_folder and path and path != ":memory:":
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"database {url}: cannot create the folder "
+                                    f"{Path(path).parent}: {exc.strerror or exc}") from None
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -43,25 +58,101 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+def _sqlite_transactional_ddl(engine: Engine) -> None:
+    """SQLAlchemy's documented pysqlite recipe: let SQLAlchemy, not the driver, begin the
+    transaction, so DDL takes part in it. Foreign keys are off while tables are rebuilt
+    (batch mode copies and drops them), as Alembic advises."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def alembic_config(engine: Engine, location: Path) -> AlembicConfig:
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(location))
     cfg.attributes["engine"] = engine
     return cfg
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision."""
+    """Bring the schema to the newest revision, all of it or nothing."""
+    url = engine.url.render_as_string()
     try:
-        command.upgrade(alembic_config(engine), "head")
+        if pending(engine) == []:
+            return
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"database {engine.url.render_as_string()}: {_short(exc)}") from None
+        raise DatabaseError(f"database {url}: {short_error(exc)}") from None
+    migrating = engine
+    if engine.dialect.name == "sqlite":
+        migrating = create_engine(engine.url, connect_args={"timeout": 30})
+        event.listen(migrating, "connect", _sqlite_pragmas)
+        _sqlite_transactional_ddl(migrating)
+    try:
+        if migrating is not engine:
+            _recover_batch_leftovers(migrating)
+        with migrations_folder() as location:
+            command.upgrade(alembic_config(migrating, location), "head")
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"database {url}: {short_error(exc)}") from None
+    finally:
+        if migrating is not engine:
+            migrating.dispose()
+
+
+def migrations_folder() -> AbstractContextManager[Path]:
+    return resources.as_file(resources.files("mailbot.storage") / "migrations")
+
+
+def pending(engine: Engine) -> list[str]:
+    """The revisions the database still lacks, oldest first (read-only; [] when current).
+    Raises SQLAlchemyError when the database cannot be read."""
+    with migrations_folder() as location:
+        script = ScriptDirectory.from_config(alembic_config(engine, location))
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        if not current:
+            return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+        upper = script.get_current_head()
+        todo = [rev.revision for rev in script.iterate_revisions(upper, tuple(current))
+                if rev.revision not in current]
+    return list(reversed(todo))
+
+
+def read_only_engine(url: str) -> Engine | None:
+    """An engine that cannot change the database, for `mailbot check` and `status`: SQLite
+    is opened read-only (None when the file does not exist yet)."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    path = url.split("///", 1)[-1]
+    if not path or path == ":memory:" or not Path(path).is_file():
+        return None
+    return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true",
+                         connect_args={"timeout": 5})
+
+
+def _recover_batch_leftovers(engine: Engine) -> None:
+    """A database left by a worker killed inside a batch migration of an older mailbot
+    (before the migrations were one transaction): finish or undo the table swap."""
+    with engine.begin() as connection:
+        names = set(inspect(connection).get_table_names())
+        for leftover in sorted(n for n in names if n.startswith(_TMP_PREFIX)):
+            table = leftover.removeprefix(_TMP_PREFIX)
+            if table in names:  # the copy was not swapped in: the old table is whole
+                connection.execute(text(f'DROP TABLE "{leftover}"'))
+            else:  # the old table was dropped after the copy was complete
+                connection.execute(text(f'ALTER TABLE "{leftover}" RENAME TO "{table}"'))
 
 
 def session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -13,11 +13,13 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_bundled_default_is_valid() -> None:
+def test_bundled_default_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAILBOT_STATE_DIR", raising=False)
     config = load(ROOT / "config" / "mailbot.toml")
     assert config.mailbox.kind == "maildir"
     assert config.helpdesk.timezone == "Asia/Yekaterinburg"
-    assert config.database_url.startswith("sqlite:////")
+    assert config.database_url == f"sqlite:///{ROOT / 'data' / 'mailbot.sqlite3'}"
+    assert config.mailbox_path == ROOT / "data" / "mailbox"
 
 
 def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
@@ -62,7 +64,46 @@ def test_password_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "s3cret" not in repr(config)
 
 
-def test_relative_paths_follow_the_file(tmp_path: Path) -> None:
-    config = load(write(tmp_path, '[helpdesk]\naddress = "h@s.example"\n'))
-    assert config.resolve(config.mailbox.path) == (tmp_path / "../data/mailbox").resolve()
-    assert config.database_url == f"sqlite:///{(tmp_path / '../data/mailbot.sqlite3').resolve()}"
+def test_relative_paths_follow_the_file(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAILBOT_STATE_DIR", raising=False)
+    config = load(write(tmp_path, '[helpdesk]\naddress = "h@s.example"\n'
+                                  '[mailbox]\npath = "../box"\n'
+                                  '[database]\nurl = "sqlite:///db/x.sqlite3"\n'))
+    assert config.mailbox_path == (tmp_path / "../box").resolve()
+    assert config.database_url == f"sqlite:///{(tmp_path / 'db/x.sqlite3').resolve()}"
+
+
+def test_state_defaults_to_one_folder_never_beside_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAILBOT_STATE_DIR", raising=False)
+    bare = '[helpdesk]\naddress = "h@s.example"\n'
+    config = load(write(tmp_path, bare))
+    state = Path("/var/lib/mailbot")
+    assert config.state_path == state
+    assert config.database_url == f"sqlite:///{state / 'mailbot.sqlite3'}"
+    assert (config.mailbox_path, config.sent_path, config.secret_path) == (
+        state / "mailbox", state / "sent", state / "mailbot.secret")
+    config = load(write(tmp_path, 'state_dir = "../var"\n' + bare))
+    assert config.state_path == (tmp_path / "../var").resolve()
+    assert config.secret_path == (tmp_path / "../var/mailbot.secret").resolve()
+    monkeypatch.setenv("MAILBOT_STATE_DIR", str(tmp_path / "env-state"))
+    config = load(write(tmp_path, 'state_dir = "../var"\n' + bare))
+    assert config.mailbox_path == tmp_path / "env-state" / "mailbox"
+
+
+def test_internal_keys_cannot_be_set(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="state_path: unknown key"):
+        load(write(tmp_path, 'state_path = "/x"\n[helpdesk]\naddress = "h@s.example"\n'))
+
+
+def test_config_path_prefers_flag_then_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailbot.config import config_path
+
+    monkeypatch.setenv("MAILBOT_CONFIG", "/env/mailbot.toml")
+    assert config_path("/flag.toml") == Path("/flag.toml")
+    assert config_path(None) == Path("/env/mailbot.toml")
+    monkeypatch.delenv("MAILBOT_CONFIG")
+    monkeypatch.chdir(tmp_path)
+    assert config_path(None) in (Path("config/mailbot.toml"), Path("/etc/mailbot/mailbot.toml"))

@@ -1,0 +1,1 @@
+"""Running mailbot as a school's service: bundled files, init, check, status, logs."""
