@@ -8,6 +8,11 @@ Rules (the tests pin each one):
 
 - Only the lines at the very start count. Blank lines are skipped; the first line that is
   not a command ends the block, and a hashtag later in the text is ordinary text.
+- People write politely, so lines of nothing but a greeting or a form of address before
+  the first command are skipped too (``is_greeting``): «Добрый день!», «Здравствуйте,
+  Надежда Павловна!», «Уважаемая Надежда Павловна!», «Коллеги,», «Доброго времени суток
+  🙂», «Hi». They stay in ``text``. Only such lines: «Добрый день, оценку исправили» ends
+  the block like any text, and so does a greeting below a command.
 - Case, «ё», a space after «#» (``# закрыть``), trailing punctuation (``#Закрыть.``,
   ``#передать: Петровой``), full-width «＃», no-break and zero-width spaces, Latin letters
   that look Cyrillic (``#зaкрыть``) and the reverse (``#сlose``) are all forgiven. A word
@@ -28,7 +33,7 @@ Rules (the tests pin each one):
   conflicting commands (see ``_CONFLICTS``; two different transfers) are problems. Commands
   in conflict are all left out of ``commands``, so nothing ambiguous is carried out; exact
   repeats are merged silently.
-- A line later in the text that holds nothing but an allowed command (a greeting written
+- A line later in the text that holds nothing but an allowed command (an answer written
   first) is not carried out, but reported, so the helper learns why nothing happened.
 """
 
@@ -50,7 +55,9 @@ __all__ = [
     "ParsedCommands",
     "guide_lines",
     "helper_guide",
+    "is_greeting",
     "parse_commands",
+    "strip_greeting",
 ]
 
 
@@ -281,6 +288,55 @@ def _read_head(text: str) -> _Hit | None:
     return _Hit(None, word, match["rest"])
 
 
+# --------------------------------------------------------------------------- greetings
+
+# A greeting, in Russian or English, with «всем» before or after: «Здравствуйте»,
+# «Добрый день», «Доброго времени суток», «Привет», «Hello», «Всем добрый вечер».
+_GREETING = (
+    r"(?i:(?:всем\s+)?(?:здра(?:в|вс)?ствуй(?:те)?|здрасс?ь?те|приветствую(?:\s+вас)?|привет"
+    r"|добр(?:ый|ое|ого|ой)\s+(?:день|дня|вечер|вечера|утро|утра|ночи"
+    r"|времени(?:\s+суток)?|суток)"
+    r"|hello|hi|hey|good\s+(?:morning|afternoon|evening|day))(?:\s+всем)?)"
+)
+_POLITE = r"(?i:(?:много)?уважаем\w*|дорог\w*|мил\w*|dear)"
+# Whom a letter is addressed to when it is no person: «коллеги», «служба поддержки».
+_COLLECTIVE = (r"(?i:коллег[иа]|друзья|все|всем|команда|поддержка|служба(?:\s+поддержки)?"
+               r"|(?:администрац|администратор|специалист|сотрудник|team|support)\w*)")
+_NAME = r"[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?"
+_INITIALS = r"[А-ЯЁ]\.\s*(?:[А-ЯЁ]\.)?"
+_NAMES = rf"{_NAME}(?:\s+(?:{_NAME}|{_INITIALS})){{0,2}}"
+_PATRONYMIC = rf"(?:{_NAME}\s+){{1,2}}[А-ЯЁ][а-яё]+(?:вна|вич|чна|ична|ич)\b"
+# Any form of address after a greeting; before one («Мария, добрый день!»); or alone on a
+# line, where a bare capitalised word could be a request («Отписаться»), so it needs a
+# polite word, a collective or a patronymic.
+_ADDRESSEE = rf"(?:{_POLITE}\s+)?(?:{_COLLECTIVE}(?:\s+{_COLLECTIVE})?|{_NAMES})"
+_ALONE = (rf"(?:{_POLITE}\s+(?:{_COLLECTIVE}|{_NAMES}|[а-яё]+(?:\s+[а-яё]+)?)"
+          rf"|{_COLLECTIVE}|{_PATRONYMIC})")
+_ENDS = r"(?=\s*(?:[^\w\s#№]|$))"  # a form of address ends at punctuation, an emoji or the end
+_GREETING_RE = re.compile(
+    rf"(?:{_GREETING}\b(?:[\s,]+{_ADDRESSEE}{_ENDS})?|{_ADDRESSEE}[\s,—–-]+(?={_GREETING}\b)"
+    rf"|{_ALONE}{_ENDS})[^\w#№]*"
+)
+
+
+def strip_greeting(line: str) -> str:
+    """The line without the greetings and forms of address it starts with.
+
+    «Здравствуйте, Надежда Павловна! Запишите меня» -> «Запишите меня»; «Коллеги, добрый
+    день 🙂» -> «»; a line that starts otherwise is returned as it is (stripped).
+    """
+    rest = line.translate(_CLEAN).strip()
+    while rest and (match := _GREETING_RE.match(rest)) is not None and match.end():
+        rest = rest[match.end():].lstrip()
+    return rest
+
+
+def is_greeting(line: str) -> bool:
+    """Whether a line holds nothing but greetings and forms of address (and punctuation
+    or emoji): «Добрый день!», «Уважаемая Надежда Павловна!», «Коллеги,», «Hi 👋»."""
+    return bool(line.strip()) and not strip_greeting(line)
+
+
 # --------------------------------------------------------------------------- arguments
 
 _TARGET_EDGE_RE = re.compile(r"^[\s:;,.—–-]+|[\s!?,;:—–-]+$")
@@ -405,11 +461,16 @@ def parse_commands(text: str, allowed: frozenset[str] | None = None) -> ParsedCo
     collector = _Collector(allowed_names)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     in_block = True
+    greeting = True  # no command yet: a greeting may still come first
     for raw in lines:
         line = raw.strip()
         hits = _read_line(line) if in_block and line else None
         if hits is not None:
             collector.add(hits, line)
+            greeting = False
+            continue
+        if in_block and greeting and is_greeting(line):
+            collector.kept.append(raw.rstrip())  # «Добрый день!» stays in the text
             continue
         in_block = in_block and not line
         if not in_block:

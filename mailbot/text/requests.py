@@ -1,9 +1,16 @@
 """Requests about seminars and the schedule digest, written by users in plain words.
 
 «Запись на семинар 3», «#записаться 3», «Отменить запись на семинар 3», «Отписаться»: a
-short mail whose subject or first line says one of these is a request, not a question, and
+short mail whose subject or opening line says one of these is a request, not a question, and
 gets a confirmation instead of a case for a helper. A longer mail that merely mentions a
 seminar is a question like any other.
+
+People write politely: a greeting may come first («Здравствуйте!», «Добрый день, Надежда
+Павловна!», on its own line or before the request on the same one), and the request itself
+may be wrapped in courtesy — «Запишите меня, пожалуйста, на семинар № 2», «Прошу записать
+меня на семинар 3», «Хочу записаться на семинар 2», «Можно записаться на семинар 2?»,
+«Отмените, пожалуйста, мою запись на семинар 3». Only greetings may come before it: a mail
+that opens with anything else is read as a question.
 """
 
 from __future__ import annotations
@@ -11,17 +18,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailbot.desk.commands import USER_COMMANDS, parse_commands
+from mailbot.desk.commands import USER_COMMANDS, parse_commands, strip_greeting
 from mailbot.desk.threads import strip_prefixes
 
 _NUMBER = r"(?:№|#|номер)?\s*(\d{1,3})"
+_SEMINAR = r"(?:семинар\w*|тренинг\w*|обучени\w*)"
+# Courtesy before the verb: «Пожалуйста, запишите», «Прошу записать», «Я хотела бы
+# записаться», «Можно ли записаться», «Могу ли я записаться».
+_LEAD = (r"(?:(?:пожалуйста|прошу|просим|я|мы|хочу|хотим|хотел[аи]?|хотелось|бы|можно|ли"
+         r"|могу|можем|нельзя|мне|нам|также|тоже)[\s,]+)*")
+# Between the verb and the seminar: «меня, пожалуйста,», «нас тоже», «мою».
+_FILL = r"(?:[\s,]+(?:меня|нас|мою|нашу|пожалуйста|тоже|также))*[\s,]+"
 _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("cancel", re.compile(r"^\s*(?:отмен\w*|отказ\w*)\s+(?:от\s+)?(?:мо\w+\s+)?(?:запис\w+\s+)?"
-                          rf"(?:на\s+)?(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
+    ("cancel", re.compile(rf"^\s*{_LEAD}(?:отмен\w*|отказ\w*|удалит\w*|удалите){_FILL}"
+                          rf"(?:от\s+)?(?:мо\w+\s+|наш\w+\s+)?(?:запис\w+{_FILL})?"
+                          rf"(?:на\s+)?{_SEMINAR}\s*{_NUMBER}\b",
                           re.IGNORECASE)),
-    ("signup", re.compile(r"^\s*(?:прошу\s+)?(?:запис\w*|запиш\w*|зарегистрир\w*)\s+(?:меня\s+)?"
-                          rf"(?:на\s+)?(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
-                          re.IGNORECASE)),
+    ("signup", re.compile(rf"^\s*{_LEAD}(?:запис\w*|запиш\w*|зарегистрир\w*){_FILL}"
+                          rf"(?:на\s+)?{_SEMINAR}\s*{_NUMBER}\b", re.IGNORECASE)),
     # «Отписаться» alone is the answer to our digest; «как отписаться от СМС в приложении»
     # is a question, so a phrase must name the schedule mailing.
     ("unsubscribe", re.compile(r"^\s*(?:отписат\w*|отпишите)\s+(?:меня\s+)?(?:от\s+)?"
@@ -33,8 +47,7 @@ _PHRASES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _MAX_WORDS = 40  # a request is short; a long letter is a question that mentions seminars
 
 
-_SEMINAR_NUMBER = re.compile(rf"(?:семинар\w*|тренинг\w*|обучени\w*)\s*{_NUMBER}\b",
-                             re.IGNORECASE)
+_SEMINAR_NUMBER = re.compile(rf"{_SEMINAR}\s*{_NUMBER}\b", re.IGNORECASE)
 _USER_WORDS = ("#записаться", "#отменить", "#отписаться", "#подписаться")
 
 
@@ -50,8 +63,12 @@ def read_request(subject: str, text: str, *, commands_only: bool = False,
                  ) -> SignupRequest | None:
     """The request in a user's mail, or None when it is an ordinary question.
 
-    In a reply within a case (`commands_only`) only an explicit «#записаться N» counts: the
-    acknowledgement offers it, and a phrase there is more likely part of the conversation.
+    Commands («#записаться 3») count on the first lines, after greetings if any (see
+    `parse_commands`). A phrase counts in the subject or in the opening line — the first
+    line that is not only a greeting, without the greeting it starts with — when the whole
+    mail is short (`_MAX_WORDS`). In a reply within a case (`commands_only`) only an
+    explicit «#записаться N» counts: the acknowledgement offers it, and a phrase there is
+    more likely part of the conversation.
     """
     parsed = parse_commands(text, allowed=USER_COMMANDS)
     if parsed.commands:
@@ -69,10 +86,19 @@ def read_request(subject: str, text: str, *, commands_only: bool = False,
         return SignupRequest("problem", problem=parsed.problems[0].problem)
     if commands_only or len(text.split()) > _MAX_WORDS:
         return None
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    for candidate in (strip_prefixes(subject), first_line):
+    for candidate in (strip_greeting(strip_prefixes(subject)), _opening(text)):
         for action, pattern in _PHRASES:
             if pattern.search(candidate):
                 numbers = tuple(int(n) for n in _SEMINAR_NUMBER.findall(candidate))
                 return SignupRequest(action, numbers)
     return None
+
+
+def _opening(text: str) -> str:
+    """The first line that says more than a greeting, without the greeting it starts with:
+    «Здравствуйте!\\n\\nДобрый день! Запишите меня…» -> «Запишите меня…»."""
+    for line in text.splitlines():
+        rest = strip_greeting(line)
+        if rest:
+            return rest
+    return ""

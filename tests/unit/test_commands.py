@@ -13,7 +13,9 @@ from mailbot.desk.commands import (
     Command,
     ParsedCommands,
     guide_lines,
+    is_greeting,
     parse_commands,
+    strip_greeting,
 )
 
 
@@ -127,12 +129,87 @@ def test_a_hashtag_inside_the_text_is_not_a_command() -> None:
     assert parsed.text == text
 
 
-def test_a_command_alone_below_a_greeting_is_reported_not_carried_out() -> None:
-    parsed = parse_commands("Добрый день!\n#закрыть\nОценку исправили.")
+def test_a_command_alone_below_text_is_reported_not_carried_out() -> None:
+    parsed = parse_commands("Оценку исправили.\n#закрыть\nЕсли что, пишите.")
     assert parsed.commands == ()
     assert "не в начале письма" in problem_text(parsed)
     assert parsed.problems[0].line == "#закрыть"
-    assert parsed.text == "Добрый день!\n#закрыть\nОценку исправили."
+    assert parsed.text == "Оценку исправили.\n#закрыть\nЕсли что, пишите."
+
+
+# --------------------------------------------------------------------------- greetings first
+
+
+@pytest.mark.parametrize(
+    "greeting",
+    [
+        "Добрый день!",
+        "Здравствуйте.",
+        "Здравствуйте, Надежда Павловна!",
+        "Уважаемая Надежда Павловна!",
+        "Надежда Павловна, добрый день!",
+        "Коллеги,",
+        "Добрый вечер, коллеги 🙂",
+        "Доброго времени суток!!!",
+        "доброе утро)",
+        "Привет 👋",
+        "Hello,",
+        "Hi Maria!",
+        "Здраствуйте",  # the common typo
+        "Уважаемая Надежда Павловна!\nДобрый день!",  # two greeting lines
+        "Здравствуйте!\n",  # a blank line after it
+    ],
+)
+def test_a_greeting_before_the_commands_does_not_hide_them(greeting: str) -> None:
+    parsed = parse_commands(f"{greeting}\n#закрыть\nГотово, оценка исправлена.")
+    assert names(parsed) == ["close"]
+    assert parsed.problems == ()
+    # The greeting is what the writer said, so it stays in the text; the command line goes.
+    assert parsed.text == f"{greeting}\nГотово, оценка исправлена."
+
+
+def test_a_users_greeting_before_a_seminar_command() -> None:
+    parsed = parse_commands("Здравствуйте.\n#записаться 3", USER_COMMANDS)
+    assert [(c.name, c.arg) for c in parsed.commands] == [("signup", "3")]
+    assert parsed.text == "Здравствуйте."
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "Добрый день, оценку исправили.",  # a greeting and text on one line
+        "Спасибо,",
+        "Мария,",  # a bare name could be anything: it needs a greeting or «уважаемая»
+        "Отписаться",
+        "🙂",
+        "...",
+    ],
+)
+def test_only_greetings_may_stand_before_the_commands(first: str) -> None:
+    parsed = parse_commands(f"{first}\n#закрыть")
+    assert parsed.commands == ()
+    assert "не в начале письма" in problem_text(parsed)
+
+
+def test_a_greeting_after_a_command_is_text_and_ends_the_block() -> None:
+    parsed = parse_commands("Добрый день!\n#ожидание\nЗдравствуйте!\n#закрыть")
+    assert names(parsed) == ["wait"]
+    assert "не в начале письма" in problem_text(parsed)
+
+
+@pytest.mark.parametrize(
+    ("line", "rest"),
+    [
+        ("Здравствуйте! Запишите меня на семинар 2", "Запишите меня на семинар 2"),
+        ("Добрый день, Надежда Павловна! Оценку исправили.", "Оценку исправили."),
+        ("Здравствуйте, Запишите меня", "Запишите меня"),  # a capital is not a name here
+        ("Коллеги, добрый день 🙂", ""),
+        ("Оценку исправили.", "Оценку исправили."),
+    ],
+)
+def test_strip_greeting(line: str, rest: str) -> None:
+    assert strip_greeting(line) == rest
+    assert is_greeting(line) == (rest == "")
 
 
 def test_text_paragraphs_are_kept_as_written() -> None:

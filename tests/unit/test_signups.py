@@ -31,6 +31,46 @@ def test_questions_are_not_requests(subject: str, body: str) -> None:
     assert read_request(subject, body) is None
 
 
+@pytest.mark.parametrize(("subject", "body", "action", "numbers"), [
+    ("", "Здравствуйте!\n\nЗапишите меня на семинар 2, пожалуйста", "signup", (2,)),
+    ("Семинар", "Добрый день!\nЗапишите меня, пожалуйста, на семинар № 2\n\nС уважением, Анна",
+     "signup", (2,)),
+    ("", "Здравствуйте.\nПрошу записать меня на семинар 3", "signup", (3,)),
+    ("", "Здравствуйте. Хочу записаться на семинар 2.", "signup", (2,)),
+    ("", "Добрый день, Надежда Павловна!\nОтмените, пожалуйста, мою запись на семинар 3",
+     "cancel", (3,)),
+    ("Вопрос", "Здравствуйте! Можно записаться на семинар 2?", "signup", (2,)),
+    ("", "Уважаемая Надежда Павловна!\nЯ хотела бы записаться на семинар 4", "signup", (4,)),
+    ("", "Пожалуйста, запишите меня на семинар 5", "signup", (5,)),
+    ("", "Коллеги, добрый день!\nХочу отказаться от семинара 3", "cancel", (3,)),
+    ("", "Отменить мою запись, пожалуйста, на семинар 3", "cancel", (3,)),
+    ("Re: Расписание", "Добрый день!\nОтписаться", "unsubscribe", ()),
+    ("Здравствуйте! Запись на семинар 6", "", "signup", (6,)),
+    ("", "Здравствуйте.\n#записаться 3", "signup", (3,)),
+    ("", "Добрый вечер 🙂\n\n#отменить 2\nСпасибо!", "cancel", (2,)),
+])
+def test_a_greeting_and_courtesy_do_not_hide_a_request(
+        subject: str, body: str, action: str, numbers: tuple[int, ...]) -> None:
+    request = read_request(subject, body)
+    assert request is not None
+    assert (request.action, request.numbers) == (action, numbers)
+
+
+@pytest.mark.parametrize("body", [
+    # Not only a greeting before it: an introduction makes it a letter, read as a question.
+    "Здравствуйте! Меня зовут Анна.\nЗапишите меня на семинар 2",
+    "Добрый день!\nПодскажите, а семинар 2 будет? Хочу записаться на семинар 2.",
+    # A long letter that mentions a seminar stays a question, however politely it starts.
+    ("Здравствуйте!\nХочу записаться на семинар 2, но не понимаю, подойдёт ли он мне: я веду "
+     "историю только второй год, журнал заполняю с трудом, а в расписании написано, что "
+     "семинар для опытных пользователей. Может быть, лучше сначала прийти на консультацию? "
+     "Подскажите, пожалуйста, как лучше поступить и куда обращаться."),
+    "Здравствуйте!\n\nНе могу войти в дневник через Госуслуги.",
+])
+def test_after_a_greeting_a_question_is_still_a_question(body: str) -> None:
+    assert read_request("Вопрос", body) is None
+
+
 def test_several_commands_are_all_kept_in_order() -> None:
     request = read_request("семинары", "#отменить 1\n#записаться 2")
     assert request is not None
@@ -48,4 +88,10 @@ def test_in_a_reply_only_explicit_commands_count() -> None:
     assert read_request("Re: [ЭЖ #4] вопрос", "Запишите меня на семинар 2",
                         commands_only=True) is None
     request = read_request("Re: [ЭЖ #4] вопрос", "#записаться 2", commands_only=True)
+    assert request is not None and request.numbers == (2,)
+    request = read_request("Re: [ЭЖ #4] вопрос", "Спасибо за ответ!\n#записаться 2",
+                           commands_only=True)
+    assert request is None  # «Спасибо» is not a greeting: the command is not on the first lines
+    request = read_request("Re: [ЭЖ #4] вопрос", "Здравствуйте!\n#записаться 2",
+                           commands_only=True)
     assert request is not None and request.numbers == (2,)
