@@ -8,6 +8,7 @@ apply.py carries out inside the mail's transaction. `plan_for` picks the flow.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,6 +88,11 @@ class Facts:
 
     def has_event(self, kind: str, text: str) -> bool:
         return any(k == kind and text in detail for k, detail in self.events)
+
+    def last_event(self, kind: str) -> dict[str, object]:
+        """The detail of the case's latest log entry of this kind ({} when there is none)."""
+        details = [detail for k, detail in self.events if k == kind]
+        return json.loads(details[-1]) if details else {}
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,13 @@ helper's direct supervisor, never the helper (routing.py sends a new complaint t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from mailbot.desk import states
 from mailbot.desk.commands import helper_guide
-from mailbot.desk.plan import USER_THREAD, Draft, MailSpec, MessageView
+from mailbot.desk.plan import USER_THREAD, Draft, MailSpec
 from mailbot.flows import Situation, triage
 from mailbot.school.people import Person
 from mailbot.school.routing import named_person
 from mailbot.text.classify import classify
-
-_WHO = {"user": "Пользователь", "helper": "Специалист", "vendor": "Поддержка"}
 
 
 def stop(draft: Draft, s: Situation, person: Person, *, note: str) -> None:
@@ -40,7 +36,7 @@ def stop(draft: Draft, s: Situation, person: Person, *, note: str) -> None:
         draft.mail(MailSpec("stop_report", "stop_report", "helper", person=supervisor.id, context={
             "helper_name": person.name, "helper_position": person.position, "note": note,
             "passages": passages, "opened_local": s.local(draft.case.created_at),
-            "stopped_local": s.local(s.now), "history": thread_lines(s, draft.messages),
+            "stopped_local": s.local(s.now), "history": triage.thread_lines(s, draft.messages),
         }))
     draft.log("help_stopped", person.id, note=note, passages=passages,
               reported_to=supervisor.id if supervisor else None)
@@ -67,18 +63,10 @@ def complaint_in_follow_up(draft: Draft, s: Situation, text: str, actor: str) ->
         return about
     draft.mail(MailSpec("complaint", "complaint", "helper", person=supervisor.id, context={
         "helper_name": about.name, "helper_position": about.position, "complaint": text,
-        "history": thread_lines(s, draft.messages), "commands": helper_guide(),
+        "history": triage.thread_lines(s, draft.messages), "commands": helper_guide(),
     }))
     draft.log("complaint_forwarded", actor, about=about.id, to=supervisor.id)
     draft.mail(MailSpec("complaint_received", "complaint_received", "user", thread=USER_THREAD,
                         automatic=True,
                         context={"supervisor_position": supervisor.position or "руководитель"}))
     return about
-
-
-def thread_lines(s: Situation, messages: Sequence[MessageView]) -> list[dict[str, str]]:
-    """The case's history as a supervisor reads it: who, when, what (notes included)."""
-    return [{"who": f"{_WHO.get(m.sender_role, 'Автоматическое письмо')}: "
-                    f"{m.from_name or m.from_addr}",
-             "when": s.local(m.received_at or s.now), "kind": m.kind,
-             "text": m.new_text.strip()} for m in messages]

@@ -22,8 +22,9 @@ from mailbot.flows import Facts, Incoming, SeatFacts, VendorMatch, seminars, use
 from mailbot.storage import store
 from mailbot.storage.models import Case, Event, Registration
 
-# The log entries flows ask about: a complaint already sent on, an answer already approved.
-_ASKED_EVENTS = ("complaint_forwarded", "vendor_answer_approved")
+# The log entries flows ask about: a complaint already sent on, an answer already approved,
+# whom a stopped case was reported to.
+_ASKED_EVENTS = ("complaint_forwarded", "vendor_answer_approved", "help_stopped")
 
 
 def read_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
@@ -70,7 +71,8 @@ def _case_facts(session: Session, case: Case | None) -> dict[str, object]:
         for m in store.case_messages(session, case.id))
     events = tuple(session.exec(
         select(Event.kind, Event.detail).where(Event.case_id == case.id,
-                                               Event.kind.in_(_ASKED_EVENTS))).all())
+                                               Event.kind.in_(_ASKED_EVENTS))
+        .order_by(Event.id)).all())
     return {"case": detached(case), "messages": messages, "events": events}
 
 

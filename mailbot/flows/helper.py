@@ -181,11 +181,16 @@ def _transfer(draft: Draft, s: Situation, person: Person, query: str, comment: s
     target = found[0]
     draft.take(target.id, actor=person.id, why=f"#передать {query}")
     questions = [m for m in draft.messages if m.sender_role == "user"]
+    # The conversation so far (what the user was already told), without this very mail and
+    # without mail that did nothing.
+    said = [m for m in draft.messages if m.id is not None
+            and m.kind not in ("auto", "rejected", "empty", "held", "vendor_auto")]
     triage.notice(draft, s, target, None,
                   stored_files=[m.id for m in questions if m.id is not None],
                   question="\n\n".join(m.new_text for m in questions[-3:]),
                   received_at=draft.case.created_at, comment=comment,
-                  transferred_from=f"{person.name} ({person.position})")
+                  transferred_from=f"{person.name} ({person.position})",
+                  history=triage.thread_lines(s, said) if len(said) > 1 else ())
 
 
 def _held(draft: Draft, s: Situation, person: Person, text: str) -> bool:

@@ -1,9 +1,10 @@
 """Seminar registration and the schedule digest subscription, by mail (clause 4).
 
-«#записаться 3» takes a seat if one is left and answers with an invitation (.ics);
-«#отменить 3» gives it back with a cancellation (.ics); «#отписаться» / «#подписаться» change
-the weekly schedule digest. Such a mail is a request, not a question: it is kept in a case
-of its own that closes at once, so nothing is lost and no helper is bothered.
+«#записаться 3» takes a seat if one is left; «#отменить 3» gives it back; «#отписаться» /
+«#подписаться» change the weekly schedule digest. Such a mail is a request, not a question:
+it is kept in a case of its own that closes at once, so nothing is lost and no helper is
+bothered. It gets one answer: what was done, with an invitation (.ics) for every seat taken
+and a cancelling .ics for every seat given back, under a subject that says what happened.
 
 The seats are read before the plan is made (facts.py, under a lock per seminar on
 PostgreSQL so that two workers cannot both take the last seat).
@@ -12,6 +13,7 @@ PostgreSQL so that two workers cannot both take the last seat).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from mailbot.config import Config
 from mailbot.desk.decide import ack_decision
@@ -35,21 +37,56 @@ def plan(s: Situation, request: SignupRequest) -> Plan:
     draft.record(s.mail.view(s.now), "request")
     draft.log("service_request", parsed.from_addr, action=request.action,
               numbers=list(request.numbers))
-    lines: list[str] = []
+    answer = _Answer()
     for step in (request, *request.also):
         if step.action in ("signup", "cancel"):
-            lines += [_seat(draft, s, step.action, n) for n in step.numbers or (0,)]
+            for number in step.numbers or (0,):
+                answer.add(_seat(draft, s, step.action, number))
         elif step.action in ("subscribe", "unsubscribe"):
-            lines.append(_subscription(draft, step.action == "subscribe"))
+            answer.add(_subscription(draft, step.action == "subscribe"))
         else:
-            lines.append(step.problem)
+            answer.add(_Done(step.problem, "Ваш запрос"))
     limits = s.config.limits
     recent = s.facts.auto_replies.get(parsed.from_addr, 0)
-    if lines and ack_decision(s.mail.facts, recent, limits.auto_replies_per_sender).send:
+    allowed = ack_decision(s.mail.facts, recent, limits.auto_replies_per_sender).send
+    # A seat's invitation goes even past the cap of automatic replies (never to machine mail).
+    if answer.lines and (allowed or (answer.files and s.mail.facts.auto.may_auto_reply)):
         draft.mail(MailSpec("service_reply", "service_reply", "user", thread=s.mail.thread_point,
-                            automatic=True, context={"lines": lines}))
+                            automatic=True, attachments=tuple(answer.files),
+                            context={"lines": answer.lines, "summary": answer.subject}))
     draft.state("closed", actor="mailbot", why=f"service request: {request.action}")
-    return draft.done("opened", acked=bool(lines), reasons=(f"service request: {request.action}",))
+    return draft.done("opened", acked=bool(answer.lines),
+                      reasons=(f"service request: {request.action}",))
+
+
+class _Done(NamedTuple):
+    """One thing a request did: the answer's line, its subject, the .ics if any."""
+
+    line: str
+    subject: str
+    ics: bytes | None = None
+
+
+class _Answer:
+    """The one answer to a request: its lines, the .ics files, and a subject that says what
+    happened (the first thing done, or «Ответ на ваш запрос» when several things were)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.files: list[FileAttachment] = []
+        self.subjects: list[str] = []
+
+    def add(self, done: _Done) -> None:
+        self.lines.append(done.line)
+        self.subjects.append(done.subject)
+        if done.ics is not None:
+            self.files.append(FileAttachment(f"seminar-{len(self.files) + 1}.ics",
+                                             "text/calendar", done.ics))
+
+    @property
+    def subject(self) -> str:
+        distinct = list(dict.fromkeys(self.subjects))
+        return distinct[0] if len(distinct) == 1 else "Ответ на ваш запрос"
 
 
 def requested_numbers(request: SignupRequest) -> list[int]:
@@ -71,36 +108,46 @@ def seminar_slot(rules: Rulebook, now: datetime, number: int) -> Slot | None:
     return None
 
 
-def _seat(draft: Draft, s: Situation, action: str, number: int) -> str:
+def _seat(draft: Draft, s: Situation, action: str, number: int,
+          ) -> _Done:
+    """What a sign-up or a cancellation did: the answer's line, its subject, the .ics."""
     assert draft.case is not None
     slot = seminar_slot(s.rules, s.now, number)
     seats = s.facts.seats.get(number, SeatFacts(None, 0, 0))
     if slot is None:
-        return (f"Семинара № {number} в расписании нет или он уже прошёл. Номера ближайших "
-                "семинаров есть в рассылке расписания.")
+        return _Done(f"Семинара № {number} в расписании нет или он уже прошёл. Номера ближайших "
+                "семинаров есть в рассылке расписания.", "Семинар не найден")
     addr, name = draft.case.requester_addr, draft.case.requester_name
     revision = 2 * seats.cancellations  # each cancellation raised the event's SEQUENCE
     if action == "cancel":
         if seats.status != "registered":
-            return f"Вы не были записаны на семинар № {number}, отменять нечего."
+            return _Done(f"Вы не были записаны на семинар № {number}, отменять нечего.",
+                    f"Записи на семинар № {number} не было")
         draft.seat(Seat(slot.key, number, addr, name, "cancelled"))
         helpdesk = s.config.helpdesk
         ics = cancel_ics([slot], organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
                          stamp=s.now, attendees=[addr], revision=revision)
-        draft.mail(seminar_spec("seminar_cancelled", slot, addr, name, ics))
         draft.log("seminar_cancelled", addr, seminar=number)
-        return f"Запись на семинар № {number} отменена."
+        return _Done(f"Ваша запись на семинар № {number} отменена:\n{slot_line(slot, signup_hint=False)}"
+                "\nФайл во вложении уберёт семинар из вашего календаря. Записаться снова можно "
+                f"письмом со словами #записаться {number}, пока есть свободные места.",
+                f"Запись на семинар № {number} отменена", ics)
     if seats.status == "registered":
-        return f"Вы уже записаны на семинар № {number} «{slot.title}»."
+        return _Done(f"Вы уже записаны на семинар № {number} «{slot.title}».",
+                f"Вы уже записаны на семинар № {number}")
     if slot.seats is not None and seats.taken >= slot.seats:
         draft.log("seminar_full", addr, seminar=number, seats=slot.seats)
-        return (f"К сожалению, на семинар № {number} «{slot.title}» мест больше нет "
-                f"(всего {slot.seats}). Следите за расписанием: семинары повторяются.")
+        return _Done(f"К сожалению, на семинар № {number} «{slot.title}» мест больше нет "
+                f"(всего {slot.seats}). Следите за расписанием: семинары повторяются.",
+                f"На семинар № {number} мест нет")
     draft.seat(Seat(slot.key, number, addr, name, "registered"))
-    draft.mail(seminar_spec("seminar_confirmed", slot, addr, name,
-                            invitation(s.config, slot, s.now, revision)))
     draft.log("seminar_registered", addr, seminar=number)
-    return f"Вы записаны на семинар № {number} «{slot.title}». Приглашение придёт отдельным письмом."
+    return _Done(f"Вы записаны на семинар:\n{slot_line(slot, signup_hint=False)}\nПриглашение для "
+            "календаря приложено к письму: откройте его, чтобы добавить семинар в свой "
+            "календарь. Накануне мы пришлём напоминание. Если планы изменятся, ответьте на это "
+            f"письмо: #отменить {number}.",
+            f"Вы записаны на семинар № {number} «{slot.title}»",
+            invitation(s.config, slot, s.now, revision))
 
 
 def invitation(config: Config, slot: Slot, now: datetime, revision: int = 0) -> bytes:
@@ -122,12 +169,13 @@ def seminar_spec(template: str, slot: Slot, addr: str, name: str, ics: bytes,
     )
 
 
-def _subscription(draft: Draft, subscribe: bool) -> str:
+def _subscription(draft: Draft, subscribe: bool) -> _Done:
     assert draft.case is not None
     addr = draft.case.requester_addr
     draft.subscribe(Subscribe(addr, draft.case.requester_name, subscribe))
     draft.log("subscribed" if subscribe else "unsubscribed", addr)
     if subscribe:
-        return "Вы подписаны на еженедельную рассылку расписания консультаций и семинаров."
-    return ("Вы отписаны от рассылки расписания консультаций и семинаров. Чтобы снова "
-            "получать её, напишите нам #подписаться.")
+        return _Done("Вы подписаны на еженедельную рассылку расписания консультаций и семинаров.",
+                "Вы подписаны на рассылку расписания")
+    return _Done("Вы отписаны от рассылки расписания консультаций и семинаров. Чтобы снова "
+            "получать её, напишите нам #подписаться.", "Вы отписаны от рассылки расписания")

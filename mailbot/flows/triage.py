@@ -15,7 +15,7 @@ from datetime import datetime
 
 from mailbot.adapters.clock import to_local
 from mailbot.desk import commands
-from mailbot.desk.plan import Draft, MailSpec
+from mailbot.desk.plan import Draft, MailSpec, MessageView
 from mailbot.flows import Situation
 from mailbot.outgoing.compose import FileAttachment
 from mailbot.school.people import Person
@@ -173,7 +173,7 @@ def notice_context(s: Situation, case: Case, decision: Triage | None) -> dict[st
 def notice(draft: Draft, s: Situation, person: Person, decision: Triage | None, *,
            question: str, received_at: datetime, attachments: Sequence[FileAttachment] = (),
            stored_files: Sequence[int] = (), comment: str = "",
-           transferred_from: str = "") -> None:
+           transferred_from: str = "", history: Sequence[dict[str, str]] = ()) -> None:
     """The notice that gives `person` the case: new, transferred or escalated to them."""
     assert draft.case is not None
     names = [f.filename for f in attachments]
@@ -182,18 +182,21 @@ def notice(draft: Draft, s: Situation, person: Person, decision: Triage | None, 
         stored_files=tuple(stored_files),
         context={**notice_context(s, draft.case, decision), "question": question,
                  "attachment_names": names, "received_local": s.local(received_at),
-                 "comment": comment, "transferred_from": transferred_from},
+                 "comment": comment, "transferred_from": transferred_from,
+                 "history": list(history)},
     ))
 
 
 def followup(draft: Draft, person: Person, question: str, *,
              attachments: Sequence[FileAttachment] = (), reopened: bool = False,
-             findings: Sequence[str] = (), unverified: str = "") -> None:
+             findings: Sequence[str] = (), unverified: str = "", stopped: bool = False,
+             ) -> None:
     """New words in the case (a user's follow-up, an unconfirmed staff mail, a further
-    complaint) to the person who looks after it."""
+    complaint, a mail to a case stopped under clause 5) to the person who looks after it."""
     draft.mail(MailSpec(
         "followup", "followup", "helper", person=person.id, attachments=tuple(attachments),
         context={"question": question, "reopened": reopened, "unverified": unverified,
+                 "stopped": stopped,
                  "attachment_names": [f.filename for f in attachments],
                  "findings": list(findings), "commands": commands.helper_guide()},
     ))
@@ -219,6 +222,17 @@ def ack_context(s: Situation, case: Case, decision: Triage) -> dict[str, object]
         "articles": [] if complaint_to else [a.article for a in decision.articles],
         "consultations": [] if complaint_to else list(decision.consultations),
     }
+
+
+_WHO = {"user": "Пользователь", "helper": "Специалист", "vendor": "Поддержка"}
+
+
+def thread_lines(s: Situation, messages: Sequence[MessageView]) -> list[dict[str, str]]:
+    """The case's history as a supervisor reads it: who, when, what (notes included)."""
+    return [{"who": f"{_WHO.get(m.sender_role, 'Автоматическое письмо')}: "
+                    f"{m.from_name or m.from_addr}",
+             "when": s.local(m.received_at or s.now), "kind": m.kind,
+             "text": m.new_text.strip()} for m in messages]
 
 
 def _person_line(person: Person) -> str:

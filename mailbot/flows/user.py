@@ -20,6 +20,7 @@ from mailbot.outgoing.replies import ThreadPoint
 from mailbot.reading.forwards import Forwarded, find_forwarded
 from mailbot.storage.models import Case
 from mailbot.text.requests import SignupRequest, read_request
+from mailbot.text.thanks import is_thanks_only
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ def plan(s: Situation) -> Plan:
         return seminars.plan(s, request)
     if case is None:
         return _open(s)
-    if case.status == "closed" and not _may_reopen(s, case):
+    thanks = case.status == "closed" and is_thanks_only(s.mail.facts.new_text)
+    if case.status == "closed" and not _may_reopen(s, case) and not thanks:
         return _open(s, linked=case)
     return _follow_up(s, case)
 
@@ -153,8 +155,12 @@ def _follow_up(s: Situation, case: Case) -> Plan:
     if automatic:
         return draft.done("joined", reasons=reasons)
     if case.status == "stopped":
-        draft.log("reply_to_stopped_case", parsed.from_addr)
+        _to_whom_it_was_reported(draft, s)
         return draft.done("joined", reasons=reasons)
+    if case.status == "closed" and is_thanks_only(mail.facts.new_text):
+        # Recorded on the case; nothing reopens and nobody is bothered.
+        draft.log("thanks_on_closed_case", parsed.from_addr)
+        return draft.done("joined", reasons=(*reasons, "a thank-you to a closed case"))
     reopened = case.status == "closed"
     if reopened:
         draft.state("assigned" if case.assignee else "new", actor=parsed.from_addr,
@@ -169,6 +175,18 @@ def _follow_up(s: Situation, case: Case) -> Plan:
     if helper is None or about is None or about.id != helper.id:  # never to the one complained about
         _pass_on(draft, s, reopened=reopened, findings=triage.passages(text, findings))
     return draft.done("joined", reasons=reasons)
+
+
+def _to_whom_it_was_reported(draft: Draft, s: Situation) -> None:
+    """A mail to a case stopped under clause 5 (an apology, say) goes to the supervisor who
+    received the report — never back to the helper who stopped it."""
+    boss_id = str(s.facts.last_event("help_stopped").get("reported_to") or "")
+    boss = s.people.persons.get(boss_id) if s.people else None
+    draft.log("reply_to_stopped_case", s.mail.parsed.from_addr, to=boss.id if boss else None)
+    text = s.mail.facts.new_text
+    if boss is not None and (text.strip() or s.mail.parsed.attachments):
+        triage.followup(draft, boss, text, attachments=s.mail.files(s.file_limit), stopped=True,
+                        findings=triage.passages(text, triage.rudeness(s, text)))
 
 
 def _pass_on(draft: Draft, s: Situation, *, reopened: bool = False,

@@ -268,7 +268,7 @@ def compute(
         helpers=_helpers(rows, closed, still_open, answered, waits, late, names),
         roles=_roles(opened),
         vendor=_vendor(rows, start, end, as_of, calendar, titles, names),
-        incidents=_incidents(inputs.incidents),
+        incidents=_incidents(_with_complaint_cases(inputs.incidents, opened)),
         undelivered=inputs.undelivered, quarantined=inputs.quarantined,
     )
 
@@ -345,6 +345,16 @@ def _vendor(
         answered=len(took), median_days=median(took), max_days=max(took, default=None),
         waiting=tuple(sorted(waiting, key=lambda w: (-w.working_days, w.case_id))),
     )
+
+
+def _with_complaint_cases(given: Mapping[str, int], opened: list[CaseRow]) -> dict[str, int]:
+    """Complaints are the new complaint cases of the week plus those written into another
+    case and sent on to a supervisor (the `complaints` count the caller read from the log)."""
+    counts = dict(given)
+    new_cases = sum(r.category == "complaint" for r in opened)
+    if new_cases:
+        counts["complaints"] = counts.get("complaints", 0) + new_cases
+    return counts
 
 
 def _incidents(given: Mapping[str, int]) -> tuple[tuple[str, int], ...]:

@@ -31,6 +31,8 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
+from mailbot.outgoing.names import greeting
+
 LOOP_HEADER = "X-Mailbot-Loop"
 SMTP_COMPAT = compat32.clone(linesep="\r\n")
 
@@ -63,6 +65,7 @@ class Templates:
         )
         self.env.filters["indent_quote"] = indent_quote
         self.env.filters["plural"] = plural
+        self.env.filters["greeting"] = greeting
 
     def render(self, name: str, **context: object) -> Rendered:
         """Text, HTML and subject from one context.
@@ -116,10 +119,15 @@ def text_to_html(text: str) -> Markup:
 
 
 def _block_html(lines: list[str]) -> str:
-    if all(line.startswith(">") for line in lines):
-        inner = "<br>".join(_inline(line[1:].strip()) for line in lines)
+    quoted = [line.startswith(">") for line in lines]
+    if any(quoted) and not all(quoted):
+        # «Текст обращения:» and the quote right under it: a paragraph, then the quote.
+        cut = quoted.index(True) if not quoted[0] else quoted.index(False)
+        return _block_html(lines[:cut]) + _block_html(lines[cut:])
+    if all(quoted):
         return ('<blockquote style="margin:8px 0;padding:4px 12px;border-left:3px solid '
-                f'#d0d7de;color:#1f2328;">{inner}</blockquote>')
+                f'#d0d7de;color:#1f2328;">{_quoted_html([line[1:].strip() for line in lines])}'
+                "</blockquote>")
     first_item = next((i for i, line in enumerate(lines) if line.startswith("- ")), None)
     if first_item is None:
         return "<p>" + "<br>".join(_inline(line) for line in lines) + "</p>"
@@ -141,6 +149,27 @@ def _block_html(lines: list[str]) -> str:
     lis = "".join(f"<li>{_inline(item)}</li>" for item in items)
     rest = "<p>" + "<br>".join(_inline(x) for x in tail) + "</p>" if tail else ""
     return f'{lead}<ul style="margin:0 0 12px;padding-left:20px;">{lis}</ul>{rest}'
+
+
+# A line this long that does not end a sentence was wrapped by the writer's mail client.
+_WRAPPED = 60
+
+
+def _quoted_html(lines: list[str]) -> str:
+    """Someone's words as paragraphs: empty lines part them, hard-wrapped lines are joined
+    again (a short line, a list item or a sentence's end keeps its break)."""
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if not line:
+            paragraphs.append([])
+        elif (paragraphs[-1] and len(paragraphs[-1][-1]) >= _WRAPPED
+              and not paragraphs[-1][-1].endswith((".", "!", "?", ":", ";"))
+              and not line.startswith(("- ", "* ", "• "))):
+            paragraphs[-1][-1] += " " + line
+        else:
+            paragraphs[-1].append(line)
+    return "".join(f'<p style="margin:4px 0;">{"<br>".join(_inline(x) for x in para)}</p>'
+                   for para in paragraphs if para)
 
 
 def _inline(line: str) -> str:

@@ -19,6 +19,7 @@ from mailbot.app import App
 from mailbot.desk import tokens
 from mailbot.desk.threads import tagged_subject
 from mailbot.outgoing.compose import FileAttachment, Rendered, build, new_message_id
+from mailbot.outgoing.names import address_name
 from mailbot.school.people import Person
 from mailbot.storage.models import Case
 
@@ -65,23 +66,18 @@ def common(app: App, case: Case | None = None) -> dict[str, object]:
     return context
 
 
-def polite_name(full_name: str) -> str:
-    """«Иванова Надежда Павловна» is greeted «Надежда Павловна», as Russian colleagues do."""
-    words = full_name.split()
-    return " ".join(words[1:]) if len(words) == 3 else full_name
-
-
 def local_time(app: App, moment: datetime) -> str:
     return local_text(moment, app.config.helpdesk.timezone)
 
 
 def to_user(
     app: App, case: Case, template: str, *, kind: str, thread: ThreadPoint,
-    automatic: bool, **context: object,
+    automatic: bool, attachments: Sequence[FileAttachment] = (), **context: object,
 ) -> OutgoingMail:
     rendered = app.templates.render(template, **common(app, case), **context)
     return rendered_mail(app, case, rendered, kind=kind, thread=thread, automatic=automatic,
                          to=[(case.requester_name, case.requester_addr)],
+                         attachments=attachments,
                          auto_submitted="auto-replied" if automatic else "")
 
 
@@ -92,7 +88,7 @@ def to_helper(
     helpdesk = app.config.helpdesk
     assert case.id is not None
     rendered = app.templates.render(
-        template, **common(app, case), person_name=polite_name(person.name),
+        template, **common(app, case), person_name=address_name(person.name) or person.name,
         person_full_name=person.name, person_position=person.position, **context,
     )
     message_id = tokens.helper_message_id(app.secret, helpdesk.domain, case.id, person.id, kind)
@@ -157,7 +153,7 @@ def from_spec(app: App, case: Case | None, spec: MailSpec, *, thread: ThreadPoin
     if spec.to == "user":
         assert case is not None
         return to_user(app, case, spec.template, kind=spec.kind, thread=thread,
-                       automatic=spec.automatic, **context)
+                       automatic=spec.automatic, attachments=files, **context)
     if spec.to == "helper":
         assert case is not None and app.rules.people is not None
         person = app.rules.people.persons[spec.person]

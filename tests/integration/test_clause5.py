@@ -45,10 +45,12 @@ def test_rude_mail_is_flagged_and_the_helper_stops_with_a_report(desk) -> None: 
     assert case_row(desk).status == "stopped"
     assert len(events(desk, "help_stopped")) == 1
 
-    # A later mail in the stopped case is kept, but help does not resume by itself.
-    deliver(desk, reply_to(sent.one("stopped"), sender=USER, body="Ну и ладно."))
+    # A later mail in the stopped case (an apology, say) is kept and goes to the supervisor
+    # who got the report, not to the helper; help does not resume by itself.
+    deliver(desk, reply_to(sent.one("stopped"), sender=USER, body="Простите, погорячилась."))
     assert case_row(desk).status == "stopped"
-    assert Sent(desk).of("followup") == []
+    assert Sent(desk).of("followup", IVANOVA[1]) == []
+    assert "погорячилась" in text_of(Sent(desk).one("followup", PETROVA))
 
 
 def test_disguised_obscenity_is_flagged_and_a_hard_negative_is_not(desk) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,14 @@ from datetime import datetime
 from email import policy
 from pathlib import Path
 
-from mailbot.outgoing.compose import FileAttachment, Rendered, Templates, build, text_to_html
+from mailbot.outgoing.compose import (
+    FileAttachment,
+    Rendered,
+    Templates,
+    build,
+    indent_quote,
+    text_to_html,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +47,7 @@ def test_ack_template_renders_both_parts_and_escapes_html() -> None:
         helpdesk_name="Служба",
         school="Школа",
         system_name="ЭПОС.Школа",
-        requester_name="<b>Анна</b>",
+        requester_name="Петрова Анна Сергеевна",
         case_number=42,
         subject="Не могу войти <script>",
         tagged_subject="[ЭЖ #42] Не могу войти",
@@ -52,8 +59,8 @@ def test_ack_template_renders_both_parts_and_escapes_html() -> None:
         consultations=[],
     )
     assert rendered.subject == "[ЭЖ #42] Не могу войти"
-    assert "42" in rendered.text and "Здравствуйте, <b>Анна</b>!" in rendered.text
-    assert "&lt;b&gt;Анна&lt;/b&gt;" in rendered.html and "<script>" not in rendered.html
+    assert "42" in rendered.text and "Здравствуйте, Анна Сергеевна!" in rendered.text
+    assert "Не могу войти &lt;script&gt;" in rendered.html and "<script>" not in rendered.html
 
 
 def test_text_to_html_escapes_and_keeps_structure() -> None:
@@ -92,10 +99,10 @@ def test_the_subject_line_is_not_repeated_in_the_body() -> None:
     templates = Templates(ROOT / "templates")
     rendered = templates.render(
         "unverified", helpdesk_name="Служба", school="", tag="ЭЖ", case_number=5,
-        tagged_subject="[ЭЖ #5] Тема", person_name="Иванова Н. П.",
+        tagged_subject="[ЭЖ #5] Тема", person_full_name="Иванова Надежда Павловна",
     )
     assert rendered.subject.startswith("[ЭЖ #5] Тема")
-    assert rendered.text.startswith("Здравствуйте, Иванова Н. П.!")
+    assert rendered.text.startswith("Здравствуйте, Надежда Павловна!")
 
 
 def test_a_list_with_a_lead_in_and_a_paragraph_after_it() -> None:
@@ -104,3 +111,12 @@ def test_a_list_with_a_lead_in_and_a_paragraph_after_it() -> None:
     assert '<p style="margin-bottom:4px;">Команды:</p>' in html
     assert "<li>#закрыть — закрыть обращение</li><li>#помощь — памятка</li></ul>" in html
     assert html.endswith("<p>Текст после команд уходит пользователю.</p>")
+
+
+def test_a_quote_under_its_lead_in_is_a_block_of_paragraphs_not_wrapped_lines() -> None:
+    quote = indent_quote("Не могу зайти в электронный дневник ребенка, хотя захожу через\n"
+                         "госуслуги и ввожу логин и пароль.\n\nДочь Полина, 4 А.")
+    html = str(text_to_html("Текст обращения:\n" + quote))
+    assert html.startswith("<p>Текст обращения:</p><blockquote")
+    assert "через госуслуги" in html and "&gt;" not in html
+    assert html.count('<p style="margin:4px 0;">') == 2

@@ -333,7 +333,7 @@ def test_templates_render_both_parts(templates: Templates, digest: Digest) -> No
     assert "Неделя ещё идёт" not in text
     for needle in ("Новых обращений", "Половина ответов — не дольше", "5,0 ч", "22,0 ч",
                    "Ответили в срок", "3 из 4", "Петрова А. С.", "не назначено",
-                   "1 рабочий день", "Письма с грубостью или бранью", "mailbot case НОМЕР"):
+                   "1 рабочий день", "Письма пользователей с грубостью", "mailbot case НОМЕР"):
         assert needle in text, needle
     assert re.search(r"^\s+103\s+19,0 ч\s+Петрова А\. С\.\s+Текущие оценки \(!\)$", text,
                      re.MULTILINE)
@@ -406,3 +406,15 @@ def test_week_bounds_follow_the_calendar_zone(cal: WorkCalendar) -> None:
     start, end = iso_week_bounds("2026-W45", cal.zone)
     assert end - start == timedelta(days=7)
     assert start.utcoffset() == timedelta(hours=5)
+
+
+def test_complaints_count_new_complaint_cases_and_those_written_into_a_case(
+        cal: WorkCalendar) -> None:
+    # Case 108 is a complaint opened the week before: not new this week.
+    new_complaint = row(120, at(4, 10), "complaint", assignee="petrova")
+    week = compute(inputs((*CASES, new_complaint), incidents={"complaints": 2}), cal, TARGETS,
+                   now=at(9, 7))
+    assert dict(week.incidents)["complaints"] == 3
+    none_written = compute(inputs((*CASES, new_complaint), incidents={}), cal, TARGETS,
+                           now=at(9, 7))
+    assert dict(none_written.incidents)["complaints"] == 1

@@ -97,9 +97,10 @@ def test_a_signup_command_in_a_reply_is_a_service_request() -> None:
     assert p.would == "service_request" and p.case_id is None
     seat = next(s for s in p.steps if isinstance(s, Seat))
     assert (seat.number, seat.status, seat.addr) == (2, "registered", PARENT[1])
-    assert set(_kinds(p)) == {"seminar_confirmed", "service_reply"}
-    confirmed = next(m for m in p.mails if m.kind == "seminar_confirmed")
-    assert not confirmed.about_case and confirmed.attachments[0].filename == "seminar.ics"
+    (reply,) = p.mails  # one mail: what was done, with the invitation
+    assert reply.kind == "service_reply" and reply.to == "user"
+    assert reply.context["summary"].startswith("Вы записаны на семинар № 2")
+    assert [a.content_type for a in reply.attachments] == ["text/calendar"]
 
 
 def test_a_full_seminar_takes_no_seat_and_says_so() -> None:
@@ -116,6 +117,7 @@ def test_cancelling_without_a_seat_and_unsubscribing() -> None:
     assert not any(isinstance(s, Seat) for s in p.steps)
     (row,) = [s for s in p.steps if isinstance(s, Subscribe)]
     assert row.subscribed is False
+    assert p.mails[0].context["summary"] == "Ответ на ваш запрос"  # two different things done
     lines = p.mails[0].context["lines"]
     assert "не были записаны" in lines[0] and "отписаны" in lines[1]
 
@@ -256,3 +258,28 @@ def test_approve_sends_the_vendors_latest_answer_once() -> None:
     again = plan(_reply("#одобрить"), Facts(case=case(), messages=facts.messages,
                  events=(("vendor_answer_approved", '{"message_id": "v5@epos.example"}'),)))
     assert [m.kind for m in again.mails] == ["problem"]
+
+
+def test_a_thank_you_to_a_closed_case_is_recorded_and_bothers_nobody() -> None:
+    closed = case(status="closed", closed_at=NOW - timedelta(days=2))
+    p = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти", body="Спасибо, всё заработало!"),
+             Facts(case=closed))
+    assert p.would == "follow_up" and p.mails == [] and p.event("state") is None
+    assert p.event("thanks_on_closed_case") is not None
+    long_ago = case(status="closed", closed_at=NOW - timedelta(days=90))
+    late = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти", body="Спасибо большое!"),
+                Facts(case=long_ago))
+    assert late.would == "follow_up" and late.mails == []  # no new case for thanks either
+    asks = plan(make_mail(subject="Re: [ЭЖ #7]", body="Спасибо! А как привязать второго ребёнка?"),
+                Facts(case=closed))
+    assert asks.event("state").detail["after"] == "assigned"  # type: ignore[union-attr]
+    assert [m.kind for m in asks.mails] == ["followup"]
+
+
+def test_a_mail_to_a_stopped_case_reaches_the_supervisor_who_got_the_report() -> None:
+    stopped = case(status="stopped", closed_at=NOW - timedelta(days=1))
+    facts = Facts(case=stopped, events=(("help_stopped", '{"reported_to": "petrova"}'),))
+    p = plan(make_mail(subject="Re: [ЭЖ #7]", body="Простите меня, я была неправа."), facts)
+    (mail,) = p.mails
+    assert (mail.kind, mail.person, mail.context["stopped"]) == ("followup", "petrova", True)
+    assert p.event("state") is None  # the case stays stopped
