@@ -798,12 +798,16 @@ Content-Type: message/rfc822
     assert v == AutoVerdict("none", True, ())
 
 
-def test_other_report_types_are_automatic() -> None:
+def test_feedback_report_is_feedback_and_other_reports_automatic() -> None:
     raw = READ_RECEIPT.replace("disposition-notification;", "feedback-report;").replace(
         "message/disposition-notification", "message/feedback-report"
     )
     v = verdict(raw)
-    assert v.kind == "auto_reply"
+    assert (v.kind, v.may_auto_reply) == ("feedback", False)
+    other = READ_RECEIPT.replace("disposition-notification;", "x-vendor-report;").replace(
+        "message/disposition-notification", "text/plain"
+    )
+    assert verdict(other).kind == "auto_reply"
 
 
 def test_loop_header_of_ours_and_of_another_mailbot() -> None:
