@@ -695,14 +695,18 @@ class SmtpCapture:
         hostname: str = "smtp.school.test",
         tls: TlsFiles | None = None,
         security: Literal["ssl", "starttls"] = "starttls",
+        smtputf8: bool = True,
     ) -> None:
         """With ``tls``, ``security="starttls"`` offers STARTTLS and refuses mail until the
-        client has used it; ``"ssl"`` speaks TLS from the first byte (port 465 style)."""
+        client has used it; ``"ssl"`` speaks TLS from the first byte (port 465 style).
+        ``smtputf8`` offers SMTPUTF8 (RFC 6531), as Postfix and Exim do; without it UTF-8
+        addresses are refused."""
         self.host = LOOPBACK
         self.port = 0
         self.server_hostname = hostname
         self.tls = tls
         self.security = security
+        self.smtputf8 = smtputf8
         self._handler = _CaptureHandler()
         self._controller: Controller | None = None
 
@@ -722,6 +726,7 @@ class SmtpCapture:
                 port=self.port,
                 server_hostname=self.server_hostname,
                 ready_timeout=10.0,
+                enable_SMTPUTF8=self.smtputf8,
                 **self._tls_arguments(),  # type: ignore[arg-type]
             )
             try:

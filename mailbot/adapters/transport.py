@@ -20,6 +20,7 @@ import aiosmtplib
 from mailbot.adapters import tls
 from mailbot.adapters.maildir_source import deliver
 from mailbot.config import Smtp
+from mailbot.reading.addresses import ascii_domain
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,17 @@ class SmtpTransport:
             return
         try:
             for index, item in enumerate(items):
+                rcpts = [ascii_domain(r.strip()) for r in item.rcpts]
+                utf8 = not all(r.isascii() for r in rcpts)
+                if utf8 and not client.supports_extension("smtputf8"):
+                    on_result(item, Result("permanent", (
+                        f"{self.description} does not accept addresses in UTF-8 (SMTPUTF8): "
+                        f"{', '.join(r for r in rcpts if not r.isascii())}")))
+                    continue
                 try:
-                    errors, _ = await client.sendmail(item.mail_from, item.rcpts, item.raw)
+                    errors, _ = await client.sendmail(
+                        item.mail_from, rcpts, item.raw,
+                        mail_options=["SMTPUTF8"] if utf8 else [])
                 except aiosmtplib.SMTPRecipientsRefused as exc:
                     codes = [e.code for e in exc.recipients]
                     detail = "; ".join(f"{e.recipient}: {e.code} {e.message}"

@@ -32,6 +32,7 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from mailbot.outgoing.names import greeting
+from mailbot.reading.addresses import ascii_domain
 
 LOOP_HEADER = "X-Mailbot-Loop"
 SMTP_COMPAT = compat32.clone(linesep="\r\n")
@@ -222,7 +223,9 @@ def build(
         for item in attachments:
             msg.attach(_attachment(item))
     msg["From"] = _address(*sender)
-    msg["To"] = ", ".join(_address(name, addr) for name, addr in to)
+    to_line = ", ".join(_address(name, addr) for name, addr in to)
+    if to_line.isascii():
+        msg["To"] = to_line
     if reply_to:
         msg["Reply-To"] = _address(sender[0], reply_to)
     msg["Subject"] = Header(single_line(rendered.subject, 900), "utf-8", header_name="Subject")
@@ -238,7 +241,11 @@ def build(
     msg["X-Auto-Response-Suppress"] = "All"
     msg[LOOP_HEADER] = single_line(loop_domain)
     msg["Content-Language"] = "ru"
-    return msg.as_bytes(policy=SMTP_COMPAT)
+    data = msg.as_bytes(policy=SMTP_COMPAT)
+    if not to_line.isascii():
+        # compat32 would RFC 2047-encode the address itself; an SMTPUTF8 header is raw UTF-8.
+        data = b"To: " + to_line.encode("utf-8") + b"\r\n" + data
+    return data
 
 
 def _attachment(item: FileAttachment) -> MIMEBase:
@@ -261,4 +268,11 @@ def _attachment(item: FileAttachment) -> MIMEBase:
 
 
 def _address(name: str, addr: str) -> str:
-    return formataddr((single_line(name, 200), single_line(addr, 320)), charset="utf-8")
+    """«Name <addr>» for a header: the domain in its xn-- form; a non-ASCII local part
+    (мама@почта.рф) is written as UTF-8, which only an SMTPUTF8 server accepts."""
+    wire = ascii_domain(single_line(addr, 320))
+    name = single_line(name, 200)
+    if wire.isascii():
+        return formataddr((name, wire), charset="utf-8")
+    shown = Header(name, "utf-8").encode() if name else ""
+    return f"{shown} <{wire}>" if shown else wire
