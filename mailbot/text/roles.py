@@ -1,8 +1,10 @@
 """The role of the person a case is for: parent, student, teacher, staff or unknown.
 
 Staff are known from people.toml and the school's own domains; everyone else is a parent or
-a student, and a hint in their own words («мой сын», «я ученица 9 класса») tells which.
-The role is shown to the helper and counted in digests.
+a student, and a hint in their own words tells which: «мой сын», «я ученица 9 класса», or how
+they introduce themselves or sign — «Мама Беловой Софии, 4 А», «папа ученика 5"А"»,
+«ученица 10Б» (`mailbot.text.role_hints`). The role is shown to the helper and counted in
+digests.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class RoleGuess:
 
 
 def role_of(addr: str, text: str, people: People | None) -> RoleGuess:
+    """The writer's role: a person in people.toml by their kind; an address at a school
+    domain a teacher unless their words say student; anyone else what their words say
+    (parent or student), else unknown. The reasons say why, for the helper and `explain`."""
     person = people.by_address(addr) if people else None
     if person is not None:
         role = "teacher" if person.kind == "teacher" else "staff"
