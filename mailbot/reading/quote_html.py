@@ -9,7 +9,11 @@ containers instead of "> " lines, so before conversion to text:
   as an inline answer;
 - Outlook's reply header (divRplyFwdMsg, the border-top "От:" block) and forward containers
   cut everything after them in document order;
-- signature containers and invisible elements (script, style, head) are removed.
+- a signature container (gmail_signature, moz-signature, OWA's #Signature, Outlook's
+  _MailAutoSig bookmark, Apple Mail's, Mail.ru's signature widget …) gets a line with
+  signatures.HTML_SIGNATURE_MARK before it, which signatures.py treats as a "-- " line: the
+  signature goes, and the signer's name in it can still be read;
+- invisible elements (script, style, head) are removed.
 
 The text conversion is htmltext.html_to_text, with a plain BeautifulSoup conversion as a
 fallback when that module cannot be imported.
@@ -23,6 +27,7 @@ from collections.abc import Callable
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from mailbot.reading.quote_markers import RE_FIELD, RE_FORWARD_INTRO, RE_SEPARATOR, is_soft_header
+from mailbot.reading.signatures import HTML_SIGNATURE_MARK
 
 __all__ = ["reply_html_to_text"]
 
@@ -45,8 +50,11 @@ _QUOTE_CLASSES = ("yahoo_quoted", "protonmail_quote", "zmail_extra", "mail-quote
                   "ik_mail_quote")
 _ATTRIBUTION_CLASSES = ("gmail_attr", "moz-cite-prefix")
 _SIGNATURE_IDS = ("mail-app-auto-signature", "ms-outlook-mobile-signature",
-                  "ms-outlook-ios-signature")
+                  "ms-outlook-ios-signature", "ms-outlook-android-signature", "signature",
+                  "applemailsignature", "_rc_sig", "_mailautosig")
 _SIGNATURE_CLASSES = ("moz-signature", "gmail_signature", "gmail_signature_prefix")
+_SIGNATURE_DATA = {"data-signature-widget": "container", "data-marker": "__sig_pre__"}
+_SIGNATURE_BLOCKS = ("p", "div", "td", "table", "li")
 _INVISIBLE_TAGS = ("script", "style", "head", "title", "meta", "xml")
 _RE_BORDER_TOP = re.compile(r"border-top\s*:\s*solid", re.IGNORECASE)
 _RE_BORDER_LEFT = re.compile(r"border-left\s*:\s*(?!none)\S", re.IGNORECASE)
@@ -54,7 +62,7 @@ _RE_BORDER_LEFT = re.compile(r"border-left\s*:\s*(?!none)\S", re.IGNORECASE)
 
 def reply_html_to_text(html: str) -> str:
     """The text of an HTML reply: quote containers replaced by a ">" line, history after an
-    Outlook header or a forward container cut, signature containers removed."""
+    Outlook header or a forward container cut, signature containers marked."""
     soup = BeautifulSoup(html, "html.parser")
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
@@ -77,7 +85,7 @@ def reply_html_to_text(html: str) -> str:
             _cut_from(node)
     for node in signatures:
         if _attached(node):
-            node.decompose()
+            _mark_signature(soup, node)
     for node in quotes:
         if _attached(node):
             _replace_quote(soup, node)
@@ -130,7 +138,23 @@ def _starts_history(node: Tag) -> bool:
 
 
 def _is_signature_node(node: Tag) -> bool:
-    return _node_id(node) in _SIGNATURE_IDS or _has_class(node, _SIGNATURE_CLASSES)
+    node_id = _node_id(node).removeprefix("x_")
+    if node_id in _SIGNATURE_IDS or _has_class(node, _SIGNATURE_CLASSES):
+        return True
+    if node.name == "a" and str(node.get("name") or "").lower() == "_mailautosig":
+        return True
+    return any(str(node.get(key) or "").lower() == value for key, value in _SIGNATURE_DATA.items())
+
+
+def _mark_signature(soup: BeautifulSoup, node: Tag) -> None:
+    """A line with the signature mark before the container (before the paragraph an inline
+    bookmark such as Outlook's _MailAutoSig stands in)."""
+    target = node
+    if node.name == "a":
+        target = node.find_parent(_SIGNATURE_BLOCKS) or node
+    marker = soup.new_tag("div")
+    marker.string = HTML_SIGNATURE_MARK
+    target.insert_before(marker)
 
 
 def _is_quote_node(node: Tag) -> bool:

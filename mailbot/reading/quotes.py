@@ -15,18 +15,21 @@ Choices (the labelled set encodes them):
 - Reply headers ("… пишет:", "On … wrote:", Outlook's From/Sent block, …) and forwarded
   blocks are history. Text after an Outlook-style header or a forward marker cannot be told
   from history, so everything after it is cut.
-- Client signatures are dropped: "Отправлено с iPhone", "Sent from my iPhone", "Получить
-  Outlook для Android" and the like, and a block after a "-- " line (or a "--" line followed
-  by a short block) up to the next quote. Typed sign-offs ("С уважением, Мария Ивановна")
-  are kept: they are part of what the person wrote and tell the helper who wrote.
+- Signatures are dropped, and the signer's name kept apart (signatures.py): client
+  footers ("Отправлено с iPhone", "Получить Outlook для Android"), a block after a "-- "
+  line up to the next quote, sign-offs («С уважением, Мария Ивановна», "Best regards")
+  with the block of name, position, school and phone under them, and such a block alone
+  at the end. What is relayed and stored is what the person wrote; mailbot signs the relay
+  itself. split_reply_text / split_reply_html return the signature and the name too.
 - The Bat!'s template greeting ("Здравствуйте, Имя." right before "Вы писали …:") is
   template boilerplate and is dropped with the header.
 - Output is normalised: non-breaking and zero-width spaces handled, trailing whitespace
   stripped per line, runs of blank lines collapsed to one, no leading/trailing blank lines.
 
 This module is the stripping algorithm on lines of text. What headers, separators, quoted
-lines and client signatures look like is in quote_markers.py; how an HTML body becomes text
-with its quotes marked is in quote_html.py.
+lines and client footers look like is in quote_markers.py; how an HTML body becomes text
+with its quotes and signature containers marked is in quote_html.py; where a signature
+starts is in signatures.py.
 """
 
 from __future__ import annotations
@@ -46,17 +49,17 @@ from mailbot.reading.quote_markers import (
     RE_RULE,
     RE_SEPARATOR,
     RE_TEMPLATE_GREETING,
-    is_client_signature,
     is_soft_header,
     is_strict_header,
     starts_like_header,
 )
+from mailbot.reading.signatures import SignatureSplit, split_signature
 
-__all__ = ["strip_reply_html", "strip_reply_text"]
+__all__ = [
+    "SignatureSplit", "split_reply_html", "split_reply_text", "strip_reply_html", "strip_reply_text"
+]
 
 _RE_WRAPPED_TAIL = re.compile(r"^>\s*:\s*$")
-_SHORT_SIGNATURE = 6  # lines after a bare "--" that still read as a signature block
-_SIGNATURE_WIDTH = 72  # and their longest length: prose runs longer
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 
@@ -72,18 +75,22 @@ class _Line:
 
 def strip_reply_text(text: str) -> str:
     """New text the sender wrote: quoted history, reply headers, forwarded blocks that are
-    history, and client signatures removed; an answer written inline inside the quote is
-    kept (the quoted lines it answers are dropped).
+    history, and signatures removed; an answer written inline inside the quote is kept (the
+    quoted lines it answers are dropped).
 
     A reply that is only quoted history gives "".
     """
+    return split_reply_text(text).body
+
+
+def split_reply_text(text: str) -> SignatureSplit:
+    """strip_reply_text's result as ``body``, with the signature it removed and the signer's
+    name (signatures.SignatureSplit)."""
     lines = _split(text)
     lines = lines[: _history_start(lines)]
     _mark_headers(lines)
     _mark_template_greeting(lines)
-    blocks = _answer_blocks(lines)
-    blocks = [_drop_signatures(block) for block in blocks]
-    return _tidy([line.raw for block in blocks for line in [*block, _Line("", "", "blank")]])
+    return _split_blocks(_answer_blocks(lines))
 
 
 def _split(text: str) -> list[_Line]:
@@ -237,29 +244,23 @@ def _answer_blocks(lines: list[_Line]) -> list[list[_Line]]:
     return [block for block in blocks if any(line.kind == "text" for line in block)]
 
 
-def _drop_signatures(block: list[_Line]) -> list[_Line]:
-    kept: list[_Line] = []
-    for i, line in enumerate(block):
-        if line.kind == "text" and _is_signature_separator(block, i):
-            break
-        if line.kind == "text" and is_client_signature(line.text):
-            continue
-        kept.append(line)
-    return kept
-
-
-def _is_signature_separator(block: list[_Line], i: int) -> bool:
-    """"-- " always starts a signature; a bare "--" only when a short block of short lines
-    (a name, a post, a phone) follows, not when the writer used it as a dash."""
-    raw = block[i].raw
-    if re.fullmatch(r"\s*-- +", raw):
-        return True
-    if raw.strip() != "--":
-        return False
-    rest = [line for line in block[i + 1 :] if line.kind == "text"]
-    return 0 < len(rest) <= _SHORT_SIGNATURE and all(
-        len(line.text) <= _SIGNATURE_WIDTH for line in rest
-    )
+def _split_blocks(blocks: list[list[_Line]]) -> SignatureSplit:
+    """Each answer block without its signature. A block after the first that is only a
+    sign-off («Thanks,» / «Jessica» under inline answers) signs the whole reply and goes."""
+    bodies: list[str] = []
+    signatures: list[str] = []
+    names: list[str] = []
+    for block in blocks:
+        found = split_signature("\n".join(line.raw for line in block), keep_thanks=not bodies)
+        if found.body.strip():
+            bodies.append(found.body)
+        if found.signature.strip():
+            signatures.append(found.signature)
+        if found.name:
+            names.append(found.name)
+    body = _tidy([line for text in bodies for line in [*text.split("\n"), ""]])
+    signature = _tidy([line for text in signatures for line in [*text.split("\n"), ""]])
+    return SignatureSplit(body, signature, names[-1] if names else None)
 
 
 def _tidy(lines: list[str]) -> str:
@@ -284,6 +285,12 @@ def strip_reply_html(html: str) -> str:
     Yandex blockquotes, …) are replaced by a single quoted line, so an answer written between
     them is still recognised as inline; Outlook's reply header (divRplyFwdMsg, the
     border-top "От:" block) and forward containers cut everything after them. The rest is
-    converted to text and goes through strip_reply_text.
+    converted to text and goes through strip_reply_text; a signature container (gmail_signature,
+    OWA's #Signature, Outlook's _MailAutoSig …) is marked as a "-- " line would be.
     """
-    return strip_reply_text(reply_html_to_text(html))
+    return split_reply_text(reply_html_to_text(html)).body
+
+
+def split_reply_html(html: str) -> SignatureSplit:
+    """split_reply_text for an HTML body."""
+    return split_reply_text(reply_html_to_text(html))

@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from mailbot.reading import quote_html
-from mailbot.reading.quotes import strip_reply_html, strip_reply_text
+from mailbot.reading.quotes import (
+    split_reply_html,
+    split_reply_text,
+    strip_reply_html,
+    strip_reply_text,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "replies"
@@ -119,8 +124,8 @@ def test_a_reply_that_is_only_history_is_empty() -> None:
     ],
 )
 def test_ordinary_lines_with_dates_or_verbs_do_not_cut(line: str) -> None:
-    body = f"Добрый день!\n{line}\nоценки до сих пор нет.\n\nС уважением, Анна"
-    assert strip_reply_text(body) == body
+    body = f"Добрый день!\n{line}\nоценки до сих пор нет."
+    assert strip_reply_text(f"{body}\n\nС уважением, Анна") == body
 
 
 @pytest.mark.parametrize(
@@ -159,8 +164,8 @@ def test_separators_cut_everything_after(separator: str) -> None:
 def test_outlook_header_block_cuts_but_a_lone_field_does_not() -> None:
     outlook = "Принято.\n\nОт: Служба\nОтправлено: 2 апреля 2026 г. 9:14\nКому: я\n\nТекст."
     assert strip_reply_text(outlook) == "Принято."
-    lesson = "Добавьте урок:\nДата: 14.04.2026\nТема: Дроби\n\nЛаптева Е.Н."
-    assert strip_reply_text(lesson) == lesson
+    lesson = "Добавьте урок:\nДата: 14.04.2026\nТема: Дроби"
+    assert strip_reply_text(lesson + "\n\nЛаптева Е.Н.") == lesson
 
 
 @pytest.mark.parametrize(
@@ -185,13 +190,35 @@ def test_own_sentences_that_start_like_a_signature_stay() -> None:
     assert strip_reply_text(body) == body
 
 
-def test_sign_offs_stay_and_dash_signatures_go() -> None:
+def test_sign_offs_and_dash_signatures_go_and_the_name_is_kept() -> None:
     body = "Спасибо!\n\nС уважением,\nМария Ивановна\n\n-- \nМАОУ «СОШ № 5»\nтел. 2-15-48"
-    assert strip_reply_text(body) == "Спасибо!\n\nС уважением,\nМария Ивановна"
+    assert strip_reply_text(body) == "Спасибо!"
+    found = split_reply_text(body)
+    assert found.name == "Мария Ивановна"
+    assert found.signature.startswith("С уважением,\nМария Ивановна") and "2-15-48" in found.signature
     short = "Спасибо!\n--\nМария\n"
     assert strip_reply_text(short) == "Спасибо!"
     prose = "Итог:\n--\n" + "очень длинная строка продолжения мысли, а не подпись, " * 2
     assert strip_reply_text(prose) == prose.rstrip()
+
+
+def test_a_sign_off_after_inline_answers_signs_the_whole_reply() -> None:
+    body = "> Какой класс?\n5 «А»\n> Какой предмет?\nАлгебра\n\nСпасибо,\nАнна\n"
+    found = split_reply_text(body)
+    assert (found.body, found.name) == ("5 «А»\n\nАлгебра", "Анна")
+    assert strip_reply_text("> Какое ФИО ребёнка?\nСидоров Максим Андреевич\n") == (
+        "Сидоров Максим Андреевич"
+    )
+
+
+def test_html_signature_containers_go_but_their_name_is_read() -> None:
+    html = (
+        '<div dir="ltr">Спасибо, всё видно.<br><br>-- <br><div class="gmail_signature">'
+        "<div>Алексей Воронов</div><div>+7 (922) 341-55-09</div></div></div>"
+    )
+    found = split_reply_html(html)
+    assert (found.body, found.name) == ("Спасибо, всё видно.", "Алексей Воронов")
+    assert "\ue000" not in found.signature + found.body
 
 
 def test_the_bat_template_greeting_goes_with_its_header() -> None:

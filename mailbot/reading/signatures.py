@@ -1,0 +1,270 @@
+"""Signatures and sign-offs: where what a person wrote ends and their signature begins.
+
+Helpers answer from Outlook and OWA with «С уважением, Иванова Надежда Павловна, учитель
+математики, тел. …»; parents write from phones whose clients add «Отправлено с iPhone»; the
+administration signs with a corporate block. mailbot relays and stores only what was
+written (``new_text``), signs the relay itself, and greets people by name: so the signature
+is cut off, and the signer's name is kept apart.
+
+``split_signature(text)`` is pure and works on a sender's own text (quotes.py calls it on
+every answer block it finds). What it removes, and when:
+
+- client footers on a line of their own («Отправлено с iPhone», "Sent from my Galaxy",
+  «Загрузите Outlook для iOS») wherever they are;
+- everything after a "-- " line (or the mark quote_html.py puts before an HTML signature
+  container); after a bare "--" or another rule of dashes or underscores only when a
+  signature block follows it (names, positions, schools, contacts, short lines);
+- a sign-off at the end: «С уважением», «С ув.», «С наилучшими пожеланиями», "Best
+  regards" … as the last line or followed by a signature block; «Всего доброго», «Хорошего
+  дня» … likewise; «Спасибо», «Заранее благодарю», "Thanks," only when a block with a name,
+  position or school follows (a closing «Спасибо!» stays: it is what the person said), and
+  never when it is the whole message;
+- a block with no sign-off above it — «Бухарова Т.В.» / «8-912-…», an Outlook block of
+  name, position and school — when it holds a name or a position and the text above it is
+  more than a greeting and does not lead into it («Данные ребёнка:», «обратиться к»).
+
+Never a line of prose: a line with a verb or a question mark, a sign-off followed by words
+(«С уважением отношусь к вашей работе, но…», «Спасибо, всё заработало!») and a phone number
+inside a sentence stay. A postscript («P.S. …») after a signature stays in the body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mailbot.reading.signature_lines import (
+    Closing,
+    LineKind,
+    closing,
+    inline_closing,
+    is_greeting,
+    line_kind,
+)
+
+__all__ = ["HTML_SIGNATURE_MARK", "SignatureSplit", "split_signature"]
+
+HTML_SIGNATURE_MARK = "\ue000"  # quote_html.py writes it on a line before a signature container
+_MAX_BLOCK = 14  # lines of a signature block (blank lines not counted)
+_MAX_SHORT = 3  # unclassified short lines a signed block may hold
+_BARE_KINDS = ("name", "role", "org", "contact", "rule", "disclaimer")  # a block with no sign-off
+_RE_HARD_DELIMITER = re.compile(rf"^\s*(?:-- +|{HTML_SIGNATURE_MARK}\s*)$")
+_RE_SOFT_DELIMITER = re.compile(r"^\s*(?:[-–—_=~*]{2,80}|—)\s*$")
+_RE_PS = re.compile(r"^(?:p\.?\s?p?\.?\s?s\.?|п\.?\s?с\.?|зы)(?=[\s:.,-]|$)", re.IGNORECASE)
+_RE_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
+# A text that leads into the next line: «Данные ребёнка:», «обратиться к», «учителю —».
+_RE_LEADS_ON = re.compile(
+    r"(?:[:,;—–-]|\b(?:к|в|во|на|и|а|но|для|от|у|по|о|об|с|со|за|про|это|—|of|to|and|the|for"
+    r"|is|are|by)|ребёнка|ребенка|сына|дочери|ученика|ученицы|учителя|учителю)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class SignatureSplit:
+    """A text cut in two: what the person wrote, and their signature.
+
+    ``name`` is the signer's name as written in the signature — a full name («Иванова
+    Надежда Павловна»), initials and a surname («Н. П. Иванова»), a first name and
+    patronymic or a first name alone («Анна») — or None when the signature names nobody
+    («мама Вероники», a client footer, no signature).
+    """
+
+    body: str
+    signature: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class _Cut:
+    start: int  # first line of the signature
+    offset: int  # where it starts inside that line (0: the whole line)
+    end: int  # line after it
+    name: str | None
+
+
+def split_signature(text: str, *, keep_thanks: bool = True) -> SignatureSplit:
+    """Split a sender's own text into body and signature (see the module's docstring).
+
+    With ``keep_thanks`` (the default) a «Спасибо!» that is all the body would keep stays in
+    it; quotes.py passes False for an answer block after the first, where «Thanks,» over a
+    name only signs the whole reply. Runs of blank lines in the body become one.
+    """
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [" ".join(_RE_EMOJI.sub(" ", line).replace("\u00a0", " ").split()) for line in raw]
+    footers = {i for i, line in enumerate(lines) if line and _kind(line) == "footer"}
+    end = _delimiter(raw, lines, footers)
+    cut = _end_cut(lines, footers, end, keep_thanks)
+    if cut is None:
+        ps = _postscript(lines, end)
+        cut = _end_cut(lines, footers, ps, keep_thanks) if ps is not None else None
+    body: list[str] = []
+    signature: list[str] = []
+    name = None
+    for i, line in enumerate(raw):
+        if cut is not None and cut.start <= i < cut.end:
+            if i == cut.start and cut.offset:
+                body.append(line[: cut.offset].rstrip())
+                line = line[cut.offset :]
+            signature.append(line)
+        elif i in footers or i >= end:
+            signature.append(line)
+        else:
+            body.append(line)
+    if cut is not None:
+        name = cut.name
+    if name is None and end < len(lines):
+        name = _first_name(lines[end + 1 :])
+    signature = [line for line in signature if line.strip() != HTML_SIGNATURE_MARK]
+    return SignatureSplit(_tidy(body), _tidy(signature), name)
+
+
+def _kind(text: str) -> str | None:
+    found = line_kind(text)
+    return found.kind if found else None
+
+
+def _delimiter(raw: list[str], lines: list[str], footers: set[int]) -> int:
+    """Index of the line where a delimited signature starts (len(lines) if none)."""
+    for i, line in enumerate(raw):
+        if _RE_HARD_DELIMITER.match(line):
+            return i
+        if _RE_SOFT_DELIMITER.match(line) and _signed_block(lines, footers, i + 1):
+            return i
+    return len(lines)
+
+
+def _signed_block(lines: list[str], footers: set[int], start: int) -> bool:
+    """The lines from start to the end read as a signature block that names someone."""
+    kinds = [line_kind(line) for i, line in enumerate(lines[start:], start) if line]
+    if not kinds or len(kinds) > _MAX_BLOCK or any(k is None for k in kinds):
+        return False
+    found = [k for k in kinds if k is not None]
+    shorts = sum(k.kind == "short" for k in found)
+    return shorts <= _MAX_SHORT and any(k.kind in ("name", "person", "role", "org", "footer")
+                                        for k in found)
+
+
+def _postscript(lines: list[str], end: int) -> int | None:
+    for i in range(end - 1, 0, -1):
+        if lines[i] and _RE_PS.match(lines[i]):
+            return i
+    return None
+
+
+def _end_cut(lines: list[str], footers: set[int], end: int, keep_thanks: bool) -> _Cut | None:
+    """A sign-off and its block, or a block of name and position, at the end of lines[:end]."""
+    content = [i for i in range(end) if lines[i] and i not in footers]
+    below: list[LineKind] = []  # the lines under the one looked at, bottom-up
+    for pos in range(len(content) - 1, max(-1, len(content) - _MAX_BLOCK - 2), -1):
+        i = content[pos]
+        found = closing(lines[i])
+        if found is not None and _closing_fits(found, below):
+            start = i
+            if found.kind == "thanks" and keep_thanks and pos == 0:
+                start = i + 1  # «Спасибо!» is all the person wrote
+            return _Cut(start, 0, end, _closing_name(found, below[::-1]))
+        inline = _inline_cut(lines[i], i, below, end)
+        if inline is not None:
+            return inline
+        kind = line_kind(lines[i])
+        if kind is None:
+            break
+        below.append(kind)
+    block = list(zip(content[len(content) - len(below) :], below[::-1], strict=True))
+    return _bare_cut(lines, content, block, end)
+
+
+def _closing_fits(found: Closing, below: list[LineKind]) -> bool:
+    """Whether a sign-off line with these lines under it ends the text as a signature."""
+    if found.tail:
+        if found.kind == "thanks":
+            return False  # «Спасибо, всё заработало!», «Спасибо, Ирина Викторовна!»
+        tail = line_kind(found.tail)
+        allowed = ("name", "person", "role") if found.spaced else (
+            "name", "person", "role", "org", "contact")
+        if tail is None or tail.kind not in allowed:
+            return False
+    if len(below) > _MAX_BLOCK or sum(k.kind == "short" for k in below) > _MAX_SHORT:
+        return False
+    if found.kind == "thanks":
+        return any(k.kind in ("name", "person", "role", "org") for k in below)
+    return True
+
+
+def _closing_name(found: Closing, below: list[LineKind]) -> str | None:
+    if found.tail and found.kind == "formal":
+        tail = line_kind(found.tail)
+        if tail is not None and tail.name:
+            return tail.name
+    for wanted in ("name", "person"):
+        for kind in below:
+            if kind.kind == wanted and kind.name:
+                return kind.name
+    return None
+
+
+def _inline_cut(line: str, i: int, below: list[LineKind], end: int) -> _Cut | None:
+    """«… не вижу оценки. С уважением, Анна» — a sign-off after the last sentence."""
+    offset = inline_closing(line)
+    if offset is None:
+        return None
+    found = closing(line[offset:])
+    if found is None or found.kind == "thanks" or not _closing_fits(found, below):
+        return None
+    return _Cut(i, offset, end, _closing_name(found, below[::-1]))
+
+
+def _bare_cut(lines: list[str], content: list[int], block: list[tuple[int, LineKind]],
+             end: int) -> _Cut | None:
+    """A block with no sign-off: a name or a position with a school or a contact, under
+    text that is more than a greeting and does not lead into it. ``block`` is the run of
+    signature-like lines at the end of ``content``; its top may still be prose."""
+    cut = len(block)
+    while cut and block[cut - 1][1].kind in _BARE_KINDS:
+        cut -= 1
+    block = block[cut:]
+    who = next((k for k, (_, kind) in enumerate(block) if kind.kind in ("name", "role", "org")),
+               None)
+    if who is None:
+        return None
+    while who and block[who - 1][1].kind == "rule":
+        who -= 1  # a logo or a rule over the name belongs to the block
+    block = block[who:]  # a block starts with who, not with a phone
+    kinds = {kind.kind for _, kind in block}
+    if "name" not in kinds and not ("role" in kinds and kinds & {"org", "contact"}) and not (
+        "org" in kinds and "contact" in kinds
+    ):
+        return None
+    body = [lines[i] for i in content if i < block[0][0]]
+    if not body or all(is_greeting(text) for text in body) or _RE_LEADS_ON.search(body[-1]):
+        return None
+    name = next((kind.name for _, kind in block if kind.kind == "name"), None)
+    return _Cut(block[0][0], 0, end, name)
+
+
+def _first_name(lines: list[str]) -> str | None:
+    """The signer's name in a delimited signature: the first line that names a person, or
+    a line of capitalised words right under the delimiter ("Zoltan Kovacs")."""
+    first = True
+    for line in lines:
+        if not line:
+            continue
+        found = closing(line)
+        kind = line_kind(found.tail if found else line) if not found or found.tail else None
+        if kind is not None and kind.name and (kind.kind == "name" or first):
+            return kind.name
+        first = first and found is not None
+    return None
+
+
+def _tidy(lines: list[str]) -> str:
+    out: list[str] = []
+    for line in lines:
+        value = line.rstrip()
+        if not value.strip() and (not out or not out[-1].strip()):
+            continue
+        out.append(value)
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(out)
