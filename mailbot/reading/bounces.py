@@ -73,7 +73,7 @@ _DIAGNOSTIC = re.compile(
     r"|\b[45]\d\d[ -]|\b[45]\.\d{1,3}\.\d{1,3}\b",
     re.IGNORECASE,
 )
-_BASIC_CODE = re.compile(r"\b([45])\d\d(?=[ -])")
+_BASIC_CODE = re.compile(r"\b([45])\d\d(?=[ :-])")
 
 
 @dataclass(frozen=True)

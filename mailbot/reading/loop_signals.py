@@ -346,6 +346,22 @@ _VACATION_SUBJECT = re.compile(
     r"|^\s*auto\s*:",  # Lotus Notes: "Auto: <subject>"
     re.IGNORECASE,
 )
+# A subject that is nothing but an absence notice: «Я в отпуске до 15.03», "Out of office
+# until March 10".  Only the whole subject counts: «Я в отпуске до 15.03, как посмотреть
+# оценки?» is a parent's question.
+_ABSENCE_SUBJECT = re.compile(
+    r"^(?:(?:я|меня)\s+)?(?:сейчас\s+)?(?:нахожусь\s+|буду\s+)?(?:в\s+(?:ежегодном\s+|очередном\s+)?"
+    r"(?:отпуске|командировке|декрете)|на\s+больничном|нет\s+на\s+месте|вне\s+офиса"
+    r"|отсутству\w+)"
+    r"|^(?:i\s+am\s+|i'm\s+|currently\s+)?(?:out\s+of\s+(?:the\s+)?office|on\s+(?:vacation"
+    r"|holiday|annual\s+leave|leave)|away\s+from\s+(?:the\s+)?office)",
+    re.IGNORECASE,
+)
+_ABSENCE_TAIL = re.compile(
+    r"^(?:\s+(?:до|по|с|until|till|through|from|to)\s+[\w.,/ -]{1,25}?)?\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
 # Lotus Notes / HCL Domino: "Ivan Petrov is out of the office."
 _NOTES_OOF = re.compile(r"\bis\s+out\s+of\s+(?:the\s+)?office\b", re.IGNORECASE)
 
@@ -354,6 +370,9 @@ def subject(msg: Message) -> list[Signal]:
     """The weakest signal: an out-of-office subject with no header to say so."""
     for value in header_values(msg, "Subject"):
         subject = " ".join(value.split())
+        absence = _ABSENCE_SUBJECT.match(subject)
+        if absence and _ABSENCE_TAIL.match(subject[absence.end() :]):
+            return [("auto_reply", f"subject is an absence notice ({shown_text(subject)})")]
         if _VACATION_SUBJECT.match(subject) or _NOTES_OOF.search(subject):
             return [("auto_reply", f"subject looks like an out-of-office reply ({shown_text(subject)})")]
         break
