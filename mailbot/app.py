@@ -34,9 +34,10 @@ def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
           loaded: Rulebook | None = None) -> App:
     """`loaded`: the rule files when the caller has read them already (mailbot check)."""
     loaded = rulebook.load_all(config) if loaded is None else loaded
-    engine = db.make_engine(config.database_url)
+    engine = db.make_engine(config.database_url,
+                            lock_timeout=config.database.lock_timeout)
     if migrate:
-        db.migrate(engine)
+        db.migrate(engine, config.database.lock_timeout)
     return App(
         config=config,
         engine=engine,

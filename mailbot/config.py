@@ -81,6 +81,8 @@ class Helpdesk(_Section):
 
 class Database(_Section):
     url: str = ""  # empty: SQLite in the state folder (mailbot.sqlite3)
+    # How long to wait for a database another process holds locked before giving up.
+    lock_timeout: float = Field(default=30, gt=0)
 
 
 TlsMode = Literal["ssl", "starttls", "none"]
@@ -162,6 +164,9 @@ class Limits(_Section):
     auto_replies_per_sender: int = Field(default=5, ge=0)
     auto_reply_period_minutes: int = Field(default=60, ge=1)
     tag_requires_participant: bool = True
+    # After mail to an address came back as undeliverable (5.x.x): no automatic mail to it
+    # for this many days (helpers' own answers still go, and a bounce is reported to them).
+    bounce_quiet_days: int = Field(default=30, ge=0)
 
 
 class Files(_Section):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import select
@@ -13,6 +14,7 @@ from mailbot.app import App
 from mailbot.desk.states import LABELS_RU as STATUS_RU
 from mailbot.pipeline import replay as replay_mail
 from mailbot.reading.parsing import MailError, parse
+from mailbot.service.progress import Bar
 from mailbot.storage import db, store
 from mailbot.storage.models import Attachment, Case, Quarantine
 
@@ -196,3 +198,28 @@ def _plan_step(step: dict[str, object]) -> str:
 def _short(value: object, limit: int = 60) -> str:
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def replay_all(app: App, bar: Callable[[int], Bar]) -> str:
+    """Replay every held mail, oldest first; a summary line, and one per mail still held."""
+    with db.session(app.engine) as session:
+        held = list(session.exec(select(Quarantine.id).where(Quarantine.status == "held")
+                                 .order_by(Quarantine.id)).all())
+    if not held:
+        return "Quarantine is empty: nothing to replay."
+    shown = bar(len(held))
+    kinds: dict[str, int] = {}
+    still: list[str] = []
+    try:
+        for quarantine_id in held:
+            outcome = replay_mail(app, quarantine_id)
+            shown.update()
+            if outcome is None:
+                continue
+            kinds[outcome.kind] = kinds.get(outcome.kind, 0) + 1
+            if outcome.kind == "quarantined":
+                still.append(f"  {quarantine_id}: {outcome.reasons[0]}")
+    finally:
+        shown.close()
+    done = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+    return "\n".join([f"Replayed {len(held)} held mail(s): {done}.", *still])

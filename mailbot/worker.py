@@ -4,19 +4,16 @@
 before a crash, not yet marked) is only marked; any other is ingested in its own transaction
 and marked after the commit. The UID watermark moves only when a whole scan is dealt with,
 so a crash mid-batch makes the next poll look again — and the ledger makes that harmless.
+A stop asked for (SIGTERM, Ctrl-C) ends the walk after the current mail, the same way.
 """
 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.blocking import BlockingScheduler
+from datetime import datetime, timedelta
 
 from mailbot.adapters.source import Source, SourceError
 from mailbot.adapters.transport import Transport
@@ -24,10 +21,15 @@ from mailbot.app import App
 from mailbot.jobs import digests, periodic
 from mailbot.outgoing import outbox
 from mailbot.pipeline import ingest
+from mailbot.service import progress
+from mailbot.service.health import Health
+from mailbot.service.watch import Outage, WatchedTransport
 from mailbot.storage import db, store
 from mailbot.storage.models import Mailbox
 
 log = logging.getLogger("mailbot")
+
+BarFactory = Callable[[int], progress.Bar]
 
 
 @dataclass
@@ -39,6 +41,7 @@ class PollReport:
     quarantined: int = 0
     already: int = 0
     acks: int = 0
+    stopped: bool = False  # a stop was asked for before the whole scan was dealt with
     quarantine_reasons: list[str] = field(default_factory=list)
 
     def count(self, kind: str) -> None:
@@ -55,7 +58,8 @@ def mailbox_id(app: App) -> int:
         return row.id
 
 
-def poll(app: App, source: Source, mark_batch: int = 50) -> PollReport:
+def poll(app: App, source: Source, mark_batch: int = 50, *,
+         stop: threading.Event | None = None, bar: BarFactory | None = None) -> PollReport:
     report = PollReport()
     box_id = mailbox_id(app)
     with db.session(app.engine) as session:
@@ -66,22 +70,35 @@ def poll(app: App, source: Source, mark_batch: int = 50) -> PollReport:
     report.already = len(done_before)
     if done_before:
         source.mark_done([k for k in scan.keys if k in done_before])
+    todo = [k for k in scan.keys if k not in done_before]
+    shown = (bar or (lambda _total: progress.bar(0, "")))(len(todo))
     to_mark: list[str] = []
-    for key, raw in source.fetch([k for k in scan.keys if k not in done_before]):
-        report.seen += 1
-        outcome = ingest(app, box_id, key, raw)
-        report.count(outcome.kind)
-        report.acks += outcome.acked
-        if outcome.kind == "quarantined":
-            report.quarantine_reasons.append(f"{key}: {outcome.reasons[0]}")
-        to_mark.append(key)
-        if len(to_mark) >= mark_batch:
-            source.mark_done(to_mark)
-            to_mark = []
+    try:
+        for key, raw in source.fetch(todo):
+            _ingest_one(app, box_id, key, raw, report)
+            shown.update()
+            to_mark.append(key)
+            if len(to_mark) >= mark_batch:
+                source.mark_done(to_mark)
+                to_mark = []
+            if stop is not None and stop.is_set():
+                report.stopped = True
+                break
+    finally:
+        shown.close()
     source.mark_done(to_mark)
-    if scan.uidvalidity is not None:
+    if scan.uidvalidity is not None and not report.stopped:
         _advance(app, box_id, scan.uidvalidity, scan.high_uid)
     return report
+
+
+def _ingest_one(app: App, box_id: int, key: str, raw: bytes, report: PollReport) -> None:
+    report.seen += 1
+    outcome = ingest(app, box_id, key, raw)
+    report.count(outcome.kind)
+    report.acks += outcome.acked
+    if outcome.kind == "quarantined":
+        report.quarantine_reasons.append(f"{key}: {outcome.reasons[0]}")
 
 
 def _advance(app: App, box_id: int, uidvalidity: int, high_uid: int) -> None:
@@ -116,25 +133,40 @@ class Backoff:
 
 
 class Worker:
-    """Both jobs with their own backoff; safe to call from a scheduler thread."""
+    """Both jobs with their own backoff; safe to call from a scheduler thread.
+
+    The log hears about a server once when it goes down and once when it is back
+    (service/watch.py); a poll or a send writes a line only when it did something.
+    """
 
     def __init__(self, app: App, source: Source, transport: Transport) -> None:
-        self.app, self.source, self.transport = app, source, transport
+        self.app, self.source = app, source
+        self.mailbox_outage = Outage(f"mailbox {source.description}")
+        self.send_outage = Outage(f"outgoing mail {transport.description}")
+        self.transport = WatchedTransport(transport, self.send_outage, app.clock)
         self.poll_backoff, self.send_backoff = Backoff(), Backoff()
         self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.bar: BarFactory | None = None  # set by `run --once` at a terminal
+        self.health: Health | None = None  # the heartbeat file of `mailbot status`
 
     def poll_job(self) -> PollReport | None:
         now = self.app.clock.now()
-        if self.poll_backoff.waiting(now):
+        if self.poll_backoff.waiting(now) or self.stop.is_set():
             return None
         with self.lock:
             try:
-                report = poll(self.app, self.source)
+                report = poll(self.app, self.source, stop=self.stop, bar=self.bar)
             except SourceError as exc:
-                delay = self.poll_backoff.failed(now)
-                log.error("%s; next try in %.0f s", exc, delay)
+                self.poll_backoff.failed(now)
+                self.mailbox_outage.failed(now, str(exc))
+                if self.health is not None and self.mailbox_outage.since is not None:
+                    self.health.down(now, "mailbox", self.mailbox_outage.since)
                 return None
         self.poll_backoff.ok()
+        self.mailbox_outage.ok(self.app.clock.now())
+        if self.health is not None:
+            self.health.poll_ok(self.app.clock.now())
         if report.seen:
             log.info("poll: %s", describe_poll(report))
         for reason in report.quarantine_reasons:
@@ -143,19 +175,34 @@ class Worker:
 
     def send_job(self) -> outbox.SendReport | None:
         now = self.app.clock.now()
-        if self.send_backoff.waiting(now):
+        if self.send_backoff.waiting(now) or self.stop.is_set():
             return None
         with self.lock:
+            refused = self.transport.refused
             report = outbox.drain(self.app, self.transport)
-        if report.sent or report.failed or report.retrying:
+        given_up = report.failed - (self.transport.refused - refused)
+        self.beat_send()
+        if report.sent or report.failed:
             log.info("send: %d sent, %d to retry, %d failed", report.sent, report.retrying,
                      report.failed)
-        for error in report.errors:
-            log.warning("send: %s", error)
+        if given_up > 0:
+            log.warning("send: %d mail(s) given up after %d attempts (see `mailbot status`)",
+                        given_up, self.app.config.worker.max_attempts)
         return report
+
+    def beat_send(self) -> None:
+        if self.health is None:
+            return
+        now = self.app.clock.now()
+        if self.send_outage.since is None:
+            self.health.send_ok(now)
+        else:
+            self.health.down(now, "smtp", self.send_outage.since)
 
     def time_job(self) -> dict[str, int]:
         """Reminders and seminar notices that are due, each made once (periodic.py)."""
+        if self.stop.is_set():
+            return {}
         with self.lock:
             report = periodic.run_all(self.app, mailbox_id(self.app))
         if any(report.values()):
@@ -167,14 +214,17 @@ class Worker:
 
     def digest_job(self) -> dict[str, str]:
         """The weekly digests whose time has come and that were not sent yet."""
+        if self.stop.is_set():
+            return {}
         with self.lock:
             try:
                 sent = digests.due(self.app, mailbox_id(self.app))
             except ValueError as exc:  # a digest the rules files cannot support
                 log.error("digest: %s", exc)
                 return {}
-            except Exception:
-                log.exception("digest failed; it will be tried again on the next run")
+            except Exception as exc:  # noqa: BLE001 — retried at the next check
+                log.error("digest failed (%s: %s); it will be tried again on the next run",
+                          type(exc).__name__, exc)
                 return {}
         for kind, week in sent.items():
             log.info("%s for %s queued", kind, week)
@@ -182,6 +232,8 @@ class Worker:
 
     def close(self) -> None:
         self.source.close()
+        if self.health is not None:
+            self.health.write(self.app.clock.now())
 
 
 def describe_poll(report: PollReport) -> str:
@@ -190,60 +242,17 @@ def describe_poll(report: PollReport) -> str:
             f"{report.acks} acknowledgements queued")
 
 
-_running: Worker | None = None  # the worker of run_forever, for jobs kept in the database
+_running: Worker | None = None  # the worker of service/loop.py, for jobs kept in the database
 
 
 def scheduled_digests() -> None:
-    """The digest job as APScheduler stores it: by reference, so it finds the running
-    worker here rather than in its pickled arguments."""
+    """The digest job as APScheduler stores it: by reference (mailbot.worker:
+    scheduled_digests, in the database job store), so it finds the running worker here
+    rather than in its pickled arguments."""
     if _running is not None:
         _running.digest_job()
 
 
-def run_forever(worker: Worker) -> None:
-    """Poll and send on a schedule until SIGTERM or SIGINT, then stop cleanly.
-
-    The weekly digest jobs live in the database job store (table apscheduler_jobs), where
-    an operator can see their next run. A digest missed while the worker was down is made
-    up by the catch-up right at start (digests.due looks at what is due, not at what
-    fired), and the `periodic` ledger makes sure each digest goes out once, even if two
-    workers share the database.
-    """
+def set_running(worker: Worker | None) -> None:
     global _running
     _running = worker
-    app = worker.app
-    settings = app.config.worker
-    scheduler = BlockingScheduler(
-        timezone="UTC",
-        jobstores={"default": MemoryJobStore(), "db": SQLAlchemyJobStore(engine=app.engine)},
-    )
-    now = datetime.now(UTC)
-    scheduler.add_job(worker.poll_job, "interval", seconds=settings.poll_seconds,
-                      id="poll", max_instances=1, coalesce=True, next_run_time=now)
-    scheduler.add_job(worker.send_job, "interval", seconds=settings.send_seconds,
-                      id="send", max_instances=1, coalesce=True, next_run_time=now)
-    scheduler.add_job(worker.time_job, "interval", minutes=app.config.sla.check_minutes,
-                      id="reminders", max_instances=1, coalesce=True, next_run_time=now)
-    zone = app.config.helpdesk.timezone
-    digests_config = app.config.digests
-    for job_id, day, at in (("admin_digest", digests_config.admin_day, digests_config.admin_time),
-                            ("schedule_digest", digests_config.schedule_day,
-                             digests_config.schedule_time)):
-        hour, minute = at.split(":")
-        scheduler.add_job(scheduled_digests, "cron", day_of_week=day, hour=int(hour),
-                          minute=int(minute), timezone=zone, id=job_id, jobstore="db",
-                          replace_existing=True, coalesce=True, misfire_grace_time=None)
-    worker.digest_job()  # catch up at once on a digest missed while the worker was down
-
-    def stop(signum: int, _frame: object) -> None:
-        log.info("signal %d: finishing the current step and stopping", signum)
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        scheduler.start()
-    finally:
-        with worker.lock:  # wait for a running job to finish its transaction
-            worker.close()
-        _running = None

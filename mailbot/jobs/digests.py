@@ -7,7 +7,9 @@
 
 Each is sent through `periodic.once` under its ISO week, so it goes out once whatever
 happens; `due` finds the digests whose time has come and that are not yet sent, which is
-also how a digest missed while the worker was down is made up when it comes back.
+also how a digest missed while the worker was down is made up when it comes back. A digest
+whose moment came before the first start (periodic.installed_at) is never sent: a school
+installing mailbot on a Wednesday gets its first digest the next Monday.
 """
 
 from __future__ import annotations
@@ -163,8 +165,11 @@ def due(app: App, box_id: int) -> dict[str, str]:
                                                                     + 7))
     schedule_moment = periodic.last_due(local, digests.schedule_day, digests.schedule_time)
     schedule_week = iso_week((schedule_moment + timedelta(days=7)).date())
-    for kind, week, send in ((ADMIN, admin_week, send_admin),
-                             (SCHEDULE, schedule_week, send_schedule)):
+    installed = periodic.installed_at(app, box_id)
+    for kind, moment, week, send in ((ADMIN, admin_moment, admin_week, send_admin),
+                                     (SCHEDULE, schedule_moment, schedule_week, send_schedule)):
+        if moment < installed:  # due before mailbot served this mailbox: not its to send
+            continue
         try:
             if send(app, box_id, week):
                 sent[kind] = week

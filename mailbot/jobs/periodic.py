@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -29,7 +30,7 @@ from mailbot.school.rulebook import Rulebook
 from mailbot.school.schedule import Slot, slots_between
 from mailbot.school.workcal import WorkCalendar
 from mailbot.storage import db
-from mailbot.storage.models import Case, Periodic, Registration
+from mailbot.storage.models import Case, Event, Periodic, Registration
 
 log = logging.getLogger("mailbot.jobs.periodic")
 
@@ -55,6 +56,37 @@ def once(app: App, box_id: int, kind: str, key: str, case: Case | None, make: Ma
             session.rollback()
             return False
     return True
+
+
+INSTALLED = "installed"
+
+
+def installed_at(app: App, box_id: int) -> datetime:
+    """When this mailbot began to serve the mailbox: periodic mail starts from here, so a
+    first start mails no digest of the weeks before it.
+
+    Recorded once, at the first start, as a `periodic` row of kind "installed". A database
+    older than this record takes its first event's moment instead, so an upgrade does not
+    lose a digest that fell due while the worker was down for it.
+    """
+    with db.session(app.engine) as session:
+        row = session.exec(select(Periodic).where(
+            Periodic.mailbox_id == box_id, Periodic.kind == INSTALLED)).first()
+        if row is not None:
+            return _aware(row.at)
+        first = session.exec(select(func.min(Event.at)).where(Event.mailbox_id == box_id)).one()
+        at = _aware(first) if first is not None else app.clock.now()
+        session.add(Periodic(mailbox_id=box_id, kind=INSTALLED, key="first start", at=at))
+        try:
+            session.commit()
+        except IntegrityError:  # another worker recorded it a moment ago
+            session.rollback()
+            return installed_at(app, box_id)
+    return at
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _done(session: Session, box_id: int, kind: str, key: str) -> bool:

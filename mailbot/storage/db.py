@@ -33,8 +33,9 @@ class DatabaseError(Exception):
     """The database cannot be reached or upgraded; phrased as one line."""
 
 
-def make_engine(url: str, *, create_folder: bool = True) -> Engine:
-    """An engine for `url`; for SQLite the file's folder is made unless told not to."""
+def make_engine(url: str, *, create_folder: bool = True, lock_timeout: float = 30) -> Engine:
+    """An engine for `url`; for SQLite the file's folder is made unless told not to.
+    `lock_timeout`: seconds to wait for a lock another process holds, then fail."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if create_folder and path and path != ":memory:":
@@ -43,10 +44,16 @@ def make_engine(url: str, *, create_folder: bool = True) -> Engine:
             except OSError as exc:
                 raise DatabaseError(f"database {url}: cannot create the folder "
                                     f"{Path(path).parent}: {exc.strerror or exc}") from None
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": lock_timeout})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args=_pg_timeout(url, lock_timeout))
+
+
+def _pg_timeout(url: str, seconds: float) -> dict[str, str]:
+    if not url.startswith("postgresql"):
+        return {}
+    return {"options": f"-c lock_timeout={int(seconds * 1000)}"}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +87,7 @@ def alembic_config(engine: Engine, location: Path) -> AlembicConfig:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, lock_timeout: float = 30) -> None:
     """Bring the schema to the newest revision, all of it or nothing."""
     url = engine.url.render_as_string()
     try:
@@ -90,7 +97,7 @@ def migrate(engine: Engine) -> None:
         raise DatabaseError(f"database {url}: {short_error(exc)}") from None
     migrating = engine
     if engine.dialect.name == "sqlite":
-        migrating = create_engine(engine.url, connect_args={"timeout": 30})
+        migrating = create_engine(engine.url, connect_args={"timeout": lock_timeout})
         event.listen(migrating, "connect", _sqlite_pragmas)
         _sqlite_transactional_ddl(migrating)
     try:
@@ -124,16 +131,16 @@ def pending(engine: Engine) -> list[str]:
     return list(reversed(todo))
 
 
-def read_only_engine(url: str) -> Engine | None:
+def read_only_engine(url: str, lock_timeout: float = 5) -> Engine | None:
     """An engine that cannot change the database, for `mailbot check` and `status`: SQLite
     is opened read-only (None when the file does not exist yet)."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, connect_args=_pg_timeout(url, lock_timeout))
     path = url.split("///", 1)[-1]
     if not path or path == ":memory:" or not Path(path).is_file():
         return None
     return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true",
-                         connect_args={"timeout": 5})
+                         connect_args={"timeout": lock_timeout})
 
 
 def _recover_batch_leftovers(engine: Engine) -> None:

@@ -340,3 +340,50 @@ def count_events_of(session: Session, mailbox_id: int, kind: str, actor: str, te
                                    Event.actor == actor)
     ).all()
     return sum(text in detail for detail in details)
+
+
+# ------------------------------------------------------------------ for `mailbot status`
+
+
+def outbox_counts(session: Session, mailbox_id: int) -> dict[str, int]:
+    """Outgoing mail per status (pending, sending, sent, failed)."""
+    rows = session.exec(
+        select(Outbox.status, func.count(Outbox.id)).where(Outbox.mailbox_id == mailbox_id)
+        .group_by(Outbox.status)
+    ).all()
+    return {status: count for status, count in rows}
+
+
+def oldest_unsent(session: Session, mailbox_id: int) -> datetime | None:
+    return session.exec(
+        select(func.min(Outbox.created_at)).where(
+            Outbox.mailbox_id == mailbox_id, Outbox.status.in_(("pending", "sending")))
+    ).one()
+
+
+def failed_since(session: Session, mailbox_id: int, since: datetime) -> int:
+    return session.exec(
+        select(func.count(Outbox.id)).where(
+            Outbox.mailbox_id == mailbox_id, Outbox.status == "failed",
+            Outbox.created_at >= since)
+    ).one()
+
+
+def last_sent_at(session: Session, mailbox_id: int) -> datetime | None:
+    return session.exec(
+        select(func.max(Outbox.sent_at)).where(Outbox.mailbox_id == mailbox_id)
+    ).one()
+
+
+def oldest_unanswered(session: Session, mailbox_id: int) -> Case | None:
+    """The open case waiting longest for its first answer."""
+    return session.exec(
+        select(Case).where(Case.mailbox_id == mailbox_id, Case.first_response_at.is_(None),
+                           Case.status.in_(("new", "assigned")))
+        .order_by(Case.created_at, Case.id).limit(1)
+    ).first()
+
+
+def mailbox_row(session: Session, name: str) -> Mailbox | None:
+    """The mailbox row of a help address, if mail was ever processed (never creates it)."""
+    return session.exec(select(Mailbox).where(Mailbox.name == name)).first()

@@ -1,0 +1,67 @@
+"""Render every template with sample data: one line per template that fails.
+
+The sample contexts (sample_mail.py) hold what the flows pass. A variable a bundled
+template uses that the samples lack (the wording changed since) gets a blank stand-in, so
+only real mistakes fail: a template that is missing or does not parse, an include that is
+not there, a filter that breaks, or a school's own template asking for a variable that
+mailbot never passes to that mail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateError, meta
+
+from mailbot.app import App
+from mailbot.service import bundled, sample_mail
+
+
+def problems(app: App) -> tuple[int, list[str]]:
+    """(templates rendered, one line per failure naming the template and why)."""
+    failures: list[str] = []
+    available = {name.removesuffix(".txt.j2") for name in app.templates.env.list_templates()
+                 if name.endswith(".txt.j2")}
+    # A sample whose template is gone belongs to a mail mailbot no longer writes.
+    samples = {k: v for k, v in sample_mail.contexts(app).items() if k in available}
+    shipped = _shipped_env(app.templates.env)
+    for name, context in sorted(samples.items()):
+        try:
+            stand_ins = {var: ChainableUndefined(name=var)
+                         for var in variables(shipped, f"{name}.txt.j2") - set(context)}
+            app.templates.render(name, **stand_ins, **context)
+        except TemplateError as exc:
+            where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+            failures.append(f"{name}.txt.j2{where}: {type(exc).__name__}: {_first(exc)}")
+    return len(samples), failures
+
+
+def variables(env: Environment, name: str) -> set[str]:
+    """The variables a template and the templates it includes use from its context."""
+    found: set[str] = set()
+    todo, seen = [name], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            source = env.loader.get_source(env, current)[0]  # type: ignore[union-attr]
+        except TemplateError:
+            continue
+        tree = env.parse(source)
+        found |= meta.find_undeclared_variables(tree)
+        todo += [ref for ref in meta.find_referenced_templates(tree) if ref]
+    return found
+
+
+def _shipped_env(school: Environment) -> Environment:
+    """The bundled templates alone, with the filters of the real environment."""
+    env = Environment(loader=FileSystemLoader(str(Path(str(bundled.templates())))))
+    env.filters.update(school.filters)
+    return env
+
+
+def _first(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
