@@ -246,12 +246,15 @@ def _answer_blocks(lines: list[_Line]) -> list[list[_Line]]:
 
 def _split_blocks(blocks: list[list[_Line]]) -> SignatureSplit:
     """Each answer block without its signature. A block after the first that is only a
-    sign-off («Thanks,» / «Jessica» under inline answers) signs the whole reply and goes."""
+    sign-off («Thanks,» / «Jessica» under inline answers) signs the whole reply and goes; a
+    name with no sign-off above it is cut only from the last block (in an earlier one it
+    answers a question)."""
     bodies: list[str] = []
     signatures: list[str] = []
     names: list[str] = []
-    for block in blocks:
-        found = split_signature("\n".join(line.raw for line in block), keep_thanks=not bodies)
+    for index, block in enumerate(blocks):
+        text = "\n".join(line.raw for line in block)
+        found = split_signature(text, keep_thanks=not bodies, bare=index == len(blocks) - 1)
         if found.body.strip():
             bodies.append(found.body)
         if found.signature.strip():

@@ -25,6 +25,7 @@ __all__ = [
     "Closing",
     "LineKind",
     "closing",
+    "display_name",
     "find_name",
     "is_greeting",
     "line_kind",
@@ -36,7 +37,7 @@ __all__ = [
 # «С уважением» and its forms: typos, abbreviations, one word, with an adjective or an addition.
 _RESPECT = (
     r"с\s+(?:глубоким\s+|искренним\s+|огромным\s+|большим\s+|неизменным\s+|нижайшим\s+)?"
-    r"уважени(?:ем|е|и|ям)(?:\s+и\s+(?:благодарностью|признательностью|надеждой(?:\s+на\s+\w+)?"
+    r"уважени(?:ем|е|и|ям)(?:\s+к\s+вам)?(?:\s+и\s+(?:благодарностью|признательностью|надеждой(?:\s+на\s+\w+)?"
     r"|наилучшими\s+пожеланиями))?"
     r"|суважением|с\s*уваж(?:ен\w*)?\.?|с\s*ув\.?"
 )
@@ -60,8 +61,9 @@ _THANKS = (
     r"(?:заранее\s+)?(?:большое\s+|огромное\s+)?спасибо(?:\s+вам)?(?:\s+заранее)?"
     r"(?:\s+(?:большое|огромное))?(?:\s+за\s+(?:помощь|ответ|понимание|внимание|содействие"
     r"|сотрудничество|оперативность))?"
-    r"|(?:заранее\s+)?благодарю(?:\s+вас)?(?:\s+заранее)?(?:\s+за\s+(?:помощь|ответ|понимание"
-    r"|внимание|содействие|сотрудничество))?"
+    r"|(?:заранее\s+)?(?:благодар(?:ю|им)|(?:буду|будем|очень|заранее)\s+(?:очень\s+)?"
+    r"(?:благодарн|признательн)[а-я]*)(?:\s+(?:вам|вас))?(?:\s+заранее)?(?:\s+за\s+(?:помощь"
+    r"|ответ|понимание|внимание|содействие|сотрудничество))?"
     r"|(?:many\s+)?thanks(?:\s+(?:in\s+advance|again|so\s+much|a\s+lot))?"
     r"|thank\s+you(?:\s+(?:in\s+advance|again|so\s+much|very\s+much))?|thx|ty"
 )
@@ -147,14 +149,18 @@ _LATIN_NAMES = frozenset(_LATIN_NAME_LIST.split())
 
 
 @functools.lru_cache(maxsize=20_000)
-def _word_info(word: str) -> tuple[frozenset[str], bool]:
-    """(the name grammemes of any reading, whether the likeliest reading is a verb form)."""
+def _word_info(word: str) -> tuple[bool, bool, bool]:
+    """(a name in some reading, a name in the nominative as signatures write it — not
+    «Ивановой», «Саши» —, the likeliest reading is a verb form)."""
     parses = analyzer().parse(word)
-    grammemes: set[str] = set()
+    named = nominative = False
     for parse in parses:
-        grammemes |= _NAME_GRAMMEMES & set(parse.tag.grammemes)
+        grammemes = parse.tag.grammemes
+        if _NAME_GRAMMEMES & grammemes:
+            named = True
+            nominative = nominative or "nomn" in grammemes or "Fixd" in grammemes
     verb = bool(parses) and parses[0].tag.POS in _VERB_POS
-    return frozenset(grammemes), verb
+    return named, nominative, verb
 
 
 def _is_name_word(token: str, any_case: bool) -> bool:
@@ -162,8 +168,9 @@ def _is_name_word(token: str, any_case: bool) -> bool:
         return True
     if not any_case and not (token[0].isupper() and (token[1:].islower() or token.isupper())):
         return False
-    if _word_info(token.lower().replace("ё", "е"))[0]:
-        return True
+    named, nominative, _ = _word_info(token.lower().replace("ё", "е"))
+    if named:
+        return nominative
     return token[0].isupper() and bool(_RE_SURNAME.search(token))
 
 
@@ -190,6 +197,17 @@ def name_words(text: str, any_case: bool = False) -> bool:
         return _latin_name([t.strip() for t in tokens])
     uniform = bare.islower() or bare.isupper()
     return all(_is_name_word(t.strip(), any_case or uniform) for t in tokens)
+
+
+def display_name(name: str) -> str:
+    """A name as a greeting would write it: «ПЕТРОВА ОЛЬГА» and «наталья» capitalised."""
+    words = []
+    for word in name.split():
+        if len(word) > 1 and (word.isupper() or word.islower()) and "." not in word:
+            word = "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
+        words.append(word)
+    text = " ".join(words)
+    return text[:-1] if text.endswith(".") and not _RE_INITIALS.match(words[-1]) else text
 
 
 def find_name(text: str) -> str | None:
@@ -220,8 +238,8 @@ def _is_sentence(text: str) -> bool:
         lowered = word.lower()
         if lowered == "не":
             return True
-        grammemes, verb = _word_info(lowered.replace("ё", "е"))
-        if verb and not (word[0].isupper() and grammemes):
+        named, _, verb = _word_info(lowered.replace("ё", "е"))
+        if verb and not (word[0].isupper() and named):
             return True
     return False
 
@@ -239,6 +257,11 @@ _POSITION = re.compile(
     r"|teacher|head\b|deputy|principal|director|manager|coordinator|secretary|administrator"
     r"|assistant|officer|counsell?or|parent\b|mother|father|mum\b|mom\b|dad\b|student"
     r"|support|team\b|specialist|engineer|librarian|tutor|ceo\b|founder)",
+    re.IGNORECASE,
+)
+_RE_KIN = re.compile(
+    r"^(?:мама|папа|мать|отец|родител[ьи]|бабушка|дедушка|опекун\w*|законн\w+\s+представител\w*"
+    r"|ученик\w*|ученица|учащ\w+|семья|mother|father|mum|mom|dad|parent|student)\b",
     re.IGNORECASE,
 )
 _ORG = re.compile(
@@ -264,6 +287,11 @@ _RE_HOURS = re.compile(
     r"[:.]\d{2}",
     re.IGNORECASE,
 )
+_RE_MESSENGER = re.compile(
+    r"^(?:skype|telegram|tg|whatsapp|viber|vk|вконтакте|телеграм\w*|ватсап|вайбер|max|icq)"
+    r"\s*[:\-]?\s*@?[\w.+-]{2,40}$",
+    re.IGNORECASE,
+)
 _CONTACT_LABELS = re.compile(
     r"\b(?:тел|телефон\w*|моб|мобильн\w*|сот|сотов\w*|раб|рабоч\w*|дом|домашн\w*|факс|доб"
     r"|вн|внутр|e-?mail|эл\.?|электронн\w*|почт\w*|mail|сайт|site|web|phone|tel|mob|mobile"
@@ -272,6 +300,7 @@ _CONTACT_LABELS = re.compile(
     r"|и|или|and|or)\b",
     re.IGNORECASE,
 )
+_RE_LABEL = re.compile(r"[^\d\s]\s*:(?!//)")
 _RE_CLASS = re.compile(r"^\(?\d{1,2}\s*[-–]?\s*«?\"?[А-ЯЁA-Zа-яё]?\"?»?\s*(?:класс\w*|кл\.)?\)?$")
 _RE_RULE = re.compile(r"^[-–—_=*~.•#+]{2,}$")
 _RE_IMAGE = re.compile(r"^\[[^\]]{0,60}\]$")  # an image (a logo) as the HTML converter shows it
@@ -289,11 +318,7 @@ _RE_DISCLAIMER = re.compile(
 class LineKind:
     kind: str  # name, person, role, org, contact, rule, disclaimer, footer, short
     name: str | None = None  # the person's name on the line, if any
-
-    @property
-    def strong(self) -> bool:
-        """A line only a signature has: a person's name or a position."""
-        return self.kind in ("name", "role")
+    kin: bool = False  # a role the writer names themself by: «мама Саши», «ученица 9 «Б»»
 
 
 def _has_position(text: str) -> bool:
@@ -301,6 +326,8 @@ def _has_position(text: str) -> bool:
 
 
 def _is_contact(text: str) -> bool:
+    if _RE_MESSENGER.match(text):
+        return True
     rest = _RE_EMAIL.sub(" ", text)
     rest = _RE_URL.sub(" ", rest)
     found = rest != text
@@ -324,10 +351,12 @@ def line_kind(text: str) -> LineKind | None:
         return LineKind("rule")
     if _RE_DISCLAIMER.search(text):
         return LineKind("disclaimer")
-    if len(text) > 160 or _is_sentence(text):
+    if len(text) > 300 or _is_sentence(text):
         return None
     if _is_contact(text):
         return LineKind("contact")
+    if _RE_LABEL.search(text):
+        return None  # «Учитель: Иванова Н.П.», «Ребёнок: …» — a form filled in, not a signature
     for part in (p.strip() for p in text.split(" | ")):
         kind = _part_kind(part)
         if kind is not None:
@@ -341,9 +370,9 @@ def _part_kind(text: str) -> LineKind | None:
         rest = text.replace(name, "", 1).strip(" ,;()—–-")
         if not rest or _rest_fits(rest):
             return LineKind("name", name)
-    if _has_position(text) and len(text.split()) <= 16:
-        return LineKind("role")
-    if _ORG.search(text) and len(text.split()) <= 16:
+    if _has_position(text) and len(text.split()) <= 30:
+        return LineKind("role", kin=bool(_RE_KIN.match(text)))
+    if _ORG.search(text) and len(text.split()) <= 30:
         return LineKind("org")
     if _is_person_like(text):
         return LineKind("person", text.strip(" ,.;"))

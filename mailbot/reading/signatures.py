@@ -32,11 +32,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from mailbot.reading.quote_markers import is_client_signature
 from mailbot.reading.signature_lines import (
     Closing,
     LineKind,
     closing,
+    display_name,
     inline_closing,
     is_greeting,
     line_kind,
@@ -45,7 +48,7 @@ from mailbot.reading.signature_lines import (
 __all__ = ["HTML_SIGNATURE_MARK", "SignatureSplit", "split_signature"]
 
 HTML_SIGNATURE_MARK = "\ue000"  # quote_html.py writes it on a line before a signature container
-_MAX_BLOCK = 14  # lines of a signature block (blank lines not counted)
+_MAX_BLOCK = 20  # lines of a signature block (blank lines not counted)
 _MAX_SHORT = 3  # unclassified short lines a signed block may hold
 _BARE_KINDS = ("name", "role", "org", "contact", "rule", "disclaimer")  # a block with no sign-off
 _RE_HARD_DELIMITER = re.compile(rf"^\s*(?:-- +|{HTML_SIGNATURE_MARK}\s*)$")
@@ -75,6 +78,11 @@ class SignatureSplit:
     name: str | None
 
 
+class _Options(NamedTuple):
+    keep_thanks: bool  # a «Спасибо!» that is all the body stays
+    bare: bool  # a block with no sign-off above it may be cut
+
+
 @dataclass(frozen=True)
 class _Cut:
     start: int  # first line of the signature
@@ -83,21 +91,25 @@ class _Cut:
     name: str | None
 
 
-def split_signature(text: str, *, keep_thanks: bool = True) -> SignatureSplit:
+def split_signature(text: str, *, keep_thanks: bool = True, bare: bool = True) -> SignatureSplit:
     """Split a sender's own text into body and signature (see the module's docstring).
 
     With ``keep_thanks`` (the default) a «Спасибо!» that is all the body would keep stays in
     it; quotes.py passes False for an answer block after the first, where «Thanks,» over a
-    name only signs the whole reply. Runs of blank lines in the body become one.
+    name only signs the whole reply. With ``bare`` False a block of name and position with
+    no sign-off or delimiter above it is not cut: quotes.py passes it for an answer block
+    that more answers follow, where «Сидоров Максим Андреевич» answers «ФИО ребёнка?».
+    Runs of blank lines in the body become one.
     """
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines = [" ".join(_RE_EMOJI.sub(" ", line).replace("\u00a0", " ").split()) for line in raw]
-    footers = {i for i, line in enumerate(lines) if line and _kind(line) == "footer"}
+    footers = {i for i, line in enumerate(lines) if line and is_client_signature(line)}
     end = _delimiter(raw, lines, footers)
-    cut = _end_cut(lines, footers, end, keep_thanks)
+    options = _Options(keep_thanks, bare)
+    cut = _end_cut(lines, footers, end, options)
     if cut is None:
         ps = _postscript(lines, end)
-        cut = _end_cut(lines, footers, ps, keep_thanks) if ps is not None else None
+        cut = _end_cut(lines, footers, ps, options) if ps is not None else None
     body: list[str] = []
     signature: list[str] = []
     name = None
@@ -116,12 +128,7 @@ def split_signature(text: str, *, keep_thanks: bool = True) -> SignatureSplit:
     if name is None and end < len(lines):
         name = _first_name(lines[end + 1 :])
     signature = [line for line in signature if line.strip() != HTML_SIGNATURE_MARK]
-    return SignatureSplit(_tidy(body), _tidy(signature), name)
-
-
-def _kind(text: str) -> str | None:
-    found = line_kind(text)
-    return found.kind if found else None
+    return SignatureSplit(_tidy(body), _tidy(signature), display_name(name) if name else None)
 
 
 def _delimiter(raw: list[str], lines: list[str], footers: set[int]) -> int:
@@ -152,7 +159,7 @@ def _postscript(lines: list[str], end: int) -> int | None:
     return None
 
 
-def _end_cut(lines: list[str], footers: set[int], end: int, keep_thanks: bool) -> _Cut | None:
+def _end_cut(lines: list[str], footers: set[int], end: int, options: _Options) -> _Cut | None:
     """A sign-off and its block, or a block of name and position, at the end of lines[:end]."""
     content = [i for i in range(end) if lines[i] and i not in footers]
     below: list[LineKind] = []  # the lines under the one looked at, bottom-up
@@ -161,16 +168,18 @@ def _end_cut(lines: list[str], footers: set[int], end: int, keep_thanks: bool) -
         found = closing(lines[i])
         if found is not None and _closing_fits(found, below):
             start = i
-            if found.kind == "thanks" and keep_thanks and pos == 0:
+            if found.kind == "thanks" and options.keep_thanks and pos == 0:
                 start = i + 1  # «Спасибо!» is all the person wrote
             return _Cut(start, 0, end, _closing_name(found, below[::-1]))
         inline = _inline_cut(lines[i], i, below, end)
         if inline is not None:
             return inline
-        kind = line_kind(lines[i])
+        kind = None if _RE_PS.match(lines[i]) else line_kind(lines[i])
         if kind is None:
             break
         below.append(kind)
+    if not options.bare:
+        return None
     block = list(zip(content[len(content) - len(below) :], below[::-1], strict=True))
     return _bare_cut(lines, content, block, end)
 
@@ -232,7 +241,10 @@ def _bare_cut(lines: list[str], content: list[int], block: list[tuple[int, LineK
         who -= 1  # a logo or a rule over the name belongs to the block
     block = block[who:]  # a block starts with who, not with a phone
     kinds = {kind.kind for _, kind in block}
-    if "name" not in kinds and not ("role" in kinds and kinds & {"org", "contact"}) and not (
+    if sum(kind.kind == "name" for _, kind in block) > 1:
+        return None  # «Петрова М.И.» / «Сидоров А.А.»: a list of people, not one signer
+    named = "name" in kinds or any(kind.kin for _, kind in block)
+    if not named and not ("role" in kinds and kinds & {"org", "contact"}) and not (
         "org" in kinds and "contact" in kinds
     ):
         return None
