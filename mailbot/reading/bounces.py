@@ -57,14 +57,17 @@ _REFS_LINE = re.compile(r"^[ \t>]*References\s*:\s*((?:.*)(?:\n[ \t]+.*)*)",
                         re.IGNORECASE | re.MULTILINE)
 _SUBJECT_LINE = re.compile(
     r"^[ \t>]*(?:Subject|Тема(?: письма| сообщения)?|the subject of the message is)\s*:[ \t]*"
-    r"(.+(?:\n[ \t]+\S.*)*)",
+    r"(.+(?:\n[ \t]+(?![\w-]+:\s)\S.*)*)",
     re.IGNORECASE | re.MULTILINE,
 )
 _ID = re.compile(r"<([^<>\s]+)>")
+_ID_LINES = re.compile(r"^[ \t>]*(?:message-id|references|in-reply-to|x-[\w-]*id)\s*:.*$",
+                       re.IGNORECASE | re.MULTILINE)
+# NDR subjects that repeat the original's: "Undeliverable: [ЭЖ #5] ...".
 _SUBJECT_PREFIX = re.compile(
-    r"^\s*(?:undeliverable|undelivered mail returned to sender|недоставляемое|не доставлено"
-    r"|delivery delayed|delayed|delivery failure|returned mail|failure notice"
-    r"|delivery status notification \(\w+\))\s*:\s*",
+    r"^\s*(?:undeliverable|undelivered|недоставляемое|не доставлено|не удается доставить"
+    r"|delivery delayed|delayed|доставка задерживается|unzustellbar|non remis"
+    r"|undeliverable mail|ошибка доставки)\s*:\s*(?=\S)",
     re.IGNORECASE,
 )
 _DIAGNOSTIC = re.compile(
@@ -143,6 +146,7 @@ def _text_recipients(notice: str, parsed: ParsedMail) -> tuple[str, ...]:
     """Addresses the notice names, less the bounce's own parties and the mail system."""
     parties = {parsed.from_addr, *parsed.to, *parsed.cc, parsed.reply_to}
     out: list[str] = []
+    notice = _ID_LINES.sub("", notice)
     for match in _ADDRESS.finditer(notice):
         before = notice[max(0, match.start() - 8) : match.start()]
         if re.search(r"(?:https?://|www\.|/)\S*$", before):
@@ -172,7 +176,20 @@ def _text_diagnostic(notice: str, recipients: tuple[str, ...]) -> str:
         if re.search(r"\b[45]\d\d\b|\b[45]\.\d\.\d", text):
             return _clean_diagnostic(text)
         best = best or text
-    return _clean_diagnostic(best)
+    return _clean_diagnostic(best or _around_recipient(lines, recipients))
+
+
+def _around_recipient(lines: list[str], recipients: tuple[str, ...]) -> str:
+    """No line names a reason: the recipient's own line and its indented continuation."""
+    for i, line in enumerate(lines):
+        if recipients and recipients[0] in line.lower():
+            text = line.strip()
+            for nxt in lines[i + 1 : i + 4]:
+                if not nxt.strip() or not nxt[:1].isspace():
+                    break
+                text += " " + nxt.strip()
+            return " ".join(text.split())
+    return ""
 
 
 def _clean_diagnostic(text: str) -> str:
@@ -241,6 +258,9 @@ def _original_blocks(msg: Message) -> list[Message]:
         else:
             data = payload_bytes(part).replace(b"\r\n", b"\n")
             blocks.append(email.message_from_bytes(data))
+    for part in leaves(msg):  # an original pasted as a part without its own headers
+        if part is not msg and raw_header(part, "Message-ID") and raw_header(part, "From"):
+            blocks.append(part)
     return blocks
 
 

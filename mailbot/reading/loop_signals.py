@@ -381,7 +381,7 @@ def subject(msg: Message) -> list[Signal]:
 
 # Display names mail systems sign their reports with; a person is never called this.
 _MACHINE_NAME = re.compile(
-    r"^(?:mail delivery (?:sub)?system|mail delivery service|mail delivery|delivery subsystem"
+    r"^(?:mail deliver(?:y|ing)? (?:sub)?system|mail delivery service|mail delivery|delivery subsystem"
     r"|mail(?:er)?[-_ ]?daemon|postmaster|mail administrator|mail system|mail router"
     r"|(?:the )?mail ?(?:system|server) at .*|почтов\w* (?:система|служба|робот|сервер|программа)"
     r"(?: .*)?|систем\w* (?:доставки|доставка) (?:почты|сообщений)|служба доставки(?: почты)?"

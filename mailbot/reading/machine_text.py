@@ -49,7 +49,10 @@ ORIGINAL_MARKERS = re.compile(
     r"|-{2,}\s*исходное сообщение\s*-{2,}"
     r"|-{2,}\s*(?:заголовки|заголовок) (?:исходного|оригинального) (?:сообщения|письма)"
     r"|-{2,}\s*(?:копия|текст) (?:исходного|вашего|оригинального) (?:сообщения|письма)"
+    r"|-{2,}\s*(?:returned|undelivered|bounced) message\s*-*"
     r"|original message headers:"
+    r"|(?:the )?original message (?:follows|is attached|was)\b[^\n]{0,40}$"
+    r"|(?:your |the )?original message:?\s*$"
     r"|заголовки исходного сообщения:"
     r")",
     re.IGNORECASE | re.MULTILINE,
@@ -115,25 +118,23 @@ _CHALLENGE_STRONG = _rx(
     r"|person|not a (?:ro)?bot|a live)",
     r"challenge[- ]response",
     r"spam ?arrest|boxbe|choicemail|mailinblack|bluebottle|tmda|mailblocks|spamblocker|qurb",
-    r"(?:approved|allowed|trusted|safe|accepted) senders? list",
     r"my guest list|request to join (?:my|the) (?:guest|contact) list",
     r"(?:held|quarantined|on hold|waiting|awaiting|pending)[^.]{0,60}(?:until|pending|unless|for)"
     r" (?:you |your |the sender )?(?:verif|confirm|authenticat|respond|reply to this)",
     r"awaiting (?:your )?(?:verification|confirmation)",
     r"to (?:have|get) your (?:message|e-?mail|mail) delivered",
     r"(?:click|follow|visit|open) (?:on )?(?:the |this )?(?:link|url|button|page)[^.]{0,60}"
-    r"(?:to (?:deliver|release|verify|confirm)|deliver(?:ed)?|verif|confirm that you)",
-    r"please (?:verify|confirm) (?:your|that you sent|the sending of) (?:this |your )?"
-    r"(?:message|e-?mail|mail|identity)",
+    r"(?:to (?:deliver|release) (?:your|the|this) (?:message|e-?mail|mail)|(?:will be|be|get)"
+    r" delivered)",
+    r"(?:please )?(?:verify|confirm) (?:that you sent|the sending of|your) (?:this |your )?"
+    r"(?:message|e-?mail message) (?:to|before|so)",
+    r"(?:verify|confirm) (?:that )?you sent (?:this|the|your) (?:message|e-?mail)",
     r"подтверд\w*,? что (?:вы|письмо отправили вы|это вы|отправитель)",
     r"(?:вы )?не (?:являетесь )?(?:ро)?бот\w*",
     r"(?:письмо|сообщение) (?:будет )?доставлен\w* (?:получателю |адресату )?(?:только )?после"
     r" (?:подтвержд|того,? как вы|проверки)",
     r"(?:для|чтобы) (?:доставки|ваше письмо было доставлено|письмо было доставлено|"
     r"сообщение было доставлено)[^.]{0,80}(?:перейдите|пройдите|нажмите|подтверд|ответьте)",
-    r"(?:антиспам|спам-фильтр|защит\w* от спама|системой защиты)[^.]{0,120}(?:подтверд|"
-    r"перейдите по ссылке|пройдите по ссылке|нажмите на ссылку)",
-    r"(?:белый список|список разрешенн\w* отправител|список доверенн\w*)",
     r"(?:письмо|сообщение) (?:задержано|помещено в карантин|удерживается|ожидает)[^.]{0,80}"
     r"(?:до|пока|подтвержд)",
 )
@@ -179,21 +180,21 @@ _BOUNCE_STRONG = _rx(
     r"an error occurred while trying to deliver the mail",
     r"sorry,? we were unable to deliver your message",
     r"this is an automatically generated delivery status notification",
-    r"message (?:could not be|was not|wasn't) delivered",
+    r"(?:your |the )message (?:could not be|was not|wasn't) delivered",
     r"unable to deliver (?:your |the )?message",
-    r"returned to sender|undeliverable|delivery (?:status notification \(failure\)|failure|failed)",
     r"was not delivered to:",
     r"not listed in (?:the )?(?:domino |public |names )*directory",
-    r"(?:ваше |ваше )?(?:письмо|сообщение) не (?:может быть|было|удалось|удается|смогло быть)"
-    r" доставлен",
+    r"ваше (?:письмо|сообщение) (?:для \S+ )?не (?:может быть|было|удалось|удается|смогло быть)"
+    r" (?:доставлен|отправлен)",
     r"не удал\w* доставить (?:ваше |это )?(?:письмо|сообщение)",
     r"не удалось доставить сообщение следующим получателям",
     r"недоставленное (?:письмо|сообщение)",
-    r"(?:письмо|сообщение) не доставлено",
 )
 
 _BOUNCE_WEAK = _rx(
     r"(?:could|can)(?:n't| ?not) be delivered|could not deliver|(?:was|were)(?:n't| not) delivered",
+    r"(?:could|can)(?:n't| ?not) be reached|failure reasons|returned to sender|undeliverable",
+    r"delivery (?:status notification \(failure\)|failure|failed|has failed)",
     r"(?:permanent|fatal) (?:fatal )?(?:error|failure)|failed permanently|address(?:es)? failed",
     r"(?:user|mailbox|recipient|address|account)\w* (?:unknown|not found|does not exist|doesn't"
     r" exist|unavailable|is (?:full|disabled|inactive|over quota))",
@@ -201,7 +202,7 @@ _BOUNCE_WEAK = _rx(
     r"(?:unable|not able|wasn't able) to deliver|giving up on|i've given up",
     r"(?:message|mail) (?:was )?rejected|rejected (?:your|the) message|could not be sent",
     r"\b5\.\d\.\d{1,3}\b|\b55[0-4][ -]",
-    r"не (?:может|могло|смогло|удалось|удается) быть доставлен|не удал\w* доставить",
+    r"не (?:может|могло|смогло|удалось|удается) быть (?:доставлен|отправлен)|не удал\w* доставить",
     r"не (?:было |был |была )?доставлен|недоставлен|недоставляем|невозможно доставить",
     r"(?:адрес|ящик|получател|пользовател)\w* (?:не существует|не найден|отсутствует)",
     r"ящик\w* (?:получателя )?(?:переполнен|заблокирован|отключен|не существует)",
@@ -266,6 +267,8 @@ def classify_text(text: str, *, weak: bool, report: bool = False) -> tuple[TextK
     if not plain:
         return None
     for kind, pattern in _STRONG:
+        if kind == "auto_reply" and not weak:
+            continue  # an absence formula counts only in mail already marked automatic
         found = pattern.search(plain)
         if found:
             return kind, found.group(0)

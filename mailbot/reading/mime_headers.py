@@ -20,7 +20,7 @@ from mailbot.reading.header_text import decode_header_value
 
 __all__ = ["charset_of", "content_type_of", "disposition_of", "filename_of", "param", "raw_header"]
 
-_SECTION = re.compile(r"^(?P<name>[^*]+)\*(?:(?P<index>\d+)\*?|)$")
+_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
 _PARTIAL = re.compile(r"^(?P<name>[^*]+)\*(?P<index>\d+)(?P<star>\*?)$")
 
 
@@ -121,9 +121,11 @@ def content_type_of(part: Message) -> str:
         ctype = part.get_content_type()
     except Exception:  # noqa: BLE001
         return "text/plain"
-    if not isinstance(ctype, str) or not ctype.isascii() or ctype.count("/") != 1:
+    if not isinstance(ctype, str) or not ctype.strip():
         return "application/octet-stream"
-    return ctype
+    # "text/plain charset=..." (a missing semicolon) is still text/plain.
+    ctype = ctype.split()[0].split(";")[0].strip().lower()
+    return ctype if _TYPE.match(ctype) else "application/octet-stream"
 
 
 def charset_of(part: Message) -> str | None:

@@ -117,7 +117,8 @@ def _parse(raw: bytes) -> ParsedMail:
 def _machine_sender(msg: Message) -> tuple[str, str]:
     """(name, address) for a mail whose From holds no address: machine mail only."""
     shown = _clean_line(decode_header_value(_first(msg, "From")))
-    bare = shown.strip("<>\"' ").lower()
+    inner = re.search(r"<([^<>]*)>", shown)
+    bare = (inner.group(1) if inner else shown).strip("\"' ").lower()
     verdict = detect_auto(msg, from_addr=bare, own_addresses=(), own_domain="")
     if verdict.kind == "none":
         raise MailError("no usable From address")
