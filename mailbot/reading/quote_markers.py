@@ -172,14 +172,16 @@ _SIGNATURE_WORDS = (
     r"iphone|ipad|ipod|android|samsung|galaxy|huawei|honor|xiaomi|redmi|poco|realme|nokia"
     r"|motorola|blackberry|windows|mail\.ru|mail|почт[аеуыо]\w*|яндекс|yandex|outlook|gmail"
     r"|rambler|рамблер|mymail|spark|proton\w*|yahoo|aol|zoho|телефона|смартфона|планшета"
-    r"|устройства|мобильн\w+|приложени[яе]|phone|mobile|tablet|device|mac|vk|bluemail"
+    r"|устройства|мобильн\w+|приложени[яе]|phone|mobile|tablet|device|mac|vk|bluemail|ios"
+    r"|ipados|macos"
     r"|aquamail|aqua\s+mail|k-9|edison|newton|airmail|mailbird|thunderbird|tecno|infinix|oppo"
     r"|vivo|oneplus|pixel|nothing|айфон\w*|андроид\w*|самсунг\w*|хонор\w*|хуавей\w*"
     r"|сяоми|ксиоми|редми|планшет\w*|смартфон\w*|телефон\w*|мобильник\w*"
 )
 _RE_CLIENT_SIGNATURE = re.compile(
-    rf"^(?:(?:отправлено|отправленно|отправлена|sent)\s+(?:с|со|из|через|from|via|with|using"
-    rf"|on|по)\s(?=.*\b(?:{_SIGNATURE_WORDS})\b)"
+    rf"^(?:(?:отправлено|отправленно|отправлена|sent|envoyé|gesendet|enviado|inviato)\s+"
+    rf"(?:с|со|из|через|from|via|with|using|on|по|de|von|mit|da|desde)\s"
+    rf"(?=.*\b(?:{_SIGNATURE_WORDS})\b)"
     r"|(?:получить|получите|скачать|скачайте|загрузить|загрузите|get|download)\s+(?:the\s+)?"
     r"outlook\s+(?:для|for)\b)",
     re.IGNORECASE,

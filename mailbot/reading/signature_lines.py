@@ -27,6 +27,8 @@ __all__ = [
     "closing",
     "display_name",
     "find_name",
+    "inline_closing",
+    "is_disclaimer",
     "is_greeting",
     "line_kind",
     "name_words",
@@ -251,12 +253,15 @@ _POSITION = re.compile(
     r"|секретар|педагог|методист|администратор|специалист|делопроизводител|психолог|логопед"
     r"|дефектолог|воспитател|библиотекар|бухгалтер|инженер|программист|техник|руководител"
     r"|председател|начальник|координатор|советник|тьютор|преподавател|консультант|оператор"
-    r"|лаборант|вожат|ответственн|кл\.\s*рук|классн\w*\s+рук|инспектор|эксперт|менеджер"
+    r"|лаборант|вожат|завхоз|документовед|медсестр|медицинск\w+\s+работник|кадров|юрист"
+    r"|кандидат|доктор\s+\w+\s+наук|к\.\s?[пфмтэи]\.\s?н\.|отличник|почётн|почетн|заслуженн"
+    r"|квалификационн|категори[ия]|ответственн|кл\.\s*рук|классн\w*\s+рук|инспектор|эксперт|менеджер"
     r"|сотрудник|и\.\s?о\.|мам[аы]\b|пап[аы]\b|мать\b|отец\b|родител|бабушк|дедушк|опекун"
     r"|законн\w*\s+представител|семь[яи]\b|ученик|ученица|учащ|студент|выпускни"
     r"|teacher|head\b|deputy|principal|director|manager|coordinator|secretary|administrator"
     r"|assistant|officer|counsell?or|parent\b|mother|father|mum\b|mom\b|dad\b|student"
-    r"|support|team\b|specialist|engineer|librarian|tutor|ceo\b|founder)",
+    r"|support|team\b|specialist|engineer|librarian|tutor|ceo\b|founder|headteacher"
+    r"|headmaster|headmistress|registrar|bursar|receptionist|counselor|nurse)",
     re.IGNORECASE,
 )
 _RE_KIN = re.compile(
@@ -309,9 +314,15 @@ _RE_DISCLAIMER = re.compile(
     r"|предназначен\w*\s+(?:только|исключительно)|окружающей\s+сред|перед\s+печатью"
     r"|прежде\s+чем\s+(?:распечатать|распечатывать)|не\s+распечатывайте|confidential"
     r"|intended\s+(?:solely\s+)?(?:only\s+)?for|received\s+(?:this|it)\s+in\s+error"
-    r"|before\s+printing|virus|антивирус|проверено\s+на\s+вирус|рассылк\w+\s+отказ",
+    r"|before\s+printing|virus|антивирус|без\s+вирусов|avast|касперск|kaspersky"
+    r"|рассылк\w+\s+отказ|unsubscribe",
     re.IGNORECASE,
 )
+
+
+def is_disclaimer(text: str) -> bool:
+    """Legal or environmental boilerplate, an antivirus footer."""
+    return bool(_RE_DISCLAIMER.search(text))
 
 
 @dataclass(frozen=True)
@@ -349,7 +360,7 @@ def line_kind(text: str) -> LineKind | None:
         return LineKind("footer")
     if _RE_RULE.match(text) or _RE_IMAGE.match(text):
         return LineKind("rule")
-    if _RE_DISCLAIMER.search(text):
+    if is_disclaimer(text):
         return LineKind("disclaimer")
     if len(text) > 300 or _is_sentence(text):
         return None

@@ -21,7 +21,9 @@ every answer block it finds). What it removes, and when:
   never when it is the whole message;
 - a block with no sign-off above it — «Бухарова Т.В.» / «8-912-…», an Outlook block of
   name, position and school — when it holds a name or a position and the text above it is
-  more than a greeting and does not lead into it («Данные ребёнка:», «обратиться к»).
+  more than a greeting and does not lead into it («Данные ребёнка:», «обратиться к»); a
+  trailing disclaimer paragraph («Это сообщение … конфиденциальн…», "This e-mail is
+  confidential …", an antivirus footer), even wrapped over several lines.
 
 Never a line of prose: a line with a verb or a question mark, a sign-off followed by words
 («С уважением отношусь к вашей работе, но…», «Спасибо, всё заработало!») and a phone number
@@ -41,6 +43,7 @@ from mailbot.reading.signature_lines import (
     closing,
     display_name,
     inline_closing,
+    is_disclaimer,
     is_greeting,
     line_kind,
 )
@@ -91,6 +94,42 @@ class _Cut:
     name: str | None
 
 
+class _Text:
+    """The lines of a text as the rules see them (whitespace collapsed, emoji gone), with
+    the client footers, the lines of disclaimer paragraphs, and each line's kind, asked
+    once."""
+
+    def __init__(self, text: str) -> None:
+        self.raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        self.lines = [" ".join(_RE_EMOJI.sub(" ", line).replace("\u00a0", " ").split())
+                      for line in self.raw]
+        self.footers = {i for i, line in enumerate(self.lines)
+                        if line and is_client_signature(line)}
+        self.disclaimers = self._disclaimer_lines()
+        self._kinds: dict[int, LineKind | None] = {}
+
+    def _disclaimer_lines(self) -> set[int]:
+        """Lines of paragraphs that read as a disclaimer when joined (it is often wrapped)."""
+        found: set[int] = set()
+        start = 0
+        for i, line in enumerate([*self.lines, ""]):
+            if line:
+                continue
+            if i - start > 1 and is_disclaimer(" ".join(self.lines[start:i])):
+                found.update(range(start, i))
+            start = i + 1
+        return found
+
+    def kind(self, i: int) -> LineKind | None:
+        if i not in self._kinds:
+            line = self.lines[i]
+            kind = None if _RE_PS.match(line) else line_kind(line)  # a P.S. is never part
+            if kind is None and i in self.disclaimers:
+                kind = LineKind("disclaimer")  # a wrapped line of a disclaimer
+            self._kinds[i] = kind
+        return self._kinds[i]
+
+
 def split_signature(text: str, *, keep_thanks: bool = True, bare: bool = True) -> SignatureSplit:
     """Split a sender's own text into body and signature (see the module's docstring).
 
@@ -101,55 +140,52 @@ def split_signature(text: str, *, keep_thanks: bool = True, bare: bool = True) -
     that more answers follow, where «Сидоров Максим Андреевич» answers «ФИО ребёнка?».
     Runs of blank lines in the body become one.
     """
-    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = [" ".join(_RE_EMOJI.sub(" ", line).replace("\u00a0", " ").split()) for line in raw]
-    footers = {i for i, line in enumerate(lines) if line and is_client_signature(line)}
-    end = _delimiter(raw, lines, footers)
+    found = _Text(text)
+    end = _delimiter(found)
     options = _Options(keep_thanks, bare)
-    cut = _end_cut(lines, footers, end, options)
+    cut = _end_cut(found, end, options)
     if cut is None:
-        ps = _postscript(lines, end)
-        cut = _end_cut(lines, footers, ps, options) if ps is not None else None
+        ps = _postscript(found.lines, end)
+        cut = _end_cut(found, ps, options) if ps is not None else None
     body: list[str] = []
     signature: list[str] = []
-    name = None
-    for i, line in enumerate(raw):
+    for i, line in enumerate(found.raw):
         if cut is not None and cut.start <= i < cut.end:
             if i == cut.start and cut.offset:
                 body.append(line[: cut.offset].rstrip())
                 line = line[cut.offset :]
             signature.append(line)
-        elif i in footers or i >= end:
+        elif i in found.footers or i >= end:
             signature.append(line)
         else:
             body.append(line)
-    if cut is not None:
-        name = cut.name
-    if name is None and end < len(lines):
-        name = _first_name(lines[end + 1 :])
+    name = cut.name if cut is not None else None
+    if name is None and end < len(found.lines):
+        name = _first_name(found.lines[end + 1 :])
     signature = [line for line in signature if line.strip() != HTML_SIGNATURE_MARK]
     return SignatureSplit(_tidy(body), _tidy(signature), display_name(name) if name else None)
 
 
-def _delimiter(raw: list[str], lines: list[str], footers: set[int]) -> int:
+def _delimiter(found: _Text) -> int:
     """Index of the line where a delimited signature starts (len(lines) if none)."""
-    for i, line in enumerate(raw):
+    for i, line in enumerate(found.raw):
         if _RE_HARD_DELIMITER.match(line):
             return i
-        if _RE_SOFT_DELIMITER.match(line) and _signed_block(lines, footers, i + 1):
+        if _RE_SOFT_DELIMITER.match(line) and _signed_block(found, i + 1):
             return i
-    return len(lines)
+    return len(found.lines)
 
 
-def _signed_block(lines: list[str], footers: set[int], start: int) -> bool:
+def _signed_block(found: _Text, start: int) -> bool:
     """The lines from start to the end read as a signature block that names someone."""
-    kinds = [line_kind(line) for i, line in enumerate(lines[start:], start) if line]
+    kinds = [found.kind(i) for i in range(start, len(found.lines)) if found.lines[i]]
     if not kinds or len(kinds) > _MAX_BLOCK or any(k is None for k in kinds):
         return False
-    found = [k for k in kinds if k is not None]
-    shorts = sum(k.kind == "short" for k in found)
-    return shorts <= _MAX_SHORT and any(k.kind in ("name", "person", "role", "org", "footer")
-                                        for k in found)
+    known = [k for k in kinds if k is not None]
+    shorts = sum(k.kind == "short" for k in known)
+    return shorts <= _MAX_SHORT and any(
+        k.kind in ("name", "person", "role", "org", "footer", "disclaimer") for k in known
+    )
 
 
 def _postscript(lines: list[str], end: int) -> int | None:
@@ -159,29 +195,32 @@ def _postscript(lines: list[str], end: int) -> int | None:
     return None
 
 
-def _end_cut(lines: list[str], footers: set[int], end: int, options: _Options) -> _Cut | None:
+def _end_cut(found: _Text, end: int, options: _Options) -> _Cut | None:
     """A sign-off and its block, or a block of name and position, at the end of lines[:end]."""
-    content = [i for i in range(end) if lines[i] and i not in footers]
+    content = [i for i in range(end) if found.lines[i] and i not in found.footers]
     below: list[LineKind] = []  # the lines under the one looked at, bottom-up
-    for pos in range(len(content) - 1, max(-1, len(content) - _MAX_BLOCK - 2), -1):
+    counted = 0  # lines of the block, disclaimers aside
+    for pos in range(len(content) - 1, -1, -1):
         i = content[pos]
-        found = closing(lines[i])
-        if found is not None and _closing_fits(found, below):
+        line = found.lines[i]
+        sign_off = closing(line)
+        if sign_off is not None and _closing_fits(sign_off, below):
             start = i
-            if found.kind == "thanks" and options.keep_thanks and pos == 0:
+            if sign_off.kind == "thanks" and options.keep_thanks and pos == 0:
                 start = i + 1  # «Спасибо!» is all the person wrote
-            return _Cut(start, 0, end, _closing_name(found, below[::-1]))
-        inline = _inline_cut(lines[i], i, below, end)
+            return _Cut(start, 0, end, _closing_name(sign_off, below[::-1]))
+        inline = _inline_cut(line, i, below, end)
         if inline is not None:
             return inline
-        kind = None if _RE_PS.match(lines[i]) else line_kind(lines[i])
-        if kind is None:
+        kind = found.kind(i)
+        counted += kind is not None and kind.kind != "disclaimer"
+        if kind is None or counted > _MAX_BLOCK:
             break
         below.append(kind)
     if not options.bare:
         return None
     block = list(zip(content[len(content) - len(below) :], below[::-1], strict=True))
-    return _bare_cut(lines, content, block, end)
+    return _bare_cut(found.lines, content, block, end)
 
 
 def _closing_fits(found: Closing, below: list[LineKind]) -> bool:
@@ -194,7 +233,7 @@ def _closing_fits(found: Closing, below: list[LineKind]) -> bool:
             "name", "person", "role", "org", "contact")
         if tail is None or tail.kind not in allowed:
             return False
-    if len(below) > _MAX_BLOCK or sum(k.kind == "short" for k in below) > _MAX_SHORT:
+    if sum(k.kind == "short" for k in below) > _MAX_SHORT:
         return False
     if found.kind == "thanks":
         return any(k.kind in ("name", "person", "role", "org") for k in below)
@@ -225,34 +264,45 @@ def _inline_cut(line: str, i: int, below: list[LineKind], end: int) -> _Cut | No
 
 
 def _bare_cut(lines: list[str], content: list[int], block: list[tuple[int, LineKind]],
-             end: int) -> _Cut | None:
-    """A block with no sign-off: a name or a position with a school or a contact, under
-    text that is more than a greeting and does not lead into it. ``block`` is the run of
-    signature-like lines at the end of ``content``; its top may still be prose."""
+              end: int) -> _Cut | None:
+    """A block with no sign-off: a name or a position with a school or a contact (or a
+    disclaimer), under text that is more than a greeting and does not lead into it.
+    ``block`` is the run of signature-like lines at the end of ``content``; its top may
+    still be prose."""
     cut = len(block)
     while cut and block[cut - 1][1].kind in _BARE_KINDS:
         cut -= 1
     block = block[cut:]
     who = next((k for k, (_, kind) in enumerate(block) if kind.kind in ("name", "role", "org")),
                None)
-    if who is None:
-        return None
+    if who is None:  # only a disclaimer (and rules) may go then
+        who = next((k for k, (_, kind) in enumerate(block) if kind.kind == "disclaimer"
+                    and all(x.kind in ("disclaimer", "rule") for _, x in block[k:])), None)
+        if who is None:
+            return None
     while who and block[who - 1][1].kind == "rule":
         who -= 1  # a logo or a rule over the name belongs to the block
     block = block[who:]  # a block starts with who, not with a phone
-    kinds = {kind.kind for _, kind in block}
-    if sum(kind.kind == "name" for _, kind in block) > 1:
-        return None  # «Петрова М.И.» / «Сидоров А.А.»: a list of people, not one signer
-    named = "name" in kinds or any(kind.kin for _, kind in block)
-    if not named and not ("role" in kinds and kinds & {"org", "contact"}) and not (
-        "org" in kinds and "contact" in kinds
-    ):
+    if not _names_signer(block):
         return None
     body = [lines[i] for i in content if i < block[0][0]]
     if not body or all(is_greeting(text) for text in body) or _RE_LEADS_ON.search(body[-1]):
         return None
     name = next((kind.name for _, kind in block if kind.kind == "name"), None)
     return _Cut(block[0][0], 0, end, name)
+
+
+def _names_signer(block: list[tuple[int, LineKind]]) -> bool:
+    """One person by name or by role, a position with a school or a contact, a school with a
+    contact — or a disclaimer alone. Two names are a list of people, not a signature."""
+    kinds = {kind.kind for _, kind in block}
+    if sum(kind.kind == "name" for _, kind in block) > 1:
+        return False
+    if kinds <= {"disclaimer", "rule"}:
+        return "disclaimer" in kinds
+    if "name" in kinds or any(kind.kin for _, kind in block):
+        return True
+    return ("role" in kinds and bool(kinds & {"org", "contact"})) or kinds >= {"org", "contact"}
 
 
 def _first_name(lines: list[str]) -> str | None:
