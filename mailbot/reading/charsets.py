@@ -109,6 +109,8 @@ def best_codec(data: bytes, declared: str | None = None) -> str:
         return codec if try_decode(data, codec) is not None else _best(data, None)[0]
     if data.isascii():
         return codec or "ascii"
+    if codec in (None, _UTF8) and try_decode(data, _UTF8) is not None:
+        return _UTF8  # valid multi-byte UTF-8 is not a one-byte charset by accident
     return _best(data, codec)[0]
 
 

@@ -138,6 +138,8 @@ def decode_header_value(value: str | bytes | email.header.Header | None) -> str:
     try:
         if value is None:
             return ""
+        if isinstance(value, str) and value.isascii() and "=?" not in value:
+            return _SPACE_RE.sub(" ", _CONTROL_RE.sub("", _FOLD_RE.sub("", value))).strip()
         if isinstance(value, email.header.Header):
             pieces = _pieces_from_header(value)
         elif isinstance(value, (bytes, bytearray)):
