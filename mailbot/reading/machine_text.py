@@ -92,6 +92,10 @@ def _cut(text: str) -> str:
     return text[:NOTICE_LIMIT]
 
 
+# Words in quotation marks are someone quoting a server, not the server.
+_QUOTED = re.compile(r"«[^»]{0,300}»|\"[^\"\n]{0,300}\"|“[^”]{0,300}”|„[^“”]{0,300}[“”]")
+
+
 def opening(text: str) -> str:
     """The first lines of a text (the first 700 characters after leading blank lines)."""
     return text.strip()[:OPENING_LIMIT]
@@ -263,7 +267,7 @@ def classify_text(text: str, *, weak: bool, report: bool = False) -> tuple[TextK
     with ``weak`` the whole notice is read and absence phrases count too, and with
     ``report`` (a daemon sender, ``<>``, a delivery report) also the loose bounce phrases.
     """
-    plain = normalise(text if weak else opening(text))
+    plain = normalise(text if weak else _QUOTED.sub(" ", opening(text)))
     if not plain:
         return None
     for kind, pattern in _STRONG:
@@ -305,7 +309,7 @@ _SUBJECTS: tuple[tuple[TextKind, re.Pattern[str]], ...] = (
         r"^mail system error", r"^message not delivered", r"^delivery failed",
         r"^returned message", r"^mail could not be delivered", r"^could not deliver",
         r"^недоставленное (?:сообщение|письмо)", r"^не ?доставлено\s*:", r"^недоставляемое",
-        r"^(?:ваше )?(?:сообщение|письмо) не (?:может быть |было )?доставлено",
+        r"^ваше (?:сообщение|письмо) не (?:может быть |было )?доставлено",
         r"^не удается доставить", r"^не удалось доставить", r"^ошибка доставки",
         r"^возврат (?:письма|сообщения)", r"^unzustellbar", r"^non remis", r"^no entregado",
         r"^mail failure", r"^delivery_failure", r"^unable to deliver",

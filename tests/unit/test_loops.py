@@ -997,3 +997,97 @@ def test_reasons_stay_short_for_hostile_values() -> None:
     v = verdict(plain("Auto-Submitted: " + "auto-" * 400 + "\nX-Autoreply: yes"))
     assert not v.may_auto_reply
     assert all(len(r) <= 120 and "\n" not in r for r in v.reasons)
+
+
+# ------------------------------------------------- new kinds: delay, challenge, feedback
+
+
+def test_dsn_action_delayed_is_a_delay_even_from_mailer_daemon() -> None:
+    raw = POSTFIX_DSN.replace("Action: failed", "Action: delayed").replace(
+        "Status: 5.1.1", "Status: 4.4.1")
+    v = verdict(raw)
+    assert (v.kind, v.may_auto_reply) == ("delay", False)
+    assert has_reason(v, "Action delayed")
+
+
+def test_success_notice_is_automatic_but_not_a_bounce() -> None:
+    raw = POSTFIX_DSN.replace("Action: failed", "Action: relayed").replace(
+        "Status: 5.1.1", "Status: 2.0.0")
+    assert verdict(raw).kind == "auto_reply"
+
+
+def test_exim_delay_warning_by_its_text() -> None:
+    raw = EXIM_BOUNCE_PLAIN.replace("X-Failed-Recipients: sidorenko@rambler.ru\n", "").replace(
+        "Mail delivery failed: returning message to sender", "Warning: message 1abc delayed 24 hours"
+    ) + ("A message that you sent has not yet been delivered to one or more of its\n"
+         "recipients after more than 24 hours on the queue on mx1.rambler.ru.\n")
+    assert verdict(raw).kind == "delay"
+
+
+def test_bounce_without_machine_headers_is_found_by_subject_and_text() -> None:
+    raw = plain(sender="robot@relay.example", subject="Mail delivery failed: returning message"
+                " to sender").replace(
+        "Text.", "This message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of its recipients.")
+    v = verdict(raw)
+    assert (v.kind, v.may_auto_reply) == ("bounce", False)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ("I use a challenge-response spam filter. Please confirm you are a human by clicking"
+        " https://verify.example/c/1"),
+        ("Здравствуйте! Ваше письмо будет доставлено только после подтверждения. Подтвердите, "
+        "что вы не робот: https://antispam.example/c/1"),
+    ],
+)
+def test_challenge_response(body: str) -> None:
+    raw = plain("Auto-Submitted: auto-replied", subject="Re: Vopros").replace("Text.", body)
+    assert verdict(raw).kind == "challenge"
+    headerless = plain(subject="Please confirm your message").replace("Text.", body)
+    assert verdict(headerless).kind == "challenge"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Я в отпуске до 15.03", "В отпуске до 20 августа", "Out of office until March 10",
+     "Нахожусь в командировке", "I am out of the office"],
+)
+def test_subjects_that_are_only_an_absence_notice(subject: str) -> None:
+    msg = parse(plain())
+    msg.replace_header("Subject", subject)
+    v = detect_auto(msg, from_addr="parent@mail.example", own_addresses=OWN, own_domain=DOMAIN)
+    assert v.kind == "auto_reply", v.reasons
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Я в отпуске до 15.03, как посмотреть оценки?", "Здравствуйте, подскажите."),
+        ("Письмо не доставлено", ("Здравствуйте! Моё сообщение не доставлено учителю: "
+         "«Ваше письмо не может быть доставлено», 550 5.1.1. Что делать?")),
+        ("Почему письмо вернулось?", ("This message was created automatically by mail delivery"
+         " software. A message that you sent could not be delivered.")),
+        ("Подтвердить, что я не робот?", "Пришло письмо: подтвердите, что вы не робот."),
+    ],
+)
+def test_people_who_write_about_machine_mail_stay_people(subject: str, body: str) -> None:
+    msg = parse(plain().replace("Text.", body))
+    msg.replace_header("Subject", subject)
+    v = detect_auto(msg, from_addr="parent@mail.example", own_addresses=OWN, own_domain=DOMAIN)
+    assert v == AutoVerdict("none", True, ())
+
+
+def test_noreply_account_notice_is_not_a_challenge() -> None:
+    raw = plain(sender="noreply@accounts.example", subject="Confirm your email").replace(
+        "Text.", "Please click the link below to verify your email address. Add us to your "
+        "safe senders list.")
+    v = verdict(raw)
+    assert (v.kind, v.may_auto_reply) == ("none", False)
+
+
+def test_from_a_mail_system_name_without_an_address() -> None:
+    msg = parse(plain().replace("From: parent@mail.example", "From: Mail Delivery System"))
+    v = detect_auto(msg, from_addr="", own_addresses=OWN, own_domain=DOMAIN)
+    assert v.kind == "bounce" and has_reason(v, "mail system")
