@@ -192,9 +192,17 @@ def _around_recipient(lines: list[str], recipients: tuple[str, ...]) -> str:
     return ""
 
 
+_REPLY_START = re.compile(r"\b[45]\d\d(?=[ -]|$)|\b[45]\.\d{1,3}\.\d{1,3}\b")
+
+
 def _clean_diagnostic(text: str) -> str:
+    """The remote server's own reply: from its SMTP code on, without the MTA's framing."""
     text = re.sub(r"^\(?reason:\s*", "", text, flags=re.IGNORECASE)
     text = re.sub(r"^remote server returned\s*", "", text, flags=re.IGNORECASE)
+    start = _REPLY_START.search(text)
+    if start:
+        text = text[start.start() :]
+    text = re.sub(r"\s*\(in reply to [^()]*\)\s*$", "", text, flags=re.IGNORECASE)
     return text.strip().strip("'\"()").strip()
 
 
