@@ -8,7 +8,8 @@ explain` prints the same Plan the worker applies, so what it says is what happen
 
 Flows build a plan through a `Draft`: it keeps a detached copy of the case so that a later
 decision sees an earlier one (a state moved, an owner taken), and it turns each change into
-primitive steps (`Open`, `Set`, `Record`, `Mark`, `Event`, `Mail`, `Seat`, `Subscribe`); the plan ends with
+primitive steps (`Open`, `Set`, `Record`, `Mark`, `Event`, `Mail`, `Seat`, `Subscribe`,
+`Undelivered`); the plan ends with
 the mail's entry in the ledger of what was read from the server (`ledger`).
 """
 
@@ -132,13 +133,21 @@ class Seat:
 
 
 @dataclass(frozen=True)
+class Undelivered:
+    """One of our outgoing mails came back: its outbox row is marked with the reason."""
+
+    outbox_id: int
+    detail: str
+
+
+@dataclass(frozen=True)
 class Subscribe:
     addr: str
     name: str
     subscribed: bool
 
 
-Step = Open | Set | Record | Mark | Event | Mail | Seat | Subscribe
+Step = Open | Set | Record | Mark | Event | Mail | Seat | Subscribe | Undelivered
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,8 @@ def describe(step: Step) -> dict[str, Any]:
         return {type(step).__name__.lower(): step.kind}
     if isinstance(step, Seat):
         return {"seat": step.number, "addr": step.addr, "status": step.status}
+    if isinstance(step, Undelivered):
+        return {"undelivered": step.outbox_id, "detail": step.detail}
     return {"subscription": step.addr, "subscribed": step.subscribed}
 
 
@@ -270,6 +281,9 @@ class Draft:
         self.steps.append(seat)
 
     def subscribe(self, row: Subscribe) -> None:
+        self.steps.append(row)
+
+    def undelivered(self, row: Undelivered) -> None:
         self.steps.append(row)
 
     def has_logged(self, name: str) -> bool:

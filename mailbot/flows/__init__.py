@@ -74,6 +74,17 @@ class VendorMatch:
 
 
 @dataclass(frozen=True)
+class Returned:
+    """Our outgoing mail that a bounce or a delay notice is about (its outbox row)."""
+
+    outbox_id: int
+    kind: str  # ack, relay, notice ...
+    rcpt: str
+    automatic: bool
+    how: str  # how it was found, for the log
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything a flow may know from the database, read before it decides (facts.py)."""
 
@@ -85,6 +96,9 @@ class Facts:
     stopped: Case | None = None  # the requester's case stopped lately (clause 5)
     vendor: VendorMatch | None = None
     seats: Mapping[int, SeatFacts] = field(default_factory=dict)  # by seminar number
+    returned: Returned | None = None  # a bounce: the mail of ours that came back
+    # Addresses whose mail came back as undeliverable lately: no automatic mail to them.
+    hard_bounced: frozenset[str] = frozenset()
 
     def has_event(self, kind: str, text: str) -> bool:
         return any(k == kind and text in detail for k, detail in self.events)

@@ -27,12 +27,13 @@ from mailbot.desk.plan import (
     Set,
     Step,
     Subscribe,
+    Undelivered,
 )
 from mailbot.flows import Incoming
 from mailbot.outgoing.compose import FileAttachment
 from mailbot.outgoing.replies import OutgoingMail, ThreadPoint, from_spec
 from mailbot.storage import store
-from mailbot.storage.models import Case, Message, Registration, Subscription
+from mailbot.storage.models import Case, Message, Outbox, Registration, Subscription
 
 
 class _Applying:
@@ -53,7 +54,7 @@ class _Applying:
                 setattr(self.case, key, value)
             session.add(self.case)
         elif isinstance(step, Record):
-            assert self.case is not None and self.mail is not None
+            assert self.mail is not None
             self.message = record_message(self.tx, self.case, self.mail, kind=step.kind,
                                           text=step.text)
         elif isinstance(step, Mark):
@@ -67,6 +68,11 @@ class _Applying:
             queue(self.tx, self.case if step.spec.about_case else None, self.render(step.spec))
         elif isinstance(step, Seat):
             self.seat(step)
+        elif isinstance(step, Undelivered):
+            row = session.get(Outbox, step.outbox_id)
+            if row is not None:
+                row.status, row.last_error = "bounced", step.detail[:2000]
+                session.add(row)
         else:
             self.subscription(step)
 
@@ -115,13 +121,14 @@ def apply(tx: Tx, plan: Plan, mail: Incoming | None) -> Outcome:
     return replace(plan.outcome, case_id=case.id if case is not None else plan.outcome.case_id)
 
 
-def record_message(tx: Tx, case: Case, mail: Incoming, *, kind: str, text: str | None = None,
-                   ) -> Message:
-    """Store the mail (raw bytes, message, references, attachments) in the case."""
+def record_message(tx: Tx, case: Case | None, mail: Incoming, *, kind: str,
+                   text: str | None = None) -> Message:
+    """Store the mail (raw bytes, message, references, attachments) in the case, or in no
+    case (machine mail about nothing of ours)."""
     parsed = mail.parsed
     raw_row = store.store_raw(tx.session, mail.raw)
     message = Message(
-        mailbox_id=tx.mailbox_id, case_id=case.id, direction="in",
+        mailbox_id=tx.mailbox_id, case_id=case.id if case else None, direction="in",
         message_id=parsed.message_id[:998],
         in_reply_to=(parsed.in_reply_to[0] if parsed.in_reply_to else "")[:998],
         subject=parsed.subject, from_addr=parsed.from_addr[:320],

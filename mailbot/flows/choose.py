@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailbot.desk.plan import Plan
-from mailbot.flows import Situation, helper, user, vendor
+from mailbot.flows import Situation, helper, machine, user, vendor
 
 
 def plan_for(s: Situation) -> Plan:
@@ -12,4 +12,6 @@ def plan_for(s: Situation) -> Plan:
         return helper.plan(s)
     if role == "vendor":
         return vendor.plan(s)
-    return user.plan(s)  # a user, or automatic mail (recorded, never answered)
+    if machine.is_machine(s.mail):
+        return machine.plan(s)  # recorded, never answered, never a case of its own
+    return user.plan(s)

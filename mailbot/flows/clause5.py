@@ -66,6 +66,8 @@ def complaint_in_follow_up(draft: Draft, s: Situation, text: str, actor: str) ->
         "history": triage.thread_lines(s, draft.messages), "commands": helper_guide(),
     }))
     draft.log("complaint_forwarded", actor, about=about.id, to=supervisor.id)
+    if draft.case.requester_addr in s.facts.hard_bounced:
+        return about  # the user's mail comes back: no automatic word to them
     draft.mail(MailSpec("complaint_received", "complaint_received", "user", thread=USER_THREAD,
                         automatic=True,
                         context={"supervisor_position": supervisor.position or "руководитель"}))

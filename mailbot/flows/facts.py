@@ -18,9 +18,19 @@ from sqlmodel import Session, func, select
 from mailbot.app import App
 from mailbot.desk.plan import MessageView, detached
 from mailbot.desk.threads import find_tag
-from mailbot.flows import Facts, Incoming, SeatFacts, VendorMatch, seminars, user
+from mailbot.flows import (
+    Facts,
+    Incoming,
+    Returned,
+    SeatFacts,
+    VendorMatch,
+    machine,
+    seminars,
+    user,
+)
+from mailbot.reading.bounces import BounceReport, read_bounce
 from mailbot.storage import store
-from mailbot.storage.models import Case, Event, Registration
+from mailbot.storage.models import Case, Event, Outbox, Registration
 
 # The log entries flows ask about: a complaint already sent on, an answer already approved,
 # whom a stopped case was reported to.
@@ -36,6 +46,8 @@ def read_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
     if role == "vendor":
         case, match = _vendor_case(session, app, mailbox_id, mail)
         return Facts(vendor=match, **_case_facts(session, case))
+    if machine.is_machine(mail):
+        return _machine_facts(session, app, mailbox_id, mail, now)
     case = user.thread_case(_own_case(session, mailbox_id, mail.facts.thread.case))
     limits = app.config.limits
     since = store.period_start(now, limits.auto_reply_period_minutes)
@@ -44,6 +56,8 @@ def read_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
         addr = mail.parsed.from_addr
         return Facts(
             auto_replies={addr: store.auto_replies_since(session, mailbox_id, addr, since)},
+            hard_bounced=_hard_bounced(session, mailbox_id, addr,
+                                       now - timedelta(days=limits.bounce_quiet_days)),
             seats=_seats(session, app, mailbox_id, addr, seminars.requested_numbers(request),
                          now))
     addr = user.requester(mail).addr
@@ -53,8 +67,62 @@ def read_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
         open_counts=store.open_counts(session, mailbox_id),
         auto_replies={addr: store.auto_replies_since(session, mailbox_id, addr, since)},
         stopped=detached(stopped) if stopped is not None else None,
+        hard_bounced=_hard_bounced(session, mailbox_id, addr,
+                                   now - timedelta(days=limits.bounce_quiet_days)),
         **_case_facts(session, case),
     )
+
+
+def _machine_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
+                   now: datetime) -> Facts:
+    """A bounce's facts are about the mail of ours it returns; other machine mail's about
+    the case it threads to."""
+    case = user.thread_case(_own_case(session, mailbox_id, mail.facts.thread.case))
+    report = read_bounce(mail.parsed) if mail.facts.auto.kind in ("bounce", "delay") else None
+    tag = app.config.helpdesk.tag
+    returned = _returned(session, mailbox_id, mail, report, tag, now) if report else None
+    if returned is not None:
+        row = session.get(Outbox, returned.outbox_id)
+        case = _own_case(session, mailbox_id, row.case_id if row else None) or case
+    return Facts(returned=returned, **_case_facts(session, case))
+
+
+def _returned(session: Session, mailbox_id: int, mail: Incoming, report: BounceReport,
+              tag: str, now: datetime) -> Returned | None:
+    """Our outbox row a bounce is about: by the returned Message-ID (or the bounce's own
+    references), else by our tag in the returned subject and a failed address, else by the
+    failed address alone among the last week's mail."""
+    ids = [i for i in (report.original_message_id, *report.original_references,
+                       *mail.parsed.thread_ids) if i]
+    rows = session.exec(select(Outbox).where(Outbox.mailbox_id == mailbox_id,
+                                             Outbox.message_id.in_(ids[:200]))).all() if ids else []
+    if rows:
+        return _as_returned(rows[0], "the returned Message-ID")
+    addrs = [a for a in report.recipients if a]
+    if not addrs:
+        return None
+    number = find_tag(report.original_subject, tag)
+    query = select(Outbox).where(Outbox.mailbox_id == mailbox_id, Outbox.status == "sent",
+                                 Outbox.rcpt_to.in_(addrs),
+                                 Outbox.created_at >= now - timedelta(days=7))
+    if number is not None:
+        query = query.where(Outbox.case_id == number)
+    row = session.exec(query.order_by(Outbox.id.desc())).first()
+    return _as_returned(row, "the failed address") if row is not None else None
+
+
+def _as_returned(row: Outbox, how: str) -> Returned:
+    assert row.id is not None
+    return Returned(row.id, row.kind, row.rcpt_to, row.automatic, how)
+
+
+def _hard_bounced(session: Session, mailbox_id: int, addr: str, since: datetime,
+                  ) -> frozenset[str]:
+    """{addr} when mail to it came back as undeliverable (5.x.x) since `since`."""
+    rows = session.exec(select(Outbox.last_error).where(
+        Outbox.mailbox_id == mailbox_id, Outbox.status == "bounced", Outbox.rcpt_to == addr,
+        Outbox.created_at >= since)).all()
+    return frozenset({addr}) if any(e.startswith("5") for e in rows) else frozenset()
 
 
 def _own_case(session: Session, mailbox_id: int, number: int | None) -> Case | None:

@@ -49,8 +49,13 @@ def plan(s: Situation, request: SignupRequest) -> Plan:
     limits = s.config.limits
     recent = s.facts.auto_replies.get(parsed.from_addr, 0)
     allowed = ack_decision(s.mail.facts, recent, limits.auto_replies_per_sender).send
+    if parsed.from_addr in s.facts.hard_bounced:
+        draft.log("reply_skipped", reasons=["mail to this address came back lately"])
+        allowed = False
     # A seat's invitation goes even past the cap of automatic replies (never to machine mail).
-    if answer.lines and (allowed or (answer.files and s.mail.facts.auto.may_auto_reply)):
+    bounced = parsed.from_addr in s.facts.hard_bounced
+    if answer.lines and (allowed or (answer.files and s.mail.facts.auto.may_auto_reply
+                                     and not bounced)):
         draft.mail(MailSpec("service_reply", "service_reply", "user", thread=s.mail.thread_point,
                             automatic=True, attachments=tuple(answer.files),
                             context={"lines": answer.lines, "summary": answer.subject}))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from mailbot.desk.decide import ack_decision
+from mailbot.desk.decide import AckDecision, ack_decision
 from mailbot.desk.plan import Draft, MailSpec, Plan
 from mailbot.desk.threads import strip_prefixes
 from mailbot.flows import Incoming, Situation, clause5, seminars, triage, vendor
@@ -129,6 +129,8 @@ def _acknowledge(draft: Draft, s: Situation, decision: triage.Triage, *, forward
     limits = s.config.limits
     recent = s.facts.auto_replies.get(draft.case.requester_addr, 0)
     verdict = ack_decision(s.mail.facts, recent, limits.auto_replies_per_sender)
+    if draft.case.requester_addr in s.facts.hard_bounced:
+        verdict = AckDecision(False, ("mail to this address came back lately as undeliverable",))
     if verdict.send:
         # A forwarded mail's user never saw the forward: their ack starts a thread of its own.
         thread = ThreadPoint() if forwarded else s.mail.thread_point

@@ -61,7 +61,8 @@ class Message(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
-    case_id: int = Field(foreign_key="case.id", index=True)
+    # Empty for machine mail that belongs to no case (a bounce of nothing we sent, say).
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     direction: str = Field(max_length=3)  # "in" | "out"
     message_id: str = Field(max_length=998)
     in_reply_to: str = Field(default="", max_length=998)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from mailbot.desk.plan import USER_THREAD, Mark, Open, Record, Seat, Subscribe
-from mailbot.flows import Facts, SeatFacts, VendorMatch
+from mailbot.desk.plan import USER_THREAD, Mark, Open, Record, Seat, Subscribe, Undelivered
+from mailbot.flows import Facts, Returned, SeatFacts, VendorMatch
 from mailbot.flows.helper import NoSuchCase
 from tests.mailfactory import make_mail
 from tests.unit.flowkit import (
@@ -50,10 +50,17 @@ def test_a_new_question_opens_a_case_routes_it_and_acknowledges() -> None:
     assert (ack.kind, ack.to, ack.automatic) == ("ack", "user", True) and p.outcome.acked
 
 
-def test_an_automatic_mail_is_recorded_and_closed_without_an_answer() -> None:
+def test_an_automatic_reply_is_recorded_in_no_case_and_never_answered() -> None:
     p = plan(make_mail(subject="Автоответ: Не могу войти", headers={"Auto-Submitted": "auto-replied"}))
-    assert p.would == "new_case" and p.mails == []
-    assert p.event("state").detail["after"] == "closed"  # type: ignore[union-attr]
+    assert p.would == "machine_mail" and p.mails == []
+    assert not any(isinstance(s, Open) for s in p.steps)
+    assert [s.kind for s in p.steps if isinstance(s, Record)] == ["auto"]
+
+
+def test_an_address_that_bounced_lately_gets_no_acknowledgement() -> None:
+    p = plan(make_mail(), Facts(hard_bounced=frozenset({PARENT[1]})))
+    assert "ack" not in _kinds(p) and "notice" in _kinds(p)
+    assert "undeliverable" in p.event("ack_skipped").detail["reasons"][0]  # type: ignore[union-attr]
 
 
 def test_the_acknowledgement_cap_stops_the_ack_but_not_the_case() -> None:
@@ -283,3 +290,54 @@ def test_a_mail_to_a_stopped_case_reaches_the_supervisor_who_got_the_report() ->
     (mail,) = p.mails
     assert (mail.kind, mail.person, mail.context["stopped"]) == ("followup", "petrova", True)
     assert p.event("state") is None  # the case stays stopped
+
+
+# ----------------------------------------------------------------------------- bounces
+
+
+def _bounce(rcpt: str = PARENT[1], status: str = "5.1.1", action: str = "failed") -> bytes:
+    """An RFC 3464 report as Postfix writes it, returning our acknowledgement of case 7."""
+    return (
+        "From: MAILER-DAEMON@mx.mail.example (Mail Delivery System)\r\n"
+        "To: help@school.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <b1@mx.mail.example>\r\nDate: Thu, 03 Dec 2026 11:00:00 +0500\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your"
+        " message could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.mail.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {rcpt}\r\nAction: {action}\r\nStatus: {status}\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+        "--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        "Message-ID: <mailbot.7.ack.abc@school.example>\r\n"
+        "Subject: [ЭЖ #7] Не могу войти\r\n--B--\r\n").encode()
+
+
+def test_a_bounce_marks_our_mail_undelivered_and_tells_the_helper_once() -> None:
+    returned = Returned(41, "ack", PARENT[1], True, "the returned Message-ID")
+    facts = Facts(case=case(), messages=(question(),), returned=returned)
+    p = plan(_bounce(), facts)
+    assert p.would == "machine_mail" and p.case_id == 7
+    (undelivered,) = [s for s in p.steps if isinstance(s, Undelivered)]
+    assert undelivered.outbox_id == 41 and undelivered.detail.startswith("5.1.1")
+    (told,) = p.mails
+    assert (told.kind, told.person, told.context["permanent"]) == ("undeliverable", "ivanova",
+                                                                   True)
+    again = plan(_bounce(), Facts(case=case(), returned=returned,
+                                  events=(("user_unreachable", "{}"),)))
+    assert again.mails == [] and any(isinstance(s, Undelivered) for s in again.steps)
+
+
+def test_a_bounce_of_nothing_of_ours_is_kept_in_no_case() -> None:
+    p = plan(_bounce(), Facts())
+    assert p.case_id is None and p.mails == []
+    assert not any(isinstance(s, Open | Undelivered) for s in p.steps)
+    assert p.event("mail_bounced").detail["found_by"] == "nothing of ours"  # type: ignore[union-attr]
+
+
+def test_a_delay_notice_only_goes_to_the_log() -> None:
+    returned = Returned(41, "relay", PARENT[1], False, "the returned Message-ID")
+    p = plan(_bounce(status="4.4.7", action="delayed"), Facts(case=case(), returned=returned))
+    assert p.mails == [] and not any(isinstance(s, Undelivered) for s in p.steps)
+    assert p.event("mail_delayed") is not None
