@@ -6,7 +6,14 @@ whole mail: nothing is relayed, and the helper is told why.
 from __future__ import annotations
 
 from mailbot.desk import states
-from mailbot.desk.commands import HELPER_COMMANDS, SPECS, Command, helper_guide, parse_commands
+from mailbot.desk.commands import (
+    HELPER_COMMANDS,
+    SPECS,
+    Command,
+    helper_guide,
+    is_greeting,
+    parse_commands,
+)
 from mailbot.desk.plan import USER_THREAD, Draft, MailSpec, Plan
 from mailbot.flows import Situation, clause5, triage, vendor
 from mailbot.school.people import People, Person
@@ -156,8 +163,11 @@ def _close(draft: Draft, s: Situation, person: Person, text: str) -> None:
     if not states.can_move(draft.case.status, SPECS["close"].moves_to):
         triage.problem(draft, person, [f"Обращение уже {states.LABELS_RU[draft.case.status]}."])
         return
+    # The closing mail greets the user itself: the helper's own «Добрый день!» would be twice.
+    lines = text.strip().splitlines()
+    answer = "\n".join(lines[1:]).strip() if lines and is_greeting(lines[0]) else text
     draft.mail(MailSpec("closing", "closing", "user", thread=USER_THREAD,
-                        context={"answer": text, **signature(s, person)}))
+                        context={"answer": answer, **signature(s, person)}))
     if text.strip():
         draft.first_response()
     else:

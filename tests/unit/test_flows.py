@@ -341,3 +341,11 @@ def test_a_delay_notice_only_goes_to_the_log() -> None:
     p = plan(_bounce(status="4.4.7", action="delayed"), Facts(case=case(), returned=returned))
     assert p.mails == [] and not any(isinstance(s, Undelivered) for s in p.steps)
     assert p.event("mail_delayed") is not None
+
+
+def test_closing_after_a_greeting_closes_and_greets_the_user_once() -> None:
+    p = plan(_reply("Добрый день!\n#закрыть\nПароль сброшен, войдите снова."),
+             Facts(case=case(), messages=(question(),)))
+    (closing,) = p.mails
+    assert closing.kind == "closing" and closing.context["answer"] == "Пароль сброшен, войдите снова."
+    assert p.event("state").detail["after"] == "closed"  # type: ignore[union-attr]
