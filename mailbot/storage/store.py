@@ -288,9 +288,10 @@ def count_events(session: Session, mailbox_id: int, kinds: Iterable[str], start:
 
 
 def count_failed_mail(session: Session, mailbox_id: int, start: datetime, end: datetime) -> int:
+    """Undelivered mail of the week: refused by our SMTP server, or bounced later."""
     return session.exec(
         select(func.count(Outbox.id)).where(
-            Outbox.mailbox_id == mailbox_id, Outbox.status == "failed",
+            Outbox.mailbox_id == mailbox_id, Outbox.status.in_(("failed", "bounced")),
             Outbox.created_at >= start, Outbox.created_at < end)
     ).one()
 
