@@ -32,6 +32,7 @@ __all__ = [
     "is_greeting",
     "line_kind",
     "name_words",
+    "nominative_start",
 ]
 
 # ----------------------------------------------------------------------------- sign-offs
@@ -151,18 +152,21 @@ _LATIN_NAMES = frozenset(_LATIN_NAME_LIST.split())
 
 
 @functools.lru_cache(maxsize=20_000)
-def _word_info(word: str) -> tuple[bool, bool, bool]:
+def _word_info(word: str) -> tuple[bool, bool, bool, bool]:
     """(a name in some reading, a name in the nominative as signatures write it — not
-    «Ивановой», «Саши» —, the likeliest reading is a verb form)."""
+    «Ивановой», «Саши» —, the likeliest reading is a verb form, some reading is in the
+    nominative)."""
     parses = analyzer().parse(word)
-    named = nominative = False
+    named = nominative = any_nominative = False
     for parse in parses:
         grammemes = parse.tag.grammemes
+        case = "nomn" in grammemes or "Fixd" in grammemes
+        any_nominative = any_nominative or case
         if _NAME_GRAMMEMES & grammemes:
             named = True
-            nominative = nominative or "nomn" in grammemes or "Fixd" in grammemes
+            nominative = nominative or case
     verb = bool(parses) and parses[0].tag.POS in _VERB_POS
-    return named, nominative, verb
+    return named, nominative, verb, any_nominative
 
 
 def _is_name_word(token: str, any_case: bool) -> bool:
@@ -170,7 +174,7 @@ def _is_name_word(token: str, any_case: bool) -> bool:
         return True
     if not any_case and not (token[0].isupper() and (token[1:].islower() or token.isupper())):
         return False
-    named, nominative, _ = _word_info(token.lower().replace("ё", "е"))
+    named, nominative, _, _ = _word_info(token.lower().replace("ё", "е"))
     if named:
         return nominative
     return token[0].isupper() and bool(_RE_SURNAME.search(token))
@@ -230,6 +234,14 @@ def find_name(text: str) -> str | None:
     return None
 
 
+def nominative_start(text: str) -> bool:
+    """The first word can be in the nominative: «Администратор ЭЖ», not «заместителю …»."""
+    words = _RE_WORD.findall(text)
+    if not words or words[0].isascii():
+        return bool(words)
+    return _word_info(words[0].lower().replace("ё", "е"))[3]
+
+
 def _is_sentence(text: str) -> bool:
     """Questions and lines with a verb are what people write, not what signatures hold."""
     if "?" in text or text.endswith(":"):
@@ -240,7 +252,7 @@ def _is_sentence(text: str) -> bool:
         lowered = word.lower()
         if lowered == "не":
             return True
-        named, _, verb = _word_info(lowered.replace("ё", "е"))
+        named, _, verb, _ = _word_info(lowered.replace("ё", "е"))
         if verb and not (word[0].isupper() and named):
             return True
     return False
@@ -301,7 +313,7 @@ _CONTACT_LABELS = re.compile(
     r"\b(?:тел|телефон\w*|моб|мобильн\w*|сот|сотов\w*|раб|рабоч\w*|дом|домашн\w*|факс|доб"
     r"|вн|внутр|e-?mail|эл\.?|электронн\w*|почт\w*|mail|сайт|site|web|phone|tel|mob|mobile"
     r"|cell|fax|ext|office|whatsapp|telegram|viber|skype|вконтакте|vk|tg|max|ватсап|вайбер"
-    r"|телеграм\w*|для|связи|контакт\w*|приёмн\w*|приемн\w*|часы|время|приёма|приема|work"
+    r"|телеграм\w*|mailto|для|связи|контакт\w*|приёмн\w*|приемн\w*|часы|время|приёма|приема|work"
     r"|и|или|and|or)\b",
     re.IGNORECASE,
 )
@@ -354,6 +366,14 @@ def _is_contact(text: str) -> bool:
     return len(words) <= 2
 
 
+def _contact_name(text: str) -> str | None:
+    """The name on a contact line: The Bat!'s «Татьяна   mailto:t@list.ru»."""
+    rest = _RE_URL.sub(" ", _RE_EMAIL.sub(" ", text))
+    rest = re.sub(r"\bmailto:?|\(\s*\)|<\s*>", " ", rest, flags=re.IGNORECASE)
+    rest = " ".join(rest.split()).strip(" ,;:<>()")
+    return rest if rest and name_words(rest) else None
+
+
 def line_kind(text: str) -> LineKind | None:
     """What a line of a signature block can be, or None for a line of prose."""
     if is_client_signature(text):
@@ -365,7 +385,7 @@ def line_kind(text: str) -> LineKind | None:
     if len(text) > 300 or _is_sentence(text):
         return None
     if _is_contact(text):
-        return LineKind("contact")
+        return LineKind("contact", _contact_name(text))
     if _RE_LABEL.search(text):
         return None  # «Учитель: Иванова Н.П.», «Ребёнок: …» — a form filled in, not a signature
     for part in (p.strip() for p in text.split(" | ")):

@@ -46,6 +46,7 @@ from mailbot.reading.signature_lines import (
     is_disclaimer,
     is_greeting,
     line_kind,
+    nominative_start,
 )
 
 __all__ = ["HTML_SIGNATURE_MARK", "SignatureSplit", "split_signature"]
@@ -245,7 +246,7 @@ def _closing_name(found: Closing, below: list[LineKind]) -> str | None:
         tail = line_kind(found.tail)
         if tail is not None and tail.name:
             return tail.name
-    for wanted in ("name", "person"):
+    for wanted in ("name", "person", "contact"):
         for kind in below:
             if kind.kind == wanted and kind.name:
                 return kind.name
@@ -283,7 +284,12 @@ def _bare_cut(lines: list[str], content: list[int], block: list[tuple[int, LineK
     while who and block[who - 1][1].kind == "rule":
         who -= 1  # a logo or a rule over the name belongs to the block
     block = block[who:]  # a block starts with who, not with a phone
-    if not _names_signer(block):
+    first = block[0][0]
+    alone = (  # «Администратор ЭЖ» as a paragraph of its own (not the answer «Teacher.»)
+        len(block) == 1 and block[0][1].kind == "role" and not lines[first - 1]
+        and not lines[first].endswith(".") and nominative_start(lines[first])
+    )
+    if not alone and not _names_signer(block):
         return None
     body = [lines[i] for i in content if i < block[0][0]]
     if not body or all(is_greeting(text) for text in body) or _RE_LEADS_ON.search(body[-1]):
@@ -314,7 +320,7 @@ def _first_name(lines: list[str]) -> str | None:
             continue
         found = closing(line)
         kind = line_kind(found.tail if found else line) if not found or found.tail else None
-        if kind is not None and kind.name and (kind.kind == "name" or first):
+        if kind is not None and kind.name and (kind.kind in ("name", "contact") or first):
             return kind.name
         first = first and found is not None
     return None
