@@ -41,10 +41,22 @@ def explain_file(app: App, path: Path) -> dict[str, object]:
 
 
 def explain_bytes(app: App, raw: bytes, name: str) -> dict[str, object]:
+    """What the worker would do with these bytes; a mail it would quarantine gives a result
+    with `error` (as the worker's quarantine reason), never an exception."""
     try:
         parsed = parse(raw)
     except MailError as exc:
         return {"file": name, "error": f"unusable mail: {exc}", "would": "quarantine"}
+    try:
+        return _explain_parsed(app, raw, name, parsed)
+    except SQLAlchemyError:
+        raise  # the database itself is unwell: the command says so in one line
+    except Exception as exc:  # noqa: BLE001 - the worker would quarantine it with this reason
+        return {"file": name, "message_id": parsed.message_id, "would": "quarantine",
+                "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _explain_parsed(app: App, raw: bytes, name: str, parsed: ParsedMail) -> dict[str, object]:
     now = app.clock.now()
     session = _reader(app)
     try:
