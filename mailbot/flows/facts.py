@@ -3,7 +3,8 @@
 This is the only place a mail's flow reads the database: the case the mail belongs to (by
 thread, by a helper's token, or by the vendor's reference, ticket or tag) with its stored
 mails and the log entries flows ask about, the open cases per helper, recent automatic
-replies to the writer, a case of theirs stopped lately under clause 5, and seminar seats.
+replies to the writer and whether mail to them bounced lately, a case of theirs stopped
+lately under clause 5, seminar seats, and for a bounce the outgoing mail it returns.
 `mailbot explain` reads the same facts, so it shows the plan the worker would make.
 """
 
