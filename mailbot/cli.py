@@ -180,6 +180,9 @@ def cmd_digest(config: config_module.Config, args: argparse.Namespace) -> int:
     sent = run_command.drain_with_bar(app, run_command.watched_transport(app))
     print(f"Digest for {week} queued; outbox: {sent.sent} sent, {sent.retrying} to retry, "
           f"{sent.failed} failed.")
+    if sent.retrying and not sent.sent:
+        return _fail(f"cannot send now: {sent.errors[0]}; the worker sends it later",
+                     EXIT_SERVER)
     return 0
 
 
