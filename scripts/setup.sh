@@ -14,9 +14,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 extra=""
 if [ "${1:-}" = "--test" ]; then extra="[test]"; fi
-# Reinstall only when pyproject.toml changed since the last install.
+# Reinstall only when pyproject.toml or setup.py changed since the last install.
 stamp=".venv/.mailbot-installed${extra}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e ".${extra}"
     touch "$stamp"
