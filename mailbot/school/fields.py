@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
 
+from mailbot.reading.addresses import canonical_address
 from mailbot.school.tomlfile import Text
 
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -74,9 +75,16 @@ def _id(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    """The address in the canonical form mail is read in (reading/addresses.py): a staff
+    address written as `xn--…` or in capitals still matches the mail it sends."""
     if not _EMAIL_RE.fullmatch(value):
         raise ValueError(f"not an e-mail address: {value!r}")
-    return value.lower()
+    return canonical_address(value) or value.lower()
+
+
+def _domain(value: str) -> str:
+    domain = value.lower().lstrip("@")
+    return canonical_address(f"x@{domain}").partition("@")[2] or domain
 
 
 def _link(value: Any) -> str | None:
@@ -104,7 +112,7 @@ def _list(value: Any) -> Any:
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Id = Annotated[Text, AfterValidator(_id)]
 Email = Annotated[Text, AfterValidator(_email)]
-Domain = Annotated[Text, AfterValidator(lambda d: d.lower().lstrip("@"))]
+Domain = Annotated[Text, AfterValidator(_domain)]
 Link = Annotated[str | None, BeforeValidator(_link)]  # "" is no link
 OneOrMore = BeforeValidator(_one_or_more)  # `x = "a"` is read as `x = ["a"]`
 Listed = BeforeValidator(_list)  # «must be a list» instead of pydantic's «valid tuple»

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
+from mailbot.reading.addresses import canonical_address
 from mailbot.school import presence
 from mailbot.school.names import fit, query_words
 from mailbot.school.workcal import WorkCalendar
@@ -177,7 +178,9 @@ class People:
 
 
 def _address(addr: str) -> str:
-    return (addr or "").strip().strip("<>").strip().lower()
+    """The canonical form people.toml's addresses are kept in (reading/addresses.py)."""
+    plain = (addr or "").strip().strip("<>").strip()
+    return canonical_address(plain) or plain.lower()
 
 
 def _in_domains(addr: str, domains: tuple[str, ...]) -> bool:

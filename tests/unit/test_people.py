@@ -376,3 +376,16 @@ def test_absence_and_school_hours(people: People) -> None:
     assert not people.in_school_hours(at(2026, 11, 10, 17, 0))
     assert not people.in_school_hours(at(2026, 11, 14, 10))
     assert ivanova.short_name == "Иванова Н. П."
+
+
+def test_staff_addresses_match_in_the_canonical_form_whatever_the_spelling() -> None:
+    from mailbot.school.people_file import people_from_dict
+
+    people = people_from_dict({
+        "settings": {"triage": "zavuch"},
+        "person": [{"id": "zavuch", "name": "Петрова Ольга Викторовна", "position": "завуч",
+                    "kind": "specialist", "emails": ["Zavuch@XN--80ATDL2C.XN--P1AI"]}],
+    }, "people.toml")
+    assert people.persons["zavuch"].emails == ("zavuch@школа.рф",)
+    assert people.by_address("ZAVUCH@школа.рф") is people.persons["zavuch"]
+    assert people.by_address("zavuch@xn--80atdl2c.xn--p1ai") is people.persons["zavuch"]
