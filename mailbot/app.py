@@ -34,7 +34,8 @@ def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
           loaded: Rulebook | None = None) -> App:
     """`loaded`: the rule files when the caller has read them already (mailbot check)."""
     loaded = rulebook.load_all(config) if loaded is None else loaded
-    engine = db.make_engine(config.database_url,
+    # Read-only commands (migrate=False) make no folder for a database they only read.
+    engine = db.make_engine(config.database_url, create_folder=migrate,
                             lock_timeout=config.database.lock_timeout)
     if migrate:
         db.migrate(engine, config.database.lock_timeout)
