@@ -221,5 +221,7 @@ def replay_all(app: App, bar: Callable[[int], Bar]) -> str:
                 still.append(f"  {quarantine_id}: {outcome.reasons[0]}")
     finally:
         shown.close()
-    done = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+    labels = {"quarantined": "still held", "opened": "new cases", "joined": "follow-ups",
+              "duplicate": "duplicates", "already": "done before"}
+    done = ", ".join(f"{labels.get(kind, kind)} {count}" for kind, count in sorted(kinds.items()))
     return "\n".join([f"Replayed {len(held)} held mail(s): {done}.", *still])
