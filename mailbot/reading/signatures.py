@@ -134,8 +134,8 @@ class _Text:
 def split_signature(text: str, *, keep_thanks: bool = True, bare: bool = True) -> SignatureSplit:
     """Split a sender's own text into body and signature (see the module's docstring).
 
-    With ``keep_thanks`` (the default) a «Спасибо!» that is all the body would keep stays in
-    it; quotes.py passes False for an answer block after the first, where «Thanks,» over a
+    With ``keep_thanks`` (the default) a «Спасибо!» or «Хорошего дня!» that is all the body
+    would keep stays in it; quotes.py passes False for an answer block after the first, where «Thanks,» over a
     name only signs the whole reply. With ``bare`` False a block of name and position with
     no sign-off or delimiter above it is not cut: quotes.py passes it for an answer block
     that more answers follow, where «Сидоров Максим Андреевич» answers «ФИО ребёнка?».
@@ -207,8 +207,8 @@ def _end_cut(found: _Text, end: int, options: _Options) -> _Cut | None:
         sign_off = closing(line)
         if sign_off is not None and _closing_fits(sign_off, below):
             start = i
-            if sign_off.kind == "thanks" and options.keep_thanks and pos == 0:
-                start = i + 1  # «Спасибо!» is all the person wrote
+            if sign_off.kind != "formal" and options.keep_thanks and pos == 0:
+                start = i + 1  # «Спасибо!», «Хорошего дня!» is all the person wrote
             return _Cut(start, 0, end, _closing_name(sign_off, below[::-1]))
         inline = _inline_cut(line, i, below, end)
         if inline is not None:

@@ -177,3 +177,31 @@ def test_odd_input_does_not_break_it() -> None:
     for text in ("", "\n\n", "--", "-- ", "С уважением", "\ue000", "🙂", "a" * 10_000):
         found = split_signature(text)
         assert isinstance(found, SignatureSplit)
+
+
+def test_a_pleasantry_alone_stays_a_formal_sign_off_alone_goes() -> None:
+    assert split_signature("Хорошего дня!") == SignatureSplit("Хорошего дня!", "", None)
+    assert split_signature("С уважением, Анна") == SignatureSplit("", "С уважением, Анна", "Анна")
+
+
+def test_a_position_alone_as_the_last_paragraph_goes_but_not_one_led_into() -> None:
+    assert split_signature("Прошу передать в СТП.\n\nАдминистратор ЭЖ").body == (
+        "Прошу передать в СТП."
+    )
+    text = "Мне сказали обратиться к\n\nзаместителю директора по УВР"
+    assert split_signature(text).body == text
+
+
+def test_wrapped_disclaimers_and_names_on_contact_lines() -> None:
+    text = (
+        "Спасибо, всё получилось.\n\nС уважением,\n Татьяна      mailto:t.ch@list.example\n\n"
+        "This e-mail and any attachments are confidential and may\nbe privileged. If you are "
+        "not the intended recipient, please\nnotify the sender and delete it."
+    )
+    found = split_signature(text)
+    assert (found.body, found.name) == ("Спасибо, всё получилось.", "Татьяна")
+
+
+def test_names_in_capitals_or_lower_case_are_returned_capitalised() -> None:
+    assert split_signature("Не могу войти.\nС УВАЖЕНИЕМ, СОКОЛОВ Д.").name == "Соколов Д."
+    assert split_signature("не вижу оценки\nс уважением наталья").name == "Наталья"
