@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from mailbot.adapters.source import Source, SourceError
 from mailbot.adapters.transport import Transport
 from mailbot.app import App
@@ -141,8 +143,10 @@ class Worker:
 
     def __init__(self, app: App, source: Source, transport: Transport) -> None:
         self.app, self.source = app, source
-        self.mailbox_outage = Outage(f"mailbox {source.description}")
-        self.send_outage = Outage(f"outgoing mail {transport.description}")
+        # The failures name the server themselves («IMAP host:993: cannot connect: ...»).
+        self.mailbox_outage = Outage("mailbox")
+        self.send_outage = Outage("outgoing mail")
+        self.database_outage = Outage("database")
         self.transport = WatchedTransport(transport, self.send_outage, app.clock)
         self.poll_backoff, self.send_backoff = Backoff(), Backoff()
         self.lock = threading.Lock()
@@ -163,6 +167,11 @@ class Worker:
                 if self.health is not None and self.mailbox_outage.since is not None:
                     self.health.down(now, "mailbox", self.mailbox_outage.since)
                 return None
+            except SQLAlchemyError as exc:
+                self.poll_backoff.failed(now)
+                self.database_outage.failed(now, db.short_error(exc))
+                return None
+        self.database_outage.ok(self.app.clock.now())
         self.poll_backoff.ok()
         self.mailbox_outage.ok(self.app.clock.now())
         if self.health is not None:
@@ -179,7 +188,13 @@ class Worker:
             return None
         with self.lock:
             refused = self.transport.refused
-            report = outbox.drain(self.app, self.transport)
+            try:
+                report = outbox.drain(self.app, self.transport)
+            except SQLAlchemyError as exc:
+                self.send_backoff.failed(now)
+                self.database_outage.failed(now, db.short_error(exc))
+                return None
+        self.send_backoff.ok()
         given_up = report.failed - (self.transport.refused - refused)
         self.beat_send()
         if report.sent or report.failed:
@@ -204,7 +219,11 @@ class Worker:
         if self.stop.is_set():
             return {}
         with self.lock:
-            report = periodic.run_all(self.app, mailbox_id(self.app))
+            try:
+                report = periodic.run_all(self.app, mailbox_id(self.app))
+            except SQLAlchemyError as exc:
+                self.database_outage.failed(self.app.clock.now(), db.short_error(exc))
+                return {}
         if any(report.values()):
             log.info("reminders: %s", ", ".join(f"{k}={v}" for k, v in report.items() if v))
         # Digests too: the ledger makes this cheap and idempotent, and a digest that failed
@@ -221,6 +240,9 @@ class Worker:
                 sent = digests.due(self.app, mailbox_id(self.app))
             except ValueError as exc:  # a digest the rules files cannot support
                 log.error("digest: %s", exc)
+                return {}
+            except SQLAlchemyError as exc:
+                self.database_outage.failed(self.app.clock.now(), db.short_error(exc))
                 return {}
             except Exception as exc:  # noqa: BLE001 — retried at the next check
                 log.error("digest failed (%s: %s); it will be tried again on the next run",

@@ -108,7 +108,7 @@ def drain_with_bar(app: App, transport: WatchedTransport) -> outbox.SendReport:
 def watched_transport(app: App) -> WatchedTransport:
     """The configured transport, its failures worded for the log (service/watch.py)."""
     inner = connectors.transport(app.config)
-    return WatchedTransport(inner, Outage(f"outgoing mail {inner.description}"), app.clock)
+    return WatchedTransport(inner, Outage("outgoing mail"), app.clock)
 
 
 def where_to_look(config: Config) -> None:

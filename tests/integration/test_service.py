@@ -146,3 +146,26 @@ def test_sigterm_twice_finishes_the_current_mail_and_exits_0(tmp_path: Path) -> 
     cases = mailbot("--config", str(config), "cases", "--limit", "1000")
     assert 50 <= marked < 300
     assert len(cases.stdout.splitlines()) - 1 == marked, "every mail taken was committed"
+
+
+def test_a_database_outage_is_one_warning_not_a_traceback_per_job(
+        desk, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+    from dataclasses import replace
+
+    from sqlalchemy import create_engine
+
+    from mailbot import worker as worker_module
+
+    nowhere = create_engine(f"postgresql+psycopg2://mailbot@127.0.0.1:{free_port()}/none")
+    job = worker_module.Worker(replace(desk.app, engine=nowhere), desk.worker.source,
+                               desk.worker.transport.inner)
+    caplog.set_level(logging.INFO)
+    for _ in range(3):
+        job.poll_backoff.ok()
+        job.send_backoff.ok()
+        assert job.poll_job() is None and job.send_job() is None
+        assert job.time_job() == {} and job.digest_job() == {}
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1 and said[0].getMessage().startswith("database unreachable: ")
+    assert not any(r.exc_info for r in caplog.records)
