@@ -42,7 +42,7 @@ class Failed(Exception):
 
 
 def run(config: Config, out: Callable[[str], None] = print) -> int:
-    out(f"configuration: {config.source_path}: valid; state folder {config.state_path}")
+    out(f"configuration: {config.source_path}: valid")
     rules = rulebook.load_all(config)  # a broken rule file is a ConfigError: one line
     if rules.schedule is not None and rules.calendar is not None:
         for warning in schedule_warnings(rules.schedule, rules.calendar):
@@ -51,6 +51,7 @@ def run(config: Config, out: Callable[[str], None] = print) -> int:
     mailbox_row = _mailbox_row(config)
     steps: list[tuple[str, Callable[[], str]]] = [
         ("templates", lambda: _templates(app)),
+        ("state folder", lambda: _state(config)),
         ("database", lambda: _database(config)),
         ("secret", lambda: _secret(config)),
         ("mailbox", lambda: _mailbox(config, mailbox_row)),
@@ -85,6 +86,16 @@ def _templates(app: App) -> str:
     own = templating.school_folder(app.config)
     where = f"the school's {own} over the bundled ones" if own else "the bundled ones"
     return f"{count} rendered with sample data ({where})"
+
+
+def _state(config: Config) -> str:
+    folder = config.state_path
+    if not folder.exists():
+        _creatable(folder)
+        return f"{folder}: not created yet; the first start (or systemd) creates it"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise Failed(f"{folder}: not writable by this user (the service's user must own it)")
+    return f"{folder}: writable"
 
 
 def _database(config: Config) -> str:
