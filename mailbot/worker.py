@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from mailbot.adapters.source import Source, SourceError
 from mailbot.adapters.transport import Transport
 from mailbot.app import App
-from mailbot.jobs import digests, periodic
+from mailbot.jobs import digests, periodic, schedule_changes
 from mailbot.outgoing import outbox
 from mailbot.pipeline import ingest
 from mailbot.service import progress
@@ -220,7 +220,9 @@ class Worker:
             return {}
         with self.lock:
             try:
-                report = periodic.run_all(self.app, mailbox_id(self.app))
+                box_id = mailbox_id(self.app)
+                report = periodic.run_all(self.app, box_id)
+                report["schedule_changes"] = schedule_changes.check(self.app, box_id)
             except SQLAlchemyError as exc:
                 self.database_outage.failed(self.app.clock.now(), db.short_error(exc))
                 return {}
