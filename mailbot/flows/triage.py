@@ -44,13 +44,14 @@ class Triage:
 
 
 def decide(rules: Rulebook, *, subject: str, text: str, requester_addr: str,
-           now_local: datetime, open_counts: Mapping[str, int]) -> Triage:
-    """Pure: the rules, the question and the state of the desk in, a decision out."""
+           now_local: datetime, open_counts: Mapping[str, int], signature: str = "") -> Triage:
+    """Pure: the rules, the question and the state of the desk in, a decision out. The
+    signature cut from the text still says who writes («мама Беловой Софии»)."""
     category, category_reasons = OTHER, ["no categories file"]
     if rules.categories is not None:
         found = classify(subject, text, rules.categories)
         category, category_reasons = found.category, list(found.reasons)
-    role = role_of(requester_addr, text, rules.people)
+    role = role_of(requester_addr, f"{text}\n\n{signature}".strip(), rules.people)
     findings = tuple(detect(text, rules.etiquette)) if rules.etiquette is not None else ()
     about = None
     if category == "complaint" and rules.people is not None:
@@ -77,10 +78,12 @@ def decide(rules: Rulebook, *, subject: str, text: str, requester_addr: str,
     )
 
 
-def decide_in(s: Situation, subject: str, text: str, requester_addr: str) -> Triage:
+def decide_in(s: Situation, subject: str, text: str, requester_addr: str, *,
+              signature: str = "") -> Triage:
     return decide(
         s.rules, subject=subject, text=text, requester_addr=requester_addr,
         now_local=to_local(s.now, s.config.helpdesk.timezone), open_counts=s.facts.open_counts,
+        signature=signature,
     )
 
 

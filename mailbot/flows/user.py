@@ -16,6 +16,7 @@ from mailbot.desk.decide import AckDecision, ack_decision
 from mailbot.desk.plan import Draft, MailSpec, Plan
 from mailbot.desk.threads import strip_prefixes
 from mailbot.flows import Incoming, Situation, clause5, seminars, triage, vendor
+from mailbot.outgoing.names import address_name
 from mailbot.outgoing.replies import ThreadPoint
 from mailbot.reading.forwards import Forwarded, find_forwarded
 from mailbot.storage.models import Case
@@ -32,6 +33,7 @@ class Requester:
     subject: str
     text: str
     forwarded: Forwarded | None = None
+    signature: str = ""  # the sign-off cut from the text: it may say who writes
 
 
 def plan(s: Situation) -> Plan:
@@ -62,7 +64,8 @@ def service_request(mail: Incoming, case: Case | None) -> SignupRequest | None:
 def requester(mail: Incoming) -> Requester:
     """A staff member forwarding a user's mail to the help address opens the USER's case."""
     parsed = mail.parsed
-    own = Requester(parsed.from_name, mail.facts.reply_to, parsed.subject, mail.facts.new_text)
+    own = Requester(_signed_name(parsed.from_name, mail.facts.signer), mail.facts.reply_to,
+                    parsed.subject, mail.facts.new_text, signature=mail.facts.signature)
     if not mail.sender.person_id:
         return own
     found = find_forwarded(parsed.text, parsed.html,
@@ -72,6 +75,14 @@ def requester(mail: Incoming) -> Requester:
         return own
     return Requester(found.name, found.addr, found.subject or strip_prefixes(parsed.subject),
                      found.text, found)
+
+
+def _signed_name(from_name: str, signer: str | None) -> str:
+    """The From name, unless it lacks the patronymic a greeting needs and the signature
+    gives a name that has it («Ольга Шилова» signing «Шилова Ольга Петровна»)."""
+    if address_name(from_name) or not signer or not address_name(signer):
+        return from_name
+    return signer
 
 
 def _may_reopen(s: Situation, case: Case) -> bool:
@@ -99,7 +110,7 @@ def _open(s: Situation, linked: Case | None = None) -> Plan:
         draft.log("ack_skipped", reasons=["loop protection", *mail.facts.auto.reasons])
         draft.state("closed", actor="mailbot", why="automatic mail: nothing to answer")
         return draft.done("opened", reasons=reasons)
-    decision = triage.decide_in(s, subject, who.text, who.addr)
+    decision = triage.decide_in(s, subject, who.text, who.addr, signature=who.signature)
     comment = who.forwarded.comment if who.forwarded else ""
     owner = None
     stopped = s.facts.stopped

@@ -16,7 +16,7 @@ def _mail(from_header: str, message_id: str) -> bytes:
             "Date: Mon, 23 Nov 2026 10:00:00 +0500\r\nMIME-Version: 1.0\r\n"
             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
             "Здравствуйте! Не могу войти в электронный дневник через Госуслуги.\r\n"
-            ).encode("utf-8")
+            ).encode()
 
 
 def _acks(desk) -> list:  # type: ignore[no-untyped-def, type-arg]

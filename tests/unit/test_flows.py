@@ -349,3 +349,14 @@ def test_closing_after_a_greeting_closes_and_greets_the_user_once() -> None:
     (closing,) = p.mails
     assert closing.kind == "closing" and closing.context["answer"] == "Пароль сброшен, войдите снова."
     assert p.event("state").detail["after"] == "closed"  # type: ignore[union-attr]
+
+
+def test_the_greeting_takes_name_and_patronymic_from_the_signature() -> None:
+    p = plan(make_mail(sender=("Ольга Шилова", "o.shilova@mail.example"),
+                       body="Здравствуйте! Не могу войти в дневник через Госуслуги.\n\n"
+                            "С уважением,\nШилова Ольга Петровна\n8-912-000-00-00"))
+    opened = p.steps[0]
+    assert isinstance(opened, Open) and opened.fields["requester_name"] == "Шилова Ольга Петровна"
+    plain = plan(make_mail(sender=("Ольга Шилова", "o.shilova@mail.example"),
+                           body="Не могу войти в дневник.\n\nОльга"))
+    assert plain.steps[0].fields["requester_name"] == "Ольга Шилова"  # type: ignore[union-attr]
