@@ -97,6 +97,7 @@ class Facts:
     vendor: VendorMatch | None = None
     seats: Mapping[int, SeatFacts] = field(default_factory=dict)  # by seminar number
     returned: Returned | None = None  # a bounce: the mail of ours that came back
+    undelivered: tuple[str, ...] = ()  # the case's mail that came back: «адрес: причина»
     # Addresses whose mail came back as undeliverable lately: no automatic mail to them.
     hard_bounced: frozenset[str] = frozenset()
 

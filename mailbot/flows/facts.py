@@ -138,11 +138,16 @@ def _case_facts(session: Session, case: Case | None) -> dict[str, object]:
         MessageView(m.id, m.sender_role, m.kind, m.new_text, m.from_name, m.from_addr,
                     m.received_at, m.message_id)
         for m in store.case_messages(session, case.id))
+    undelivered = tuple(dict.fromkeys(
+        f"{rcpt}: {error}" for rcpt, error in session.exec(
+            select(Outbox.rcpt_to, Outbox.last_error).where(
+                Outbox.case_id == case.id, Outbox.status == "bounced")).all()))
     events = tuple(session.exec(
         select(Event.kind, Event.detail).where(Event.case_id == case.id,
                                                Event.kind.in_(_ASKED_EVENTS))
         .order_by(Event.id)).all())
-    return {"case": detached(case), "messages": messages, "events": events}
+    return {"case": detached(case), "messages": messages, "events": events,
+            "undelivered": undelivered}
 
 
 def _vendor_case(session: Session, app: App, mailbox_id: int, mail: Incoming,

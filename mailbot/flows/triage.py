@@ -186,14 +186,14 @@ def notice(draft: Draft, s: Situation, person: Person, decision: Triage | None, 
         context={**notice_context(s, draft.case, decision), "question": question,
                  "attachment_names": names, "received_local": s.local(received_at),
                  "comment": comment, "transferred_from": transferred_from,
-                 "history": list(history)},
+                 "history": list(history), "undelivered": list(s.facts.undelivered)},
     ))
 
 
 def followup(draft: Draft, person: Person, question: str, *,
              attachments: Sequence[FileAttachment] = (), reopened: bool = False,
              findings: Sequence[str] = (), unverified: str = "", stopped: bool = False,
-             ) -> None:
+             undelivered: Sequence[str] = ()) -> None:
     """New words in the case (a user's follow-up, an unconfirmed staff mail, a further
     complaint, a mail to a case stopped under clause 5) to the person who looks after it."""
     draft.mail(MailSpec(
@@ -201,7 +201,8 @@ def followup(draft: Draft, person: Person, question: str, *,
         context={"question": question, "reopened": reopened, "unverified": unverified,
                  "stopped": stopped,
                  "attachment_names": [f.filename for f in attachments],
-                 "findings": list(findings), "commands": commands.helper_guide()},
+                 "findings": list(findings), "commands": commands.helper_guide(),
+                 "undelivered": list(undelivered)},
     ))
 
 

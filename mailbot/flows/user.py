@@ -211,7 +211,8 @@ def _pass_on(draft: Draft, s: Situation, *, reopened: bool = False,
     if helper is None or not (text.strip() or s.mail.parsed.attachments):
         return
     triage.followup(draft, helper, text, reopened=reopened, unverified=unverified,
-                    attachments=s.mail.files(s.file_limit), findings=findings or [])
+                    attachments=s.mail.files(s.file_limit), findings=findings or [],
+                    undelivered=s.facts.undelivered)
 
 
 def _unverified_staff(draft: Draft, s: Situation) -> Plan:

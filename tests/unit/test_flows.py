@@ -360,3 +360,11 @@ def test_the_greeting_takes_name_and_patronymic_from_the_signature() -> None:
     plain = plan(make_mail(sender=("Ольга Шилова", "o.shilova@mail.example"),
                            body="Не могу войти в дневник.\n\nОльга"))
     assert plain.steps[0].fields["requester_name"] == "Ольга Шилова"  # type: ignore[union-attr]
+
+
+def test_the_helpers_next_mail_says_what_came_back() -> None:
+    facts = Facts(case=case(), messages=(question(),),
+                  undelivered=("anna.petrova@mail.example: 5.1.1 User unknown",))
+    p = plan(make_mail(subject="Re: [ЭЖ #7]", body="Так и не получается."), facts)
+    (followup,) = p.mails
+    assert followup.context["undelivered"] == ["anna.petrova@mail.example: 5.1.1 User unknown"]
