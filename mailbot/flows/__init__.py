@@ -1,5 +1,6 @@
-"""What an incoming mail does, by who wrote it: a user (user.py), a helper (helper.py) or
-the vendor's support (vendor.py); clause5.py and seminars.py are steps of those flows.
+"""What an incoming mail does, by who wrote it: a user (user.py), a helper (helper.py), the
+vendor's support (vendor.py) or a machine (machine.py: bounces, auto-replies ...);
+clause5.py and seminars.py are steps of those flows.
 
 Every flow is a pure function of a `Situation` — the mail, the facts read beforehand
 (facts.py), the school's rules and the clock — and returns a Plan (desk/plan.py) that
