@@ -22,6 +22,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from labelled import comparable
+
 from mailbot.reading.quotes import strip_reply_html, strip_reply_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "replies"
@@ -48,19 +50,6 @@ def load_cases(folder: Path = FIXTURES) -> list[Case]:
 
 def strip(case: Case) -> str:
     return strip_reply_html(case.body) if case.format == "html" else strip_reply_text(case.body)
-
-
-def comparable(text: str, fmt: str) -> list[str]:
-    """The form in which a result is compared with its label."""
-    lines = [line.rstrip() for line in text.strip("\n").split("\n")]
-    if fmt == "html":
-        return [" ".join(line.split()) for line in lines if line.strip()]
-    out: list[str] = []
-    for line in lines:
-        if not line and out and not out[-1]:
-            continue
-        out.append(line)
-    return out
 
 
 def matches(case: Case, got: str) -> bool:

@@ -24,6 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from labelled import comparable
+
 from mailbot.reading import quotes
 from mailbot.reading.quotes import split_reply_html, split_reply_text
 from mailbot.reading.signatures import SignatureSplit
@@ -104,20 +106,8 @@ def _no_signature(text: str, **_: object) -> SignatureSplit:
     return SignatureSplit(text, "", None)
 
 
-def _comparable(text: str, fmt: str) -> list[str]:
-    lines = [line.rstrip() for line in text.strip("\n").split("\n")]
-    if fmt == "html":
-        return [" ".join(line.split()) for line in lines if line.strip()]
-    out: list[str] = []
-    for line in lines:
-        if not line and out and not out[-1]:
-            continue
-        out.append(line)
-    return out
-
-
 def text_matches(case: Case, got: SignatureSplit) -> bool:
-    return _comparable(got.body, case.format) == _comparable(case.expected, case.format)
+    return comparable(got.body, case.format) == comparable(case.expected, case.format)
 
 
 def matches(case: Case, got: SignatureSplit) -> bool:
@@ -157,7 +147,7 @@ def main(argv: list[str]) -> int:
     for case in cases:
         got = strip(case)
         ok = matches(case, got)
-        signed = _comparable(case.expected, case.format) != _comparable(
+        signed = comparable(case.expected, case.format) != comparable(
             quote_only(case), case.format) or case.name is not None
         for key in ("all", f"file={case.file}", f"format={case.format}",
                     "with a signature" if signed else "without one"):
@@ -181,7 +171,7 @@ def main(argv: list[str]) -> int:
             if got.name != case.name:
                 print(f"  name: expected {case.name!r}, got {got.name!r}")
             diff = difflib.unified_diff(
-                _comparable(case.expected, case.format), _comparable(got.body, case.format),
+                comparable(case.expected, case.format), comparable(got.body, case.format),
                 "expected", "got", lineterm="", n=1,
             )
             for line in diff:

@@ -3,9 +3,7 @@ behind it (what counts as history, what is the sender's own text)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,23 +15,13 @@ from mailbot.reading.quotes import (
     strip_reply_html,
     strip_reply_text,
 )
+from tests.benchload import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "replies"
 
 
-def _load_benchmark():
-    """benchmarks/quotes.py is a script, not a package: load it to share its comparison."""
-    path = ROOT / "benchmarks" / "quotes.py"
-    spec = importlib.util.spec_from_file_location("quotes_benchmark", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_benchmark()
+bench = load_benchmark("quotes")
 CASES = bench.load_cases(FIXTURES)
 HTML_CASES = [case for case in CASES if case.format == "html"]
 

@@ -4,8 +4,6 @@ is read."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,30 +11,19 @@ import pytest
 from mailbot.reading import quote_html
 from mailbot.reading.quotes import split_reply_html, strip_reply_text
 from mailbot.reading.signatures import SignatureSplit, split_signature
+from tests.benchload import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "signatures"
 
 
-def _load_benchmark():
-    """benchmarks/signatures.py is a script, not a package: load it to share its reading of
-    the fixtures and its comparison."""
-    path = ROOT / "benchmarks" / "signatures.py"
-    spec = importlib.util.spec_from_file_location("signatures_benchmark", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_benchmark()
+bench = load_benchmark("signatures")
 CASES = bench.load_cases(FIXTURES)
 
 
 def _signed(case) -> bool:
-    return case.name is not None or bench._comparable(case.expected, case.format) != (
-        bench._comparable(bench.quote_only(case), case.format)
+    return case.name is not None or bench.comparable(case.expected, case.format) != (
+        bench.comparable(bench.quote_only(case), case.format)
     )
 
 
