@@ -167,9 +167,6 @@ class Limits(_Section):
     # After mail to an address came back as undeliverable (5.x.x): no automatic mail to it
     # for this many days (helpers' own answers still go, and a bounce is reported to them).
     bounce_quiet_days: int = Field(default=30, ge=0)
-    # After mail to an address came back as undeliverable (5.x.x): no automatic mail to it
-    # for this many days (helpers' own answers still go, and a bounce is reported to them).
-    bounce_quiet_days: int = Field(default=30, ge=0)
 
 
 class Files(_Section):
