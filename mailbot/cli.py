@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mailbot import app as app_module
 from mailbot import config as config_module
+from mailbot import quarantine as quarantined
 from mailbot import views, worker
 from mailbot.adapters.clock import SystemClock
 from mailbot.adapters.source import SourceError
@@ -53,10 +54,11 @@ def parser() -> argparse.ArgumentParser:
     case = sub.add_parser("case", help="show one case: its thread, events and outgoing mail")
     case.add_argument("number", type=int)
     quarantine = sub.add_parser("quarantine", help="mail that could not be processed")
-    quarantine.add_argument("action", nargs="?", choices=["list", "show", "replay"],
+    quarantine.add_argument("action", nargs="?", choices=["list", "show", "replay", "dismiss"],
                             default="list")
     quarantine.add_argument("id", nargs="?", type=int)
     quarantine.add_argument("--all", action="store_true", help="replay: every held mail")
+    quarantine.add_argument("--reason", default="", help="dismiss: why it will not be processed")
     _digest_parsers(sub)
     sub.add_parser("guide", help="print the helpers' guide to answering by mail (Russian)")
     explain = sub.add_parser("explain", help="what mailbot would do with .eml files (read-only)")
@@ -149,7 +151,12 @@ def cmd_quarantine(config: config_module.Config, args: argparse.Namespace) -> in
         return _fail(f"quarantine {args.action} needs an id"
                      + (" or --all" if args.action == "replay" else ""), EXIT_CONFIG)
     if args.action == "show":
-        text = views.quarantine_text(app, args.id)
+        text = quarantined.decoded(app, args.id)
+    elif args.action == "dismiss":
+        if not args.reason.strip():
+            return _fail("quarantine dismiss needs --reason \"…\": it is kept in the log",
+                         EXIT_CONFIG)
+        text = quarantined.dismiss(app, args.id, args.reason.strip())
     else:
         text = views.replay(app, args.id)
     if text is None:

@@ -13,7 +13,6 @@ from mailbot.adapters.clock import to_local
 from mailbot.app import App
 from mailbot.desk.states import LABELS_RU as STATUS_RU
 from mailbot.pipeline import replay as replay_mail
-from mailbot.reading.parsing import MailError, parse
 from mailbot.service.progress import Bar
 from mailbot.storage import db, store
 from mailbot.storage.models import Attachment, Case, Quarantine
@@ -118,22 +117,6 @@ def quarantine_table(app: App) -> str:
         lines.append(f"{row.id:>5}  {row.status:<9} {_when(app, row.created_at):<16}  "
                      f"{row.reason[:90]}")
     return "\n".join(lines)
-
-
-def quarantine_text(app: App, quarantine_id: int) -> str | None:
-    with db.session(app.engine) as session:
-        row = session.get(Quarantine, quarantine_id)
-    if row is None:
-        return None
-    try:
-        parsed = parse(row.raw)
-        summary = f"From: {parsed.from_addr}\nSubject: {parsed.subject}"
-    except MailError as exc:
-        summary = f"(cannot parse: {exc})"
-    head = row.raw[:2000].decode("utf-8", "replace")
-    return (f"Quarantined mail {row.id} [{row.status}], held since "
-            f"{_when(app, row.created_at)}\nSource: {row.source_key}\nReason: {row.reason}\n"
-            f"Size: {len(row.raw)} bytes\n{summary}\n\n{head}")
 
 
 def replay(app: App, quarantine_id: int) -> str | None:

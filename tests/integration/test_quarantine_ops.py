@@ -40,3 +40,23 @@ def test_even_an_unreadable_mail_is_shown_with_why(desk) -> None:  # type: ignor
     held = _hold(desk, b"\r\n\r\n", "unusable mail: empty message")
     text = quarantine.decoded(desk.app, held) or ""
     assert "Cannot be read: empty message" in text
+
+
+def test_the_command_line_shows_and_dismisses(desk, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    held = _hold(desk, make_mail(subject="Сломанное письмо"), "ValueError: test")
+    config = str(tmp_path / "mailbot.toml")
+
+    def mailbot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mailbot", "--config", config, *args],
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    shown = mailbot("quarantine", "show", str(held))
+    assert shown.returncode == 0 and "Subject: Сломанное письмо" in shown.stdout
+    refused = mailbot("quarantine", "dismiss", str(held))
+    assert refused.returncode != 0 and "--reason" in refused.stderr
+    assert refused.stderr.strip().count("\n") == 0
+    done = mailbot("quarantine", "dismiss", str(held), "--reason", "спам")
+    assert done.returncode == 0 and "Dismissed" in done.stdout
