@@ -21,7 +21,7 @@ from mailbot.outgoing.compose import FileAttachment
 from mailbot.school.people import Person
 from mailbot.school.routing import Route, named_person, route
 from mailbot.school.rulebook import Rulebook
-from mailbot.school.schedule import slot_line, upcoming
+from mailbot.school.schedule import Slot, slot_line, upcoming
 from mailbot.storage.models import Case
 from mailbot.text.classify import OTHER, classify
 from mailbot.text.knowledge import ROLES as KNOWLEDGE_ROLES
@@ -40,6 +40,7 @@ class Triage:
     about: Person | None = None  # a complaint: the person it is about
     articles: tuple[Suggestion, ...] = ()
     consultations: tuple[str, ...] = ()  # the next slots on the topic, as mail lines
+    consultation_keys: tuple[str, ...] = ()  # their schedule keys, to tell of a cancellation
     reasons: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -52,6 +53,7 @@ def decide(rules: Rulebook, *, subject: str, text: str, requester_addr: str,
         found = classify(subject, text, rules.categories)
         category, category_reasons = found.category, list(found.reasons)
     role = role_of(requester_addr, f"{text}\n\n{signature}".strip(), rules.people)
+    offered = consultation_slots(rules, now_local, category, role.role)
     findings = tuple(detect(text, rules.etiquette)) if rules.etiquette is not None else ()
     about = None
     if category == "complaint" and rules.people is not None:
@@ -72,7 +74,8 @@ def decide(rules: Rulebook, *, subject: str, text: str, requester_addr: str,
     return Triage(
         category=category, role=role.role, text=text, findings=findings, route=chosen,
         about=about, articles=articles,
-        consultations=tuple(consultation_lines(rules, now_local, category, role.role)),
+        consultations=tuple(slot_line(slot, _names(rules)) for slot in offered),
+        consultation_keys=tuple(slot.key for slot in offered),
         reasons={"category": category_reasons, "role": list(role.reasons),
                  "route": list(chosen.reasons) if chosen else ["no routing table"]},
     )
@@ -145,15 +148,24 @@ _AUDIENCE = {"parent": "parents", "student": "students", "teacher": "teachers",
              "staff": "teachers"}
 
 
-def consultation_lines(rules: Rulebook, now: datetime, category: str,
-                       role: str | None = None) -> list[str]:
+def consultation_slots(rules: Rulebook, now: datetime, category: str,
+                       role: str | None = None) -> list[Slot]:
     """The next consultations and seminars that fit the category and the writer (clause 4)."""
     if rules.schedule is None or rules.calendar is None:
         return []
-    names = {p.id: p.short_name for p in rules.people.persons.values()} if rules.people else {}
-    slots = upcoming(rules.schedule, rules.calendar, now, category=category, limit=3,
-                     audience=_AUDIENCE.get(role or ""))
-    return [slot_line(slot, names) for slot in slots]
+    return upcoming(rules.schedule, rules.calendar, now, category=category, limit=3,
+                    audience=_AUDIENCE.get(role or ""))
+
+
+def consultation_lines(rules: Rulebook, now: datetime, category: str,
+                       role: str | None = None) -> list[str]:
+    """consultation_slots as lines for a mail."""
+    return [slot_line(slot, _names(rules))
+            for slot in consultation_slots(rules, now, category, role)]
+
+
+def _names(rules: Rulebook) -> dict[str, str]:
+    return {p.id: p.short_name for p in rules.people.persons.values()} if rules.people else {}
 
 
 def notice_context(s: Situation, case: Case, decision: Triage | None) -> dict[str, object]:

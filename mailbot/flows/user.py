@@ -145,8 +145,12 @@ def _acknowledge(draft: Draft, s: Situation, decision: triage.Triage, *, forward
     if verdict.send:
         # A forwarded mail's user never saw the forward: their ack starts a thread of its own.
         thread = ThreadPoint() if forwarded else s.mail.thread_point
+        context = triage.ack_context(s, draft.case, decision)
         draft.mail(MailSpec("ack", "ack", "user", thread=thread, automatic=True, context={
-            "received_local": s.local(s.now), **triage.ack_context(s, draft.case, decision)}))
+            "received_local": s.local(s.now), **context}))
+        if context["consultations"]:
+            # Kept so a consultation cancelled later is announced to this user (jobs/).
+            draft.log("consultations_offered", keys=list(decision.consultation_keys))
     draft.log("ack_queued" if verdict.send else "ack_skipped", reasons=list(verdict.reasons))
     return verdict.send
 

@@ -9,6 +9,7 @@ scheduler happened to fire, so a run missed while the worker was down is made up
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +22,14 @@ from sqlmodel import Session, select
 from mailbot.adapters.clock import local_text, to_local
 from mailbot.app import App
 from mailbot.config import Config
+from mailbot.desk import states
 from mailbot.desk.casework import Tx, queue
 from mailbot.desk.plan import MailSpec
 from mailbot.flows.seminars import invitation, seminar_spec
 from mailbot.jobs.figures import days_ru, hours_ru
 from mailbot.outgoing.replies import OutgoingMail, ThreadPoint, from_spec
 from mailbot.school.rulebook import Rulebook
-from mailbot.school.schedule import Slot, slots_between
+from mailbot.school.schedule import Slot, slot_line, slots_between
 from mailbot.school.workcal import WorkCalendar
 from mailbot.storage import db
 from mailbot.storage.models import Case, Event, Periodic, Registration
@@ -236,6 +238,50 @@ def reminders_due(config: Config, slots: dict[str, Slot], seats: list[Registrati
     return out
 
 
+def consultation_cancellations(app: App, box_id: int) -> int:
+    """A consultation cancelled in schedule.toml for the rest of this week: each user whose
+    open case was offered it (the acknowledgement listed it) is told, once."""
+    slots = cancelled_this_week(app.config, app.rules, app.clock.now())
+    if not slots:
+        return 0
+    with db.session(app.engine) as session:
+        offered = list(session.exec(
+            select(Case, Event.detail).join(Event, Event.case_id == Case.id).where(
+                Case.mailbox_id == box_id, Case.status.in_(sorted(states.OPEN_STATES)),
+                Event.kind == "consultations_offered")).all())
+    names = {p.id: p.short_name for p in app.rules.people.persons.values()} \
+        if app.rules.people else {}
+    return sum(send_due(app, box_id, due)
+               for due in cancellations_due(slots, offered, names))
+
+
+def cancelled_this_week(config: Config, rules: Rulebook, now: datetime) -> dict[str, Slot]:
+    """Consultations from now to Sunday that schedule.toml cancels, by key."""
+    if rules.schedule is None or rules.calendar is None:
+        return {}
+    today = to_local(now, config.helpdesk.timezone).date()
+    sunday = today + timedelta(days=6 - today.weekday())
+    return {s.key: s for s in slots_between(rules.schedule, rules.calendar, today, sunday,
+                                            include_cancelled=True)
+            if s.kind == "consultation" and s.cancelled and s.start > now}
+
+
+def cancellations_due(slots: dict[str, Slot], offered: list[tuple[Case, str]],
+                      names: dict[str, str]) -> list[Due]:
+    """Pure: one mail per open case and cancelled consultation its acknowledgement offered."""
+    out = []
+    for case, detail in offered:
+        keys = json.loads(detail).get("keys", []) if detail else []
+        for key in keys:
+            if key in slots:
+                spec = MailSpec("consultation_cancelled", "consultation_cancelled", "user",
+                                automatic=True,
+                                context={"slot": slot_line(slots[key], names, signup_hint=False),
+                                         "note": slots[key].note})
+                out.append(Due("consultation_cancelled", f"{key} case {case.id}", case, (spec,)))
+    return out
+
+
 # ------------------------------------------------------------------------------ helpers
 
 
@@ -265,7 +311,8 @@ def run_all(app: App, box_id: int) -> dict[str, int]:
     """Everything time-driven that is due now (the scheduler calls this every few minutes)."""
     report = {}
     for name, job in (("response_times", response_times), ("vendor_waits", vendor_waits),
-                      ("seminar_reminders", seminar_reminders)):
+                      ("seminar_reminders", seminar_reminders),
+                      ("consultation_cancellations", consultation_cancellations)):
         try:
             report[name] = job(app, box_id)
         except Exception:

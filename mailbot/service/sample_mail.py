@@ -39,6 +39,7 @@ EXTRA: dict[str, dict[str, object]] = {
     "closing": {**HELPER, "answer": "Пароль сброшен, войдите ещё раз."},
     "complaint": {**PERSON, **HELPER, "complaint": "Мне грубо ответили.", "history": HISTORY},
     "complaint_received": {"supervisor_position": "заместитель директора"},
+    "consultation_cancelled": {"slot": SLOT, "note": "педагогический совет"},
     "followup": {**PERSON, **QUESTION, "unverified": "", "reopened": False, "stopped": False,
                  "undelivered": []},
     "guide": {**PERSON},
