@@ -129,9 +129,7 @@ def _seat(draft: Draft, s: Situation, action: str, number: int,
             return _Done(f"Вы не были записаны на семинар № {number}, отменять нечего.",
                     f"Записи на семинар № {number} не было")
         draft.seat(Seat(slot.key, number, addr, name, "cancelled"))
-        helpdesk = s.config.helpdesk
-        ics = cancel_ics([slot], organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
-                         stamp=s.now, attendees=[addr], revision=revision)
+        ics = cancellation(s.config, slot, addr, s.now, revision)
         draft.log("seminar_cancelled", addr, seminar=number)
         return _Done(f"Ваша запись на семинар № {number} отменена:\n{slot_line(slot, signup_hint=False)}"
                 "\nФайл во вложении уберёт семинар из вашего календаря. Записаться снова можно "
@@ -161,6 +159,13 @@ def invitation(config: Config, slot: Slot, now: datetime, revision: int = 0) -> 
     helpdesk = config.helpdesk
     return slot_ics([slot], organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
                     stamp=now, organizer_name=helpdesk.name, revision=revision)
+
+
+def cancellation(config: Config, slot: Slot, addr: str, now: datetime, revision: int) -> bytes:
+    """The .ics that takes one person's seminar out of their calendar (METHOD:CANCEL)."""
+    helpdesk = config.helpdesk
+    return cancel_ics([slot], organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
+                      stamp=now, attendees=[addr], revision=revision)
 
 
 def seminar_spec(template: str, slot: Slot, addr: str, name: str, ics: bytes,

@@ -20,11 +20,10 @@ from mailbot.adapters.clock import local_text
 from mailbot.app import App
 from mailbot.desk.casework import Tx
 from mailbot.desk.plan import MailSpec
-from mailbot.flows.seminars import invitation, seminar_spec
+from mailbot.flows.seminars import cancellation, invitation, seminar_spec
 from mailbot.jobs import periodic
 from mailbot.outgoing.compose import FileAttachment
 from mailbot.outgoing.replies import OutgoingMail, ThreadPoint, from_spec
-from mailbot.school.ics import cancel_ics
 from mailbot.school.schedule import Slot, slots_between
 from mailbot.storage import db, store
 from mailbot.storage.models import Periodic, Registration
@@ -121,9 +120,7 @@ def _dropped(app: App, box_id: int, seat: Registration, said: list[str]) -> int:
     revision = _revision(app, box_id, seat, len(said))
 
     def make(tx: Tx) -> list[OutgoingMail]:
-        helpdesk = tx.app.config.helpdesk
-        ics = cancel_ics([gone], organizer_addr=helpdesk.address, uid_domain=helpdesk.domain,
-                         stamp=tx.now, attendees=[seat.addr], revision=revision)
+        ics = cancellation(tx.app.config, gone, seat.addr, tx.now, revision)
         spec = MailSpec("seminar_changed", "seminar_changed", "others",
                         recipients=((seat.name, seat.addr),), automatic=True,
                         attachments=(FileAttachment("seminar.ics", "text/calendar", ics),),

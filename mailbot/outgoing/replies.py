@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from mailbot.adapters.clock import local_text
 from mailbot.app import App
 from mailbot.desk import tokens
 from mailbot.desk.threads import tagged_subject
@@ -64,10 +62,6 @@ def common(app: App, case: Case | None = None) -> dict[str, object]:
             requester_addr=case.requester_addr,
         )
     return context
-
-
-def local_time(app: App, moment: datetime) -> str:
-    return local_text(moment, app.config.helpdesk.timezone)
 
 
 def to_user(
