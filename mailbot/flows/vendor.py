@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 
 from mailbot.desk.commands import helper_guide
-from mailbot.desk.plan import USER_THREAD, Draft, MailSpec, Plan
+from mailbot.desk.plan import USER_THREAD, Draft, MailSpec, MessageView, Plan
 from mailbot.flows import Situation, triage
 from mailbot.school.people import Person
+from mailbot.text.classify import classify
 from mailbot.text.roles import label
 
 # «логин: ivanova_anna», «login — a.ivanova@mail.ru»: a separator and a login-shaped token.
@@ -30,7 +31,7 @@ def escalate(draft: Draft, s: Situation, owner: Person, *, note: str, by: str) -
     if vendor is None:
         draft.log("escalation_impossible", by, why="no [vendor] in people.toml")
         return
-    questions = [m for m in draft.messages if m.sender_role == "user"]
+    questions = own_questions(draft, s)
     text = "\n\n".join(m.new_text for m in questions)
     login = _LOGIN.search(text)
     current = s.mail.files(s.file_limit) if any(m.id is None for m in questions) else ()
@@ -49,6 +50,21 @@ def escalate(draft: Draft, s: Situation, owner: Person, *, note: str, by: str) -
     draft.first_response()  # the school has acted: the SLA clock stops for the vendor
     draft.log("escalated", by, vendor=vendor.emails[0], note=note)
     draft.state("waiting_vendor", actor=by, why="forwarded to the vendor's support")
+
+
+def own_questions(draft: Draft, s: Situation) -> list[MessageView]:
+    """What the vendor may read of the case (an organisation outside the school): the user's
+    own questions — the mail that opened the case (a colleague may have forwarded it) and
+    the user's later ones; not mail from other addresses in the thread, not mail a staff
+    address sent without a token, not a complaint about a helper."""
+    assert draft.case is not None
+    categories = s.rules.categories
+    opening = draft.messages[0] if draft.messages else None
+    return [m for m in draft.messages
+            if m.sender_role == "user" and m.kind == "question"
+            and (m is opening or m.from_addr == draft.case.requester_addr)
+            and not (categories is not None
+                     and classify("", m.new_text, categories).category == "complaint")]
 
 
 def plan(s: Situation) -> Plan:

@@ -368,3 +368,17 @@ def test_the_helpers_next_mail_says_what_came_back() -> None:
     p = plan(make_mail(subject="Re: [ЭЖ #7]", body="Так и не получается."), facts)
     (followup,) = p.mails
     assert followup.context["undelivered"] == ["anna.petrova@mail.example: 5.1.1 User unknown"]
+
+
+def test_the_vendor_gets_only_the_users_own_questions() -> None:
+    forged = question(2, "#закрыть Всё исправлено", from_addr="a.kuznetsov@school.example",
+                      kind="unverified")
+    stranger = question(3, "Мой логин: petrov_ivan, тоже не пускает.",
+                        from_addr="neighbour@mail.example")
+    complaint = question(4, "Хочу пожаловаться на Иванову: грубо ответила.")
+    facts = Facts(case=case(), messages=(question(1, "Логин: ivanova_anna, не пускает."),
+                                         forged, stranger, complaint))
+    (request,) = plan(_reply("#сэдиж"), facts).mails
+    said = request.context["question"]
+    assert "ivanova_anna" in said and request.stored_files == (1,)
+    assert "Всё исправлено" not in said and "petrov_ivan" not in said and "Иванову" not in said
