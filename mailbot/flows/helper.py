@@ -11,13 +11,13 @@ from mailbot.desk.commands import (
     SPECS,
     Command,
     helper_guide,
-    is_greeting,
     parse_commands,
 )
 from mailbot.desk.plan import USER_THREAD, Draft, MailSpec, Plan
 from mailbot.flows import Situation, clause5, triage, vendor
 from mailbot.school.people import People, Person
 from mailbot.storage.models import Case
+from mailbot.text.greetings import is_greeting
 
 
 class NoSuchCase(ValueError):

@@ -29,7 +29,6 @@ __all__ = [
     "find_name",
     "inline_closing",
     "is_disclaimer",
-    "is_greeting",
     "line_kind",
     "name_words",
     "nominative_start",
@@ -77,14 +76,6 @@ _RE_CLOSING = re.compile(
 )
 # A sign-off written at the end of the last sentence: "… не вижу оценки. С уважением, Анна".
 _RE_INLINE_CLOSING = re.compile(rf"(?<=[.!?…)])\s+(?=(?:{_RESPECT}|{_FORMAL})\b)", re.IGNORECASE)
-_RE_GREETING = re.compile(
-    r"^(?:здравствуй(?:те)?|добр(?:ый|ое|ого)\s+(?:день|утро|вечер|времени\s+суток|времени)"
-    r"|привет(?:ствую)?|доброго\s+времени|уважаем\w*|коллеги|друзья|hello|hi|hey|dear"
-    r"|good\s+(?:morning|afternoon|evening))(?=[\s,!.]|$)[\s,!.]*",
-    re.IGNORECASE,
-)
-
-
 @dataclass(frozen=True)
 class Closing:
     kind: str  # "formal" (С уважением), "soft" (Всего доброго), "thanks" (Заранее спасибо)
@@ -106,21 +97,6 @@ def inline_closing(text: str) -> int | None:
     """Where a sign-off starts inside a line after the end of a sentence, if it does."""
     match = _RE_INLINE_CLOSING.search(text)
     return match.end() if match else None
-
-
-def is_greeting(text: str) -> bool:
-    """A line that only greets: «Добрый день!», «Ирина Викторовна, здравствуйте!»,
-    «Коллеги, добрый день!» — not «Коллеги, спасибо!» nor «Здравствуйте. Оценки нет»."""
-    greets = False
-    for part in (p.strip() for p in re.split(r"[,!.;]+", text)):
-        if not part:
-            continue
-        match = _RE_GREETING.match(part)
-        rest = part[match.end() :].strip() if match else part
-        greets = greets or match is not None
-        if rest and not name_words(rest, any_case=True):
-            return False
-    return greets
 
 
 # ----------------------------------------------------------------------------- names

@@ -44,10 +44,10 @@ from mailbot.reading.signature_lines import (
     display_name,
     inline_closing,
     is_disclaimer,
-    is_greeting,
     line_kind,
     nominative_start,
 )
+from mailbot.text.greetings import is_greeting
 
 __all__ = ["HTML_SIGNATURE_MARK", "SignatureSplit", "split_signature"]
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailbot.desk.commands import USER_COMMANDS, parse_commands, strip_greeting
+from mailbot.desk.commands import USER_COMMANDS, parse_commands
 from mailbot.desk.threads import strip_prefixes
+from mailbot.text.greetings import strip_greeting
 
 _NUMBER = r"(?:№|#|номер)?\s*(\d{1,3})"
 _SEMINAR = r"(?:семинар\w*|тренинг\w*|обучени\w*)"

@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 import re
 
-from mailbot.desk.commands import is_greeting, strip_greeting
 from mailbot.text import morph
+from mailbot.text.greetings import is_greeting, strip_greeting
 from mailbot.text.words import WORD_RE, analyse, fold
 
 _PARENT = (r"(?:мама|мать|папа|отец|родитель|родители|родительница|бабушка|дедушка|опекун"

@@ -13,10 +13,9 @@ from mailbot.desk.commands import (
     Command,
     ParsedCommands,
     guide_lines,
-    is_greeting,
     parse_commands,
-    strip_greeting,
 )
+from mailbot.text.greetings import is_greeting, strip_greeting
 
 
 def names(parsed: ParsedCommands) -> list[str]:
