@@ -25,6 +25,9 @@ class Sender:
     person_id: str = ""  # the helper, when role is helper; a staff member writing as a user
     token_case: int | None = None  # the case the helper's token names
     reasons: tuple[str, ...] = ()
+    # Why a mail from a staff or vendor address is not believed to be theirs (no valid
+    # token, someone else's token, ...); empty when it is believed or comes from anyone else.
+    unverified: str = ""
 
 
 def identify(
@@ -43,13 +46,14 @@ def identify(
         reasons.append(f"{parsed.from_addr} is {person.id}, but the mail cites no token of "
                        "ours: not accepted as a helper's mail")
     staff = person.id if person is not None else ""
+    doubt = reasons[-1] if person is not None and reasons else ""
     if people is not None and people.vendor is not None and people.vendor.is_vendor(
         parsed.from_addr
     ):
         return Sender("vendor", staff, None, (*reasons, f"{parsed.from_addr} is the vendor"))
     if auto.kind != "none":
-        return Sender("system", staff, None, (*reasons, f"automatic mail ({auto.kind})"))
-    return Sender("user", staff, None, tuple(reasons))
+        return Sender("system", staff, None, (*reasons, f"automatic mail ({auto.kind})"), doubt)
+    return Sender("user", staff, None, tuple(reasons), doubt)
 
 
 def _delivered_to(parsed: ParsedMail) -> tuple[str, ...]:
