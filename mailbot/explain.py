@@ -28,7 +28,7 @@ from mailbot.flows.facts import read_facts
 from mailbot.pipeline import incoming
 from mailbot.reading.parsing import MailError, ParsedMail, parse
 from mailbot.storage import db, store
-from mailbot.storage.models import Mailbox
+from mailbot.storage.models import Case, Mailbox
 from mailbot.text.rudeness import detect, passage
 
 
@@ -64,7 +64,7 @@ def _explain_parsed(app: App, raw: bytes, name: str, parsed: ParsedMail) -> dict
         if session is not None and box is not None:
             stored = store.message_by_id(session, box, parsed.message_id)
             if stored is not None:
-                return _already(name, parsed, stored.case_id)
+                return _already(name, parsed, _number(session, stored.case_id))
             mail = incoming(session, app, box, parsed, raw, name)
             facts = read_facts(session, app, box, mail, now)
         else:
@@ -77,7 +77,10 @@ def _explain_parsed(app: App, raw: bytes, name: str, parsed: ParsedMail) -> dict
         except ValueError as exc:  # e.g. a token naming a case that is not here
             return {**_mail_fields(name, mail), "would": "quarantine",
                     "error": f"{type(exc).__name__}: {exc}"}
-        return {**_mail_fields(name, mail), **_plan_fields(app, mail, plan)}
+        result = {**_mail_fields(name, mail), **_plan_fields(app, mail, plan)}
+        if session is not None:
+            result["case"] = _number(session, result["case"])
+        return result
     finally:
         if session is not None:
             session.rollback()
@@ -145,6 +148,12 @@ def _already(name: str, parsed: ParsedMail, case_id: int | None) -> dict[str, ob
     return {"file": name, "message_id": parsed.message_id, "subject": parsed.subject,
             "from": parsed.from_addr, "case": case_id, "would": "already_stored",
             "reasons": [f"this Message-ID is already stored, in case {case_id}"]}
+
+
+def _number(session: Session, case_id: int | None) -> int | None:
+    """The case's number as people see it (the plan works with the internal id)."""
+    case = session.get(Case, case_id) if case_id is not None else None
+    return case.number if case is not None else case_id
 
 
 def _reader(app: App) -> Session | None:

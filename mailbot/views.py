@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mailbot.adapters.clock import to_local
 from mailbot.app import App
@@ -24,15 +24,23 @@ def _when(app: App, moment: datetime | None) -> str:
     return to_local(moment, app.config.helpdesk.timezone).strftime("%d.%m.%Y %H:%M")
 
 
+def _box(session: Session, app: App) -> int | None:
+    """The app's mailbox (its school's); None before any mail was processed there."""
+    row = store.mailbox_row(session, app.mailbox_name)
+    return row.id if row is not None else None
+
+
 def cases_table(app: App, status: str | None, limit: int) -> str:
     with db.session(app.engine) as session:
-        rows = store.cases(session, limit=limit, status=status)
+        box = _box(session, app)
+        rows = store.cases(session, limit=limit, status=status,
+                           mailbox_id=box) if box is not None else []
     if not rows:
         return "No cases."
     lines = [f"{'case':>6}  {'status':<22} {'opened':<16}  {'from':<32} subject"]
     for case in rows:
         lines.append(
-            f"{case.id:>6}  {STATUS_RU.get(case.status, case.status):<22} "
+            f"{case.number:>6}  {STATUS_RU.get(case.status, case.status):<22} "
             f"{_when(app, case.created_at):<16}  {case.requester_addr[:32]:<32} "
             f"{case.subject[:60]}"
         )
@@ -40,19 +48,22 @@ def cases_table(app: App, status: str | None, limit: int) -> str:
 
 
 def case_text(app: App, number: int) -> str | None:
+    """One case of the app's school, by the number people see."""
     with db.session(app.engine) as session:
-        case = session.get(Case, number)
-        if case is None:
+        box = _box(session, app)
+        case = store.case_by_number(session, box, number) if box is not None else None
+        if case is None or case.id is None:
             return None
-        messages = store.case_messages(session, number)
-        events = store.case_events(session, number)
-        sent = store.case_outbox(session, number)
+        linked = session.get(Case, case.linked_case_id) if case.linked_case_id else None
+        messages = store.case_messages(session, case.id)
+        events = store.case_events(session, case.id)
+        sent = store.case_outbox(session, case.id)
         attachments = {
             m.id: session.exec(select(Attachment).where(Attachment.message_pk == m.id)).all()
             for m in messages
         }
     out = [
-        f"Case {case.id} [{STATUS_RU.get(case.status, case.status)}]: {case.subject}",
+        f"Case {case.number} [{STATUS_RU.get(case.status, case.status)}]: {case.subject}",
         f"From: {case.requester_name} <{case.requester_addr}>".replace(" <", " <", 1),
         f"Opened {_when(app, case.created_at)}, updated {_when(app, case.updated_at)}"
         + (f", closed {_when(app, case.closed_at)}" if case.closed_at else ""),
@@ -60,7 +71,7 @@ def case_text(app: App, number: int) -> str | None:
         f"assignee: {case.assignee or '-'}   route: {case.route or '-'}"
         + ("   FLAGGED (etiquette)" if case.flagged else "")
         + (f"   vendor ticket: {case.vendor_ticket}" if case.vendor_ticket else "")
-        + (f"   continues case {case.linked_case_id}" if case.linked_case_id else ""),
+        + (f"   continues case {linked.number}" if linked else ""),
         "",
     ]
     states = [e for e in events if e.kind == "state"]
@@ -109,7 +120,8 @@ def _short_detail(detail: str) -> str:
 
 def quarantine_table(app: App) -> str:
     with db.session(app.engine) as session:
-        rows = session.exec(select(Quarantine).order_by(Quarantine.id.desc()).limit(200)).all()
+        rows = session.exec(select(Quarantine).where(Quarantine.mailbox_id == _box(session, app))
+                            .order_by(Quarantine.id.desc()).limit(200)).all()
     if not rows:
         return "Quarantine is empty."
     lines = [f"{'id':>5}  {'status':<9} {'held since':<16}  reason"]
@@ -127,7 +139,9 @@ def replay(app: App, quarantine_id: int) -> str | None:
         return f"Still failing, kept in quarantine: {outcome.reasons[0]}"
     if outcome.kind == "already":
         return "Already replayed."
-    return f"Replayed: {outcome.kind} case {outcome.case_id}" + (
+    with db.session(app.engine) as session:
+        case = session.get(Case, outcome.case_id) if outcome.case_id is not None else None
+    return f"Replayed: {outcome.kind} case {case.number if case else None}" + (
         ", acknowledgement queued" if outcome.acked else "")
 
 
@@ -186,8 +200,9 @@ def _short(value: object, limit: int = 60) -> str:
 def replay_all(app: App, bar: Callable[[int], Bar]) -> str:
     """Replay every held mail, oldest first; a summary line, and one per mail still held."""
     with db.session(app.engine) as session:
-        held = list(session.exec(select(Quarantine.id).where(Quarantine.status == "held")
-                                 .order_by(Quarantine.id)).all())
+        held = list(session.exec(select(Quarantine.id).where(
+            Quarantine.status == "held", Quarantine.mailbox_id == _box(session, app))
+            .order_by(Quarantine.id)).all())
     if not held:
         return "Quarantine is empty: nothing to replay."
     shown = bar(len(held))

@@ -45,7 +45,9 @@ class _Applying:
     def step(self, step: Step) -> None:
         session = self.tx.session
         if isinstance(step, Open):
-            self.case = Case(mailbox_id=self.tx.mailbox_id, **step.fields)
+            self.case = Case(mailbox_id=self.tx.mailbox_id,
+                             number=store.next_case_number(session, self.tx.mailbox_id),
+                             **step.fields)
             session.add(self.case)
             session.flush()
         elif isinstance(step, Set):

@@ -107,7 +107,8 @@ def _returned(session: Session, mailbox_id: int, mail: Incoming, report: BounceR
                                  Outbox.rcpt_to.in_(addrs),
                                  Outbox.created_at >= now - timedelta(days=7))
     if number is not None:
-        query = query.where(Outbox.case_id == number)
+        tagged = store.case_by_number(session, mailbox_id, number)
+        query = query.where(Outbox.case_id == (tagged.id if tagged else None))
     row = session.exec(query.order_by(Outbox.id.desc())).first()
     return _as_returned(row, "the failed address") if row is not None else None
 
@@ -173,7 +174,7 @@ def _vendor_case(session: Session, app: App, mailbox_id: int, mail: Incoming,
             return case, VendorMatch("ticket", f"the vendor's ticket {ticket}")
     number = find_tag(parsed.subject, app.config.helpdesk.tag)
     if number is not None and parsed.from_addr in vendor.emails:
-        case = _own_case(session, mailbox_id, number)
+        case = store.case_by_number(session, mailbox_id, number)
         if case is not None and case.escalated_at:
             return case, VendorMatch(
                 "tag", f"only our tag of case {number}, which was sent to the vendor")

@@ -120,7 +120,8 @@ def _open(s: Situation, linked: Case | None = None) -> Plan:
         # to the stopping helper's supervisor (the stopped mail promised that).
         draft.set(linked_case_id=stopped.id)
         owner = (boss, f"the user's case {stopped.id} was stopped (clause 5)")
-        comment = (f"Помощь этому пользователю по обращению № {stopped.id} была прекращена "
+        shown = stopped.number if stopped.number is not None else stopped.id
+        comment = (f"Помощь этому пользователю по обращению № {shown} была прекращена "
                    "по пункту 5 регламента; новое письмо передано вам как руководителю.")
     assert draft.case is not None
     triage.apply(draft, s, decision, parsed.from_addr, owner)

@@ -66,7 +66,7 @@ class CaseRow:
     `vendor_answered_at` is the first "vendor_answer" event after `escalated_at`.
     """
 
-    id: int
+    id: int  # the case's number in its mailbox, as people see it
     created_at: datetime
     closed_at: datetime | None
     status: str

@@ -54,10 +54,11 @@ def common(app: App, case: Case | None = None) -> dict[str, object]:
     }
     if case is not None:
         assert case.id is not None
+        number = case.number if case.number is not None else case.id  # see models.Case
         context.update(
-            case_number=case.id,
+            case_number=number,
             subject=case.subject,
-            tagged_subject=tagged_subject(case.subject, helpdesk.tag, case.id),
+            tagged_subject=tagged_subject(case.subject, helpdesk.tag, number),
             requester_name=case.requester_name,
             requester_addr=case.requester_addr,
         )

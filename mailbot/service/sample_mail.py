@@ -79,7 +79,7 @@ EXTRA: dict[str, dict[str, object]] = {
 
 
 def sample_case() -> Case:
-    return Case(id=42, mailbox_id=1, subject="Не могу войти в дневник",
+    return Case(id=42, number=42, mailbox_id=1, subject="Не могу войти в дневник",
                 requester_addr="anna.petrova@mail.example", requester_name="Анна Петрова",
                 status="assigned", created_at=NOW, updated_at=NOW, category="login",
                 role="parent", assignee="ivanova")

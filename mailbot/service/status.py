@@ -140,7 +140,7 @@ def _unanswered(status: Status, session: Session, box_id: int, config: Config,
         hours = (now - created).total_seconds() / 3600
         waited = f"{hours:.0f} hours"
     level = WARNING if hours >= tell_after else OK
-    status.add("cases", level, f"oldest unanswered: case {case.id}, waiting {waited} "
+    status.add("cases", level, f"oldest unanswered: case {case.number}, waiting {waited} "
                                f"(opened {_local(config, created)})")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -24,8 +24,15 @@ class Mailbox(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
+    # A case's number counts within its mailbox (its school): what people see in the subject
+    # tag and in every mail. The id stays the internal key (tokens, foreign keys).
+    __table_args__ = (UniqueConstraint("mailbox_id", "number", name="uq_case_mailbox_number"),)
+
     id: int | None = Field(default=None, primary_key=True)
     mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
+    # Given by store.next_case_number when the case is written; None only on a case not
+    # stored yet (a plan's draft), which shows its id instead.
+    number: int | None = Field(default=None, sa_column=Column(Integer, nullable=False))
     subject: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     requester_addr: str = Field(default="", max_length=320, index=True)
     requester_name: str = Field(default="", max_length=300)

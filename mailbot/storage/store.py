@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_
+from sqlalchemy import text as sql_text
 from sqlmodel import Session, select
 
 from mailbot.desk.states import OPEN_STATES
@@ -84,8 +85,8 @@ def thread_facts(
     ).all()
     tagged_case, participants = None, frozenset[str]()
     if tagged is not None:
-        case = session.get(Case, tagged)
-        if case is not None and case.mailbox_id == mailbox_id:
+        case = case_by_number(session, mailbox_id, tagged)
+        if case is not None:
             tagged_case = case.id
             participants = frozenset(
                 session.exec(select(Message.from_addr).where(Message.case_id == case.id)).all()
@@ -175,11 +176,38 @@ def quarantine(
     return row
 
 
-def cases(session: Session, limit: int = 50, status: str | None = None) -> list[Case]:
+def cases(session: Session, limit: int = 50, status: str | None = None,
+          mailbox_id: int | None = None) -> list[Case]:
     query = select(Case).order_by(Case.id.desc()).limit(limit)
+    if mailbox_id is not None:
+        query = query.where(Case.mailbox_id == mailbox_id)
     if status:
         query = query.where(Case.status == status)
     return list(session.exec(query).all())
+
+
+# A transaction lock's first key for case numbers on PostgreSQL; the second is the mailbox.
+_CASE_NUMBER_LOCK = 0x6E756D  # "num"
+
+
+def next_case_number(session: Session, mailbox_id: int) -> int:
+    """The number a new case of the mailbox gets: one more than the highest so far.
+
+    Two transactions must not both take it. On PostgreSQL a transaction lock per mailbox
+    serialises them until commit; SQLite writes one transaction at a time; and the unique
+    (mailbox_id, number) key refuses a duplicate whatever happens.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(sql_text("SELECT pg_advisory_xact_lock(:space, :box)").bindparams(
+            space=_CASE_NUMBER_LOCK, box=mailbox_id))
+    top = session.exec(select(func.max(Case.number)).where(Case.mailbox_id == mailbox_id)).one()
+    return (top or 0) + 1
+
+
+def case_by_number(session: Session, mailbox_id: int, number: int) -> Case | None:
+    """A case by the number people see, within its mailbox."""
+    return session.exec(
+        select(Case).where(Case.mailbox_id == mailbox_id, Case.number == number)).first()
 
 
 def case_messages(session: Session, case_id: int) -> list[Message]:
@@ -257,7 +285,8 @@ def attachments_of(session: Session, message_pks: list[int | None]) -> list[Atta
 
 
 def digest_rows(session: Session, mailbox_id: int, start: datetime, end: datetime) -> list[tuple]:  # type: ignore[type-arg]
-    """The columns of digest.CaseRow for every case that touches [start, end): opened before
+    """The columns of digest.CaseRow (its id is the case's number, which people see) for
+    every case that touches [start, end): opened before
     its end and not closed before its start. Service requests (seminar sign-ups) are left
     out. The first vendor answer after the escalation comes from the event log."""
     vendor_at = (
@@ -268,7 +297,7 @@ def digest_rows(session: Session, mailbox_id: int, start: datetime, end: datetim
         .scalar_subquery()
     )
     query = (
-        select(Case.id, Case.created_at, Case.closed_at, Case.status, Case.category,
+        select(Case.number, Case.created_at, Case.closed_at, Case.status, Case.category,
                Case.role, Case.assignee, Case.first_response_at, Case.escalated_at,
                vendor_at, Case.flagged)
         .where(Case.mailbox_id == mailbox_id, Case.category != "service",
