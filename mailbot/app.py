@@ -8,7 +8,8 @@ from sqlalchemy.engine import Engine
 
 from mailbot.adapters.clock import Clock, SystemClock
 from mailbot.config import Config, ConfigError
-from mailbot.desk import tokens
+from mailbot.desk import keyring
+from mailbot.desk.keyring import Keyring
 from mailbot.outgoing.compose import Templates
 from mailbot.school import rulebook
 from mailbot.school.rulebook import Rulebook
@@ -23,7 +24,7 @@ class App:
     clock: Clock
     templates: Templates
     rules: Rulebook
-    secret: bytes  # signs reply tokens (tokens.py)
+    secret: Keyring  # signs and checks reply tokens (tokens.py, keyring.py)
 
     @property
     def mailbox_name(self) -> str:
@@ -49,9 +50,12 @@ def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
     )
 
 
-def load_secret(config: Config, *, create: bool = True) -> bytes:
+def load_secret(config: Config, *, create: bool = True) -> Keyring:
     security = config.security
     try:
-        return tokens.load_secret(security.secret_env, config.secret_path, create=create)
+        current, retired = keyring.load(security.secret_env, config.secret_path, create=create)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{config.source_path}: security.secret_file: {exc}") from None
+    return Keyring(current, retired, token_days=security.token_days,
+                   grace_days=security.secret_grace_days,
+                   undated_until=security.undated_tokens_until)

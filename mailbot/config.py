@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import ssl
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -183,11 +184,21 @@ class Files(_Section):
 
 class Security(_Section):
     """The secret that signs reply tokens: from the environment, else from a file that is
-    created with a random secret on first use (keep it out of the repository)."""
+    created with a random secret on first use (keep it out of the repository). Tokens
+    carry their issue day and expire; `mailbot secret rotate` starts a new secret while the
+    previous one is still accepted for a grace period (desk/keyring.py)."""
 
     secret_env: str = "MAILBOT_SECRET"
     secret_file: str = ""  # empty: mailbot.secret in the state folder
     plus_tokens: bool = False  # also put the token in a help+token@ Reply-To address
+    token_days: int = Field(default=120, ge=1)  # a token older than this is not accepted
+    secret_grace_days: int = Field(default=30, ge=0)  # a rotated-out secret still accepted
+    # Tokens of the old form (before tokens carried a date) are accepted until this date
+    # (YYYY-MM-DD); unset: as long as the secret that signed them (see README).
+    undated_tokens_until: date | None = None
+    # The school's own mail server as it names itself in Authentication-Results headers
+    # (e.g. "mx.school.example"; "*.mail.example" for any host of that domain); empty: off.
+    authserv_id: str = ""
 
 
 class Conversation(_Section):

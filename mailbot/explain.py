@@ -69,8 +69,9 @@ def _explain_parsed(app: App, raw: bytes, name: str, parsed: ParsedMail) -> dict
             facts = read_facts(session, app, box, mail, now)
         else:
             analysed = analyse(parsed, app.config, ThreadFacts())
-            mail = Incoming(parsed, analysed, identify(parsed, analysed.auto, app.rules.people,
-                                                       app.secret), raw, name)
+            sender = identify(parsed, analysed.auto, app.rules.people, app.secret, now,
+                              app.config.security.authserv_id)
+            mail = Incoming(parsed, analysed, sender, raw, name)
             facts = Facts()
         try:
             plan = plan_for(Situation(mail, facts, app.config, app.rules, now))

@@ -91,7 +91,8 @@ def incoming(session: Session, app: App, mailbox_id: int, parsed: ParsedMail, ra
     facts = analyse(parsed, app.config, store.thread_facts(
         session, mailbox_id, parsed.message_id, parsed.thread_ids,
         tagged_case(parsed, app.config)))
-    sender = identify(parsed, facts.auto, app.rules.people, app.secret)
+    sender = identify(parsed, facts.auto, app.rules.people, app.secret, app.clock.now(),
+                      app.config.security.authserv_id)
     return Incoming(parsed, facts, sender, raw, source_key)
 
 

@@ -86,10 +86,12 @@ def to_helper(
         template, **common(app, case), person_name=address_name(person.name) or person.name,
         person_full_name=person.name, person_position=person.position, **context,
     )
-    message_id = tokens.helper_message_id(app.secret, helpdesk.domain, case.id, person.id, kind)
+    now = app.clock.now()
+    message_id = tokens.helper_message_id(app.secret, helpdesk.domain, case.id, person.id, kind,
+                                          now)
     reply_to = ""
     if app.config.security.plus_tokens:
-        reply_to = tokens.reply_address(app.secret, helpdesk.address, case.id, person.id)
+        reply_to = tokens.reply_address(app.secret, helpdesk.address, case.id, person.id, now)
     rcpt = person.emails[0]
     raw = build(
         sender=(helpdesk.name, helpdesk.address),

@@ -12,6 +12,7 @@ from mailbot import config as config_module
 from mailbot.config import Config
 from mailbot.desk import tokens
 from mailbot.desk.decide import analyse
+from mailbot.desk.keyring import Keyring
 from mailbot.desk.plan import MessageView, Plan
 from mailbot.desk.sender import identify
 from mailbot.desk.threads import ThreadFacts
@@ -23,6 +24,7 @@ from mailbot.storage.models import Case
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = b"flow-tests-secret"
+KEYS = Keyring(SECRET)
 NOW = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # Thursday 11:00 in Yekaterinburg
 RULE_FILES = ("people", "categories", "routes", "etiquette", "knowledge", "calendar", "schedule")
 PARENT = ("Анна Петрова", "anna.petrova@mail.example")
@@ -64,7 +66,7 @@ def question(number: int = 1, text: str = "Не могу войти в днев�
 
 def token_ref(case_number: int, person: str) -> str:
     """The Message-ID of our notice to a helper, which their reply cites."""
-    return tokens.helper_message_id(SECRET, "school.example", case_number, person, "notice")
+    return tokens.helper_message_id(KEYS, "school.example", case_number, person, "notice", NOW)
 
 
 def situation(raw: bytes, facts: Facts | None = None, *, now: datetime = NOW,
@@ -72,7 +74,8 @@ def situation(raw: bytes, facts: Facts | None = None, *, now: datetime = NOW,
     config, rules = school(extra)
     parsed = parse(raw)
     mail_facts = analyse(parsed, config, ThreadFacts())
-    sender = identify(parsed, mail_facts.auto, rules.people, SECRET)
+    sender = identify(parsed, mail_facts.auto, rules.people, KEYS, now,
+                      config.security.authserv_id)
     mail = Incoming(parsed, mail_facts, sender, raw, "test:1")
     return Situation(mail, facts or Facts(), config, rules, now)
 
