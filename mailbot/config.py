@@ -324,27 +324,42 @@ def state_folder(config_file: Path, state_dir: str) -> Path:
 
 def load(path: Path) -> Config:
     """Read, validate and return the configuration, or raise ConfigError with one line."""
+    raw = read_toml(path)
+    if "school" in raw:
+        raise ConfigError(f"{path}: a district file ([[school]] entries): mailbot loads it "
+                          "with mailbot.district.deployment.load, one school at a time here")
+    return validated(path, raw)
+
+
+def read_toml(path: Path) -> dict[str, object]:
+    """The file as TOML data, or ConfigError with one line."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def validated(path: Path, raw: dict[str, object], state_path: Path | None = None) -> Config:
+    """A Config from TOML data read from `path`; `state_path` given: a district's school,
+    whose state folder the district file decides (mailbot/district/deployment.py)."""
     for internal in ("source_path", "state_path"):
         if internal in raw:
             raise ConfigError(f"{path}: {internal}: unknown key")
     try:
         config = Config.model_validate({**raw, "source_path": path})
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_first_error(exc)}") from None
-    config = config.model_copy(update={"state_path": state_folder(path, config.state_dir)})
+        raise ConfigError(f"{path}: {first_error(exc)}") from None
+    state = state_path or state_folder(path, config.state_dir)
+    config = config.model_copy(update={"state_path": state})
     _check_secrets(path, config)
     return config
 
 
-def _first_error(exc: ValidationError) -> str:
+def first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     message = error["msg"].removeprefix("Value error, ")
