@@ -1,6 +1,10 @@
 """Outgoing mail adapters: SMTP (aiosmtplib) or a local Maildir for the embedded default.
 
-A transport only sends and says how it went; the outbox decides what to do about it.
+A transport only sends and says how it went; the outbox decides what to do about it. A result
+tells the server's own answer ("sent", 4xx "temporary", 5xx "permanent") apart from
+"unreachable": no answer about this mail at all (connection refused, timeout, TLS or login
+failure, the connection dropped before the server answered, a Maildir that cannot be
+written). After the first unreachable result the rest of the batch is not tried.
 """
 
 from __future__ import annotations
@@ -33,8 +37,13 @@ class Item:
 
 @dataclass(frozen=True)
 class Result:
-    status: Literal["sent", "temporary", "permanent"]
+    status: Literal["sent", "temporary", "permanent", "unreachable"]
     detail: str = ""
+
+    @property
+    def answered(self) -> bool:
+        """The server said something about this mail (an attempt that counts)."""
+        return self.status != "unreachable"
 
 
 # The outbox passes a callback so each result is committed the moment it is known.
@@ -57,12 +66,15 @@ class MaildirTransport:
         self.description = f"Maildir {path}"
 
     def send(self, items: list[Item], on_result: OnResult) -> None:
-        for item in items:
+        for index, item in enumerate(items):
             name = f"{time.time_ns()}.{os.getpid()}.{item.id}.mailbot"
             try:
                 deliver(self.path, item.raw, name)
             except OSError as exc:
-                on_result(item, Result("temporary", f"{self.description}: {exc}"))
+                why = f"{self.description}: {exc}"
+                on_result(item, Result("unreachable", why))
+                _not_tried(items[index + 1:], on_result, why)
+                return
             else:
                 on_result(item, Result("sent", f"written to {self.path / 'new' / name}"))
 
@@ -115,12 +127,12 @@ class SmtpTransport:
             await client.connect()
             await self._login(client)
         except aiosmtplib.SMTPResponseException as exc:
-            for item in items:
-                on_result(item, _classify(exc.code, exc.message))
+            # A greeting or login refused is about the server or our account, not a mail:
+            # it uses up no mail's attempts.
+            _not_tried(items, on_result, f"{self.description}: {exc.code} {exc.message}")
             return
         except (TimeoutError, aiosmtplib.SMTPException, OSError, socket.gaierror) as exc:
-            for item in items:
-                on_result(item, Result("temporary", f"{self.description}: {_text(exc)}"))
+            _not_tried(items, on_result, f"{self.description}: {_text(exc)}")
             return
         try:
             for index, item in enumerate(items):
@@ -143,12 +155,13 @@ class SmtpTransport:
                         "permanent" if all(c >= 500 for c in codes) else "temporary", detail))
                 except aiosmtplib.SMTPResponseException as exc:
                     on_result(item, _classify(exc.code, exc.message))
-                    if exc.code == 421:
-                        _fail_rest(items[index + 1:], on_result, exc.message)
+                    if exc.code == 421:  # the server closes the connection
+                        _not_tried(items[index + 1:], on_result,
+                                   f"{self.description}: {exc.code} {exc.message}")
                         return
                 except (TimeoutError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
-                    on_result(item, Result("temporary", f"{self.description}: {_text(exc)}"))
-                    _fail_rest(items[index + 1:], on_result, _text(exc))
+                    # No answer about this mail: the connection is gone.
+                    _not_tried(items[index:], on_result, f"{self.description}: {_text(exc)}")
                     return
                 else:
                     on_result(item, Result("sent", _refused_note(errors)))
@@ -159,9 +172,9 @@ class SmtpTransport:
                 client.close()
 
 
-def _fail_rest(items: list[Item], on_result: OnResult, why: str) -> None:
+def _not_tried(items: list[Item], on_result: OnResult, why: str) -> None:
     for item in items:
-        on_result(item, Result("temporary", f"not tried: {why}"))
+        on_result(item, Result("unreachable", why))
 
 
 def _classify(code: int, message: str) -> Result:

@@ -4,8 +4,15 @@ A row is claimed (status "sending", committed) before the attempt and settled ri
 the server's answer. A worker that dies between the server's acceptance and the settle
 leaves a "sending" row; once its lease runs out it is sent again — the one narrow window in
 which a mail may go out twice, and each such resend is logged as `send_interrupted`.
-Temporary failures wait a growing delay; permanent ones (5xx) are marked failed with the
-server's answer.
+Temporary failures (4xx) wait a growing delay; permanent ones (5xx) are marked failed with
+the server's answer; `max_attempts` counts only the server's answers. A server that cannot
+be reached answers nothing: the row goes back to pending as it was, no attempt counted, and
+the drain stops (the worker's backoff paces the next try), so an outage of any length fails
+no mail.
+
+On PostgreSQL a batch is claimed in one statement with `FOR UPDATE SKIP LOCKED`, so several
+workers take disjoint rows without waiting for each other; SQLite has one writer and claims
+row by row with a conditional update.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from mailbot.adapters.transport import Item, Result, Transport
@@ -28,6 +36,7 @@ class SendReport:
     retrying: int = 0
     failed: int = 0
     recovered: int = 0
+    unreachable: int = 0  # given back without an attempt: the server did not answer
     errors: list[str] = field(default_factory=list)
 
 
@@ -45,17 +54,22 @@ def recover_interrupted(app: App, report: SendReport) -> None:
             select(Outbox).where(Outbox.status == "sending", Outbox.claimed_at < now - lease)
         ).all()
         for row in stale:
-            row.status, row.claimed_at = "pending", None
-            session.add(row)
-            store.log(session, "send_interrupted", at=now, mailbox_id=row.mailbox_id,
-                      case_id=row.case_id, outbox_id=row.id, message_id=row.message_id)
+            # Conditional: of several workers recovering at once, one gives the row back.
+            taken = session.execute(
+                update(Outbox).where(Outbox.id == row.id, Outbox.status == "sending",
+                                     Outbox.claimed_at == row.claimed_at)
+                .values(status="pending", claimed_at=None)
+            ).rowcount
+            if taken:
+                store.log(session, "send_interrupted", at=now, mailbox_id=row.mailbox_id,
+                          case_id=row.case_id, outbox_id=row.id, message_id=row.message_id)
+                report.recovered += 1
         session.commit()
-        report.recovered += len(stale)
 
 
 def drain(app: App, transport: Transport, limit: int = 20) -> SendReport:
     # Small claims keep the "sent but not recorded" window, and the resends after a crash, small.
-    """Send every due row, `limit` rows per claim."""
+    """Send every due row, `limit` rows per claim; stop at a server that does not answer."""
     report = SendReport()
     recover_interrupted(app, report)
     while True:
@@ -63,11 +77,13 @@ def drain(app: App, transport: Transport, limit: int = 20) -> SendReport:
         if not items:
             return report
         transport.send(items, lambda item, result: _settle(app, item, result, report))
-        if len(items) < limit:
+        if report.unreachable or len(items) < limit:
             return report
 
 
 def _claim(app: App, limit: int) -> list[Item]:
+    if app.engine.dialect.name == "postgresql":
+        return _claim_skip_locked(app.engine, app.clock.now(), limit)
     now = app.clock.now()
     items: list[Item] = []
     with db.session(app.engine) as session:
@@ -76,7 +92,6 @@ def _claim(app: App, limit: int) -> list[Item]:
             .order_by(Outbox.id).limit(limit)
         ).all()
         for row_id in due:
-            # A conditional update claims the row even with several workers on PostgreSQL.
             claimed = session.execute(
                 update(Outbox).where(Outbox.id == row_id, Outbox.status == "pending")
                 .values(status="sending", claimed_at=now)
@@ -89,18 +104,42 @@ def _claim(app: App, limit: int) -> list[Item]:
     return items
 
 
+def _claim_skip_locked(engine: Engine, now: datetime, limit: int) -> list[Item]:
+    """One statement: lock the due rows no other worker holds, mark them ours, return them."""
+    due = (
+        select(Outbox.id).where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+        .order_by(Outbox.id).limit(limit).with_for_update(skip_locked=True)
+    )
+    claim = (
+        update(Outbox).where(Outbox.id.in_(due.scalar_subquery()))
+        .values(status="sending", claimed_at=now)
+        .returning(Outbox.id, Outbox.mail_from, Outbox.rcpt_to, Outbox.raw)
+    )
+    with db.session(engine) as session:
+        rows = session.execute(claim).all()
+        session.commit()
+    return [Item(row_id, sender, rcpts.split(","), raw)
+            for row_id, sender, rcpts, raw in sorted(rows, key=lambda r: r[0])]
+
+
 def _settle(app: App, item: Item, result: Result, report: SendReport) -> None:
     now = app.clock.now()
     with db.session(app.engine) as session:
         row = session.get(Outbox, item.id)
         if row is None:
             return
-        row.attempts += 1
         row.claimed_at = None
+        if result.answered:
+            row.attempts += 1
         row.last_error = "" if result.status == "sent" else result.detail[:2000]
         if result.status == "sent":
             row.status, row.sent_at = "sent", now
             report.sent += 1
+        elif result.status == "unreachable":
+            row.status = "pending"  # as it was: still due, no attempt counted
+            report.retrying += 1
+            report.unreachable += 1
+            report.errors.append(f"outbox {row.id} to {row.rcpt_to}: {result.detail}")
         elif result.status == "permanent" or row.attempts >= app.config.worker.max_attempts:
             row.status = "failed"
             report.failed += 1

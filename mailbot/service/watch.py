@@ -18,15 +18,23 @@ log = logging.getLogger("mailbot")
 
 
 class Outage:
-    """The state of one server: up, or down since a moment, with the attempts counted."""
+    """The state of one server: up, or down since a moment, with the attempts counted.
+
+    Several jobs may use one server (the database: poll, send, reminders). Each says which
+    part failed; the outage ends when every part that failed has worked again, so a job that
+    keeps failing while another keeps working (a read-only database with nothing to write
+    for the poll) is still one outage, not a pair of lines per tick.
+    """
 
     def __init__(self, what: str) -> None:
         self.what = what
         self.since: datetime | None = None
         self.attempts = 0
+        self.failing: set[str] = set()
 
-    def failed(self, now: datetime, why: str) -> None:
+    def failed(self, now: datetime, why: str, part: str = "") -> None:
         self.attempts += 1
+        self.failing.add(part)
         if self.since is None:
             self.since = now
             log.warning("%s unreachable: %s; retrying quietly until it is back", self.what,
@@ -34,7 +42,10 @@ class Outage:
         else:
             log.debug("%s still unreachable (attempt %d): %s", self.what, self.attempts, why)
 
-    def ok(self, now: datetime) -> None:
+    def ok(self, now: datetime, part: str = "") -> None:
+        self.failing.discard(part)
+        if self.failing:
+            return
         if self.since is not None:
             minutes = (now - self.since).total_seconds() / 60
             log.warning("%s is back after %.0f min (%d failed attempts)", self.what, minutes,
@@ -68,19 +79,14 @@ class WatchedTransport:
 
     def _note(self, item: Item, result: Result) -> None:
         now = self.clock.now()  # type: ignore[attr-defined]
-        if result.status == "sent":
-            self.outage.ok(now)
-        elif result.status == "permanent":
+        if result.status == "unreachable" or result.detail.startswith("421"):
+            self.outage.failed(now, result.detail)
+            return
+        self.outage.ok(now)  # the server answered: it is up, whatever it said
+        if result.status == "permanent":
             self.refused += 1
             log.warning("send: permanently refused (5xx), not retried: mail %d to %s: %s",
                         item.id, ", ".join(item.rcpts), result.detail)
-        elif _server_down(self.description, result.detail):
-            self.outage.failed(now, result.detail)
-        else:
+        elif result.status == "temporary":
             log.info("send: mail %d to %s deferred, will retry: %s", item.id,
                      ", ".join(item.rcpts), result.detail)
-
-
-def _server_down(description: str, detail: str) -> bool:
-    """A failure of the connection (not of one recipient): the server is unreachable."""
-    return detail.startswith((description, "not tried:", "421"))

@@ -44,7 +44,7 @@ def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 def test_an_outage_is_two_warnings_however_many_attempts(
         caplog: pytest.LogCaptureFixture) -> None:
-    down = Result("temporary", "SMTP smtp.school.example:587: Connection refused")
+    down = Result("unreachable", "SMTP smtp.school.example:587: Connection refused")
     clock = FixedClock(NOW)
     transport = WatchedTransport(Scripted([down] * 30 + [Result("sent")]),
                                  Outage("outgoing mail"), clock)
