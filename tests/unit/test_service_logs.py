@@ -95,6 +95,34 @@ def test_outage_of_the_mailbox_counts_time(caplog: pytest.LogCaptureFixture) -> 
     ]
 
 
+def test_one_job_failing_while_another_works_is_one_outage(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A read-only database: the poll with nothing to write works, the send fails."""
+    outage = Outage("database")
+    caplog.set_level(logging.INFO, logger="mailbot")
+    for minute in range(10):
+        outage.ok(NOW + timedelta(minutes=minute), "poll")
+        outage.failed(NOW + timedelta(minutes=minute), "attempt to write a readonly database",
+                      "send")
+    assert outage.down and len(warnings(caplog)) == 1
+    outage.ok(NOW + timedelta(minutes=12), "send")
+    assert warnings(caplog)[1] == "database is back after 12 min (10 failed attempts)"
+    assert not outage.down
+
+
+def test_a_server_that_answers_is_up_whatever_it_said(
+        caplog: pytest.LogCaptureFixture) -> None:
+    down = Result("unreachable", "SMTP smtp.school.example:587: Connection refused")
+    refused = Result("permanent", "550 5.1.1 user unknown")
+    transport = WatchedTransport(Scripted([down, refused]), Outage("outgoing mail"),
+                                 FixedClock(NOW))
+    caplog.set_level(logging.INFO, logger="mailbot")
+    transport.send([item(1), item(2)], lambda _i, _r: None)
+    said = warnings(caplog)
+    assert len(said) == 3 and said[1].startswith("outgoing mail is back")
+    assert not transport.outage.down and transport.refused == 1
+
+
 def test_json_lines_and_quiet_libraries(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = io.StringIO()
     monkeypatch.setattr("sys.stderr", stream)
