@@ -27,6 +27,7 @@ from mailbot.jobs.figures import current_week
 from mailbot.outgoing import replies
 from mailbot.school import rulebook
 from mailbot.service import check, init, logs, progress, run_command, status
+from mailbot.service import privacy as privacy_command
 from mailbot.storage import db
 
 EXIT_CONFIG, EXIT_SERVER = 2, 1
@@ -64,7 +65,19 @@ def parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="what mailbot would do with .eml files (read-only)")
     explain.add_argument("files", nargs="+", type=Path)
     explain.add_argument("--json", action="store_true", help="one JSON object per file")
+    _privacy_parsers(sub)
     return p
+
+
+def _privacy_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    forget = sub.add_parser("forget", help="erase one person's data (152-ФЗ); without --yes "
+                                           "only count what would go")
+    forget.add_argument("address")
+    forget.add_argument("--yes", action="store_true", help="really erase")
+    export = sub.add_parser("export", help="write what the desk holds about one person")
+    export.add_argument("address")
+    export.add_argument("--out", type=Path, help="where to make the export's folder "
+                                                 "(default: the current folder)")
 
 
 def _digest_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -236,6 +249,22 @@ def cmd_explain(config: config_module.Config, args: argparse.Namespace) -> int:
     return result_code
 
 
+def cmd_forget(config: config_module.Config, args: argparse.Namespace) -> int:
+    try:
+        print(privacy_command.forget(app_module.build(config), args.address, yes=args.yes))
+    except privacy_command.PrivacyError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
+    return 0
+
+
+def cmd_export(config: config_module.Config, args: argparse.Namespace) -> int:
+    try:
+        print(privacy_command.export_to(app_module.build(config), args.address, args.out))
+    except privacy_command.PrivacyError as exc:
+        return _fail(str(exc), EXIT_CONFIG)
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "check": cmd_check,
@@ -247,6 +276,8 @@ COMMANDS = {
     "schedule": cmd_schedule,
     "guide": cmd_guide,
     "explain": cmd_explain,
+    "forget": cmd_forget,
+    "export": cmd_export,
 }
 
 

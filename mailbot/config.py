@@ -253,6 +253,16 @@ class Digests(_Section):
         return value
 
 
+class Retention(_Section):
+    """How long personal data stays (152-ФЗ): the raw mail and attachments of a case are
+    deleted `raw_days` after it closed; a closed case is pseudonymised (names, addresses,
+    subjects and texts replaced; the digest's figures kept) `pseudonymise_months` after it
+    closed, and loses its raw mail then at the latest. jobs/retention.py does it daily."""
+
+    raw_days: int = Field(default=90, ge=1)
+    pseudonymise_months: int = Field(default=12, ge=1)
+
+
 class Config(_Section):
     state_dir: str = ""
     helpdesk: Helpdesk
@@ -266,9 +276,20 @@ class Config(_Section):
     conversation: Conversation = Conversation()
     sla: Sla = Sla()
     digests: Digests = Digests()
+    retention: Retention = Retention()
 
     source_path: Path = Path(".")
     state_path: Path = DEFAULT_STATE_DIR  # set by load(): see state_folder()
+
+    @model_validator(mode="after")
+    def _retention_after_reopening(self) -> Config:
+        # A case that can still reopen must keep its mail (and the ledger's "case N" key
+        # stays true: raw mail is dropped once, after the case can no longer reopen).
+        if self.retention.raw_days < self.conversation.reopen_days:
+            raise ValueError(f"retention.raw_days ({self.retention.raw_days}) must not be "
+                             f"shorter than conversation.reopen_days "
+                             f"({self.conversation.reopen_days})")
+        return self
 
     def resolve(self, path: str) -> Path:
         """A path from the file, made absolute against the file's folder."""

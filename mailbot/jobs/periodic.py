@@ -26,6 +26,7 @@ from mailbot.desk import states
 from mailbot.desk.casework import Tx, queue
 from mailbot.desk.plan import MailSpec
 from mailbot.flows.seminars import invitation, seminar_spec
+from mailbot.jobs import retention
 from mailbot.jobs.figures import days_ru, hours_ru
 from mailbot.outgoing.replies import OutgoingMail, ThreadPoint, from_spec
 from mailbot.school.rulebook import Rulebook
@@ -312,7 +313,8 @@ def run_all(app: App, box_id: int) -> dict[str, int]:
     report = {}
     for name, job in (("response_times", response_times), ("vendor_waits", vendor_waits),
                       ("seminar_reminders", seminar_reminders),
-                      ("consultation_cancellations", consultation_cancellations)):
+                      ("consultation_cancellations", consultation_cancellations),
+                      ("retention", retention.daily)):
         try:
             report[name] = job(app, box_id)
         except Exception:
