@@ -12,10 +12,12 @@ from sqlmodel import Session, select
 from mailbot.adapters.clock import to_local
 from mailbot.app import App
 from mailbot.desk.states import LABELS_RU as STATUS_RU
+from mailbot.flows.triage import UNVERIFIED_KINDS, unverified_label
 from mailbot.pipeline import replay as replay_mail
+from mailbot.reading.risky import risk
 from mailbot.service.progress import Bar
 from mailbot.storage import db, store
-from mailbot.storage.models import Attachment, Case, Quarantine
+from mailbot.storage.models import Attachment, Case, Message, Quarantine
 
 
 def _when(app: App, moment: datetime | None) -> str:
@@ -83,14 +85,17 @@ def case_text(app: App, number: int) -> str | None:
                        f"  by {event.actor}: {data.get('why', '')}")
         out.append("")
     for message in messages:
-        out.append(f"--- {_when(app, message.received_at)}  {message.sender_role}"
-                   f"{'/' + message.person_id if message.person_id else ''} [{message.kind}]  "
+        out.append(f"--- {_when(app, message.received_at)}  {_writer(message)} [{message.kind}]  "
                    f"{message.from_name} <{message.from_addr}>  {message.subject}")
+        if message.kind in UNVERIFIED_KINDS:
+            out.append(f"    ({unverified_label(message.from_addr)}: not relayed, not acted on)")
         if message.auto_kind != "none":
             out.append(f"    (automatic mail: {message.auto_kind})")
         out.append(textwrap.indent(message.new_text.strip() or "(no text)", "    "))
         for att in attachments.get(message.id, []):
-            note = "" if att.stored else " (too large, not stored)"
+            why = risk(att.filename, att.content_type, att.data)
+            note = (" (too large, not stored)" if not att.stored
+                    else f" (kept, never passed on: {why})" if why else "")
             out.append(f"    [attachment] {att.filename} {att.content_type} {att.size} B{note}")
     if sent:
         out.append("")
@@ -106,6 +111,14 @@ def case_text(app: App, number: int) -> str | None:
             detail = _short_detail(event.detail)
             out.append(f"  {_when(app, event.at)}  {event.kind:<16} {event.actor}  {detail}")
     return "\n".join(out)
+
+
+def _writer(message: Message) -> str:
+    """Who wrote a stored mail, as far as it is believed: a doubted address's mail is never
+    shown as its owner's."""
+    if message.kind in UNVERIFIED_KINDS:
+        return "НЕ ПОДТВЕРЖДЕНО"
+    return message.sender_role + (f"/{message.person_id}" if message.person_id else "")
 
 
 def _short_detail(detail: str) -> str:

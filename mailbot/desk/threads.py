@@ -65,6 +65,9 @@ class ThreadFacts:
 class ThreadMatch:
     case: int | None
     reasons: tuple[str, ...]
+    # The case the subject tag names, accepted or not: a doubted sender's mail citing it is
+    # kept there, marked, rather than opening a case of its own (flows/user.py).
+    tagged: int | None = None
 
 
 def match(
@@ -84,8 +87,9 @@ def match(
     if facts.tagged_case is not None:
         case = facts.tagged_case
         if not tag_requires_participant or sender.lower() in facts.tagged_participants:
-            return ThreadMatch(case, (f"subject tag of case {case}",))
+            return ThreadMatch(case, (f"subject tag of case {case}",), case)
         return ThreadMatch(
-            None, (f"subject tag of case {case} ignored: {sender} has not written in it",)
+            None, (f"subject tag of case {case} ignored: {sender} has not written in it",),
+            case,
         )
     return ThreadMatch(None, ("no reference or tag of a known case",))

@@ -10,9 +10,10 @@ apply.py carries out inside the mail's transaction. `plan_for` picks the flow.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from mailbot.adapters.clock import local_text
 from mailbot.config import Config
@@ -21,10 +22,44 @@ from mailbot.desk.plan import MessageView
 from mailbot.desk.sender import Sender
 from mailbot.outgoing.compose import FileAttachment
 from mailbot.outgoing.replies import ThreadPoint
-from mailbot.reading.parsing import ParsedMail
+from mailbot.reading.parsing import AttachmentPart, ParsedMail
+from mailbot.reading.risky import risk
 from mailbot.school.people import People
 from mailbot.school.rulebook import Rulebook
 from mailbot.storage.models import Case
+
+TOO_LARGE = "файл слишком большой"
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """An attachment not passed on: its name, why (Russian), and whether it is kept with
+    its mail (a risky file is; one too large to store is not)."""
+
+    name: str
+    why: str
+    kept: bool = True
+
+    def to_context(self) -> dict[str, object]:
+        return {"name": self.name or "(без имени)", "why": self.why, "kept": self.kept}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An attachment stored with a mail of the case, as flows judge it before passing the
+    mail's files on (apply.stored_files leaves out the same ones)."""
+
+    message_id: int
+    name: str
+    risk: str  # why it must not be passed on (reading/risky.py), "" when it may
+    stored: bool  # False: too large, never kept
+
+    @property
+    def passed(self) -> bool:
+        return self.stored and not self.risk
+
+    def withheld(self) -> Withheld:
+        return Withheld(self.name, self.risk or TOO_LARGE, kept=self.stored)
 
 
 @dataclass(frozen=True)
@@ -41,10 +76,21 @@ class Incoming:
     def actor(self) -> str:
         return self.sender.person_id if self.sender.role == "helper" else self.parsed.from_addr
 
+    @cached_property
+    def _risks(self) -> tuple[tuple[AttachmentPart, str], ...]:
+        return tuple((a, risk(a.filename, a.content_type, a.data))
+                     for a in self.parsed.attachments)
+
     def files(self, limit: int) -> tuple[FileAttachment, ...]:
-        """The attachments small enough to pass on to a helper or the vendor."""
+        """The attachments passed on to a helper or the vendor: small enough to keep, and
+        neither programs nor macros nor archives holding them (reading/risky.py)."""
         return tuple(FileAttachment(a.filename, a.content_type, a.data)
-                     for a in self.parsed.attachments if a.size <= limit)
+                     for a, why in self._risks if a.size <= limit and not why)
+
+    def withheld(self, limit: int) -> tuple[Withheld, ...]:
+        """The attachments `files` leaves out, and why (the helper is told)."""
+        return tuple(Withheld(a.filename, why or TOO_LARGE, kept=a.size <= limit)
+                     for a, why in self._risks if why or a.size > limit)
 
     @property
     def thread_point(self) -> ThreadPoint:
@@ -101,9 +147,16 @@ class Facts:
     undelivered: tuple[str, ...] = ()  # the case's mail that came back: «адрес: причина»
     # Addresses whose mail came back as undeliverable lately: no automatic mail to them.
     hard_bounced: frozenset[str] = frozenset()
+    # The case's stored attachments (read for a helper's mail, whose commands pass them on).
+    files: tuple[StoredFile, ...] = ()
 
     def has_event(self, kind: str, text: str) -> bool:
         return any(k == kind and text in detail for k, detail in self.events)
+
+    def files_of(self, message_ids: Sequence[int | None]) -> list[StoredFile]:
+        """The stored attachments of these messages, in the order they were stored."""
+        wanted = set(message_ids)
+        return [f for f in self.files if f.message_id in wanted]
 
     def last_event(self, kind: str) -> dict[str, object]:
         """The detail of the case's latest log entry of this kind ({} when there is none)."""

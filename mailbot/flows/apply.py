@@ -32,6 +32,7 @@ from mailbot.desk.plan import (
 from mailbot.flows import Incoming
 from mailbot.outgoing.compose import FileAttachment
 from mailbot.outgoing.replies import OutgoingMail, ThreadPoint, from_spec
+from mailbot.reading.risky import risk
 from mailbot.storage import store
 from mailbot.storage.models import Case, Message, Outbox, Registration, Subscription
 
@@ -162,9 +163,10 @@ def last_user_point(tx: Tx, case: Case | None) -> ThreadPoint:
 
 
 def stored_files(tx: Tx, message_ids: Sequence[int | None]) -> list[FileAttachment]:
-    """The stored attachments of some messages, to pass on (to a new helper, the vendor)."""
+    """The stored attachments of some messages, to pass on (to a new helper, the vendor):
+    never a risky one (reading/risky.py; the flow told the helper which stay behind)."""
     if not message_ids:
         return []
     return [FileAttachment(a.filename, a.content_type, a.data)
             for a in store.attachments_of(tx.session, list(message_ids))
-            if a.stored and a.data is not None]
+            if a.stored and a.data is not None and not risk(a.filename, a.content_type, a.data)]

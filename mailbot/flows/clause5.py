@@ -26,8 +26,8 @@ def stop(draft: Draft, s: Situation, person: Person, *, note: str) -> None:
         triage.problem(draft, person, [why])
         return
     passages: list[str] = []
-    for message in draft.messages:
-        if message.sender_role == "user":
+    for message in draft.messages:  # the user's own words: not a doubted address's
+        if message.sender_role == "user" and message.kind not in triage.UNVERIFIED_KINDS:
             passages += triage.passages(message.new_text, triage.rudeness(s, message.new_text))
     draft.mail(MailSpec("stopped", "stopped", "user", thread=USER_THREAD,
                         context={"helper_position": person.position}))

@@ -24,18 +24,21 @@ from mailbot.flows import (
     Incoming,
     Returned,
     SeatFacts,
+    StoredFile,
     VendorMatch,
     machine,
     seminars,
     user,
 )
 from mailbot.reading.bounces import BounceReport, read_bounce
+from mailbot.reading.risky import risk
 from mailbot.storage import store
 from mailbot.storage.models import Case, Event, Outbox, Registration
 
 # The log entries flows ask about: a complaint already sent on, an answer already approved,
 # whom a stopped case was reported to.
-_ASKED_EVENTS = ("complaint_forwarded", "vendor_answer_approved", "help_stopped")
+_ASKED_EVENTS = ("complaint_forwarded", "vendor_answer_approved", "help_stopped",
+                 "unverified_owner_told")
 
 
 def read_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
@@ -43,13 +46,13 @@ def read_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
     role = mail.sender.role
     if role == "helper":
         case = _own_case(session, mailbox_id, mail.sender.token_case)
-        return Facts(**_case_facts(session, case))
+        return Facts(**_case_facts(session, case), files=_case_files(session, case))
     if role == "vendor":
         case, match = _vendor_case(session, app, mailbox_id, mail)
         return Facts(vendor=match, **_case_facts(session, case))
     if machine.is_machine(mail):
         return _machine_facts(session, app, mailbox_id, mail, now)
-    case = user.thread_case(_own_case(session, mailbox_id, mail.facts.thread.case))
+    case = user.thread_case(_own_case(session, mailbox_id, user.cited_case(mail)))
     limits = app.config.limits
     since = store.period_start(now, limits.auto_reply_period_minutes)
     request = user.service_request(mail, case)
@@ -149,6 +152,16 @@ def _case_facts(session: Session, case: Case | None) -> dict[str, object]:
         .order_by(Event.id)).all())
     return {"case": detached(case), "messages": messages, "events": events,
             "undelivered": undelivered}
+
+
+def _case_files(session: Session, case: Case | None) -> tuple[StoredFile, ...]:
+    """The case's stored attachments, each judged by reading/risky.py (a helper's command
+    may pass them on: #передать, #сэдиж)."""
+    if case is None or case.id is None:
+        return ()
+    ids = [m.id for m in store.case_messages(session, case.id)]
+    return tuple(StoredFile(a.message_pk, a.filename, risk(a.filename, a.content_type, a.data),
+                            a.stored) for a in store.attachments_of(session, ids))
 
 
 def _vendor_case(session: Session, app: App, mailbox_id: int, mail: Incoming,

@@ -190,13 +190,16 @@ def _transfer(draft: Draft, s: Situation, person: Person, query: str, comment: s
         return
     target = found[0]
     draft.take(target.id, actor=person.id, why=f"#передать {query}")
-    questions = [m for m in draft.messages if m.sender_role == "user"]
+    # The user's own questions (never a mail of a doubted address: that one shows in the
+    # history, marked «не подтверждено»).
+    questions = [m for m in draft.messages if m.sender_role == "user" and m.kind == "question"]
+    stored = [m.id for m in questions if m.id is not None]
     # The conversation so far (what the user was already told), without this very mail and
     # without mail that did nothing.
     said = [m for m in draft.messages if m.id is not None
             and m.kind not in ("auto", "rejected", "empty", "held", "vendor_auto")]
-    triage.notice(draft, s, target, None,
-                  stored_files=[m.id for m in questions if m.id is not None],
+    triage.notice(draft, s, target, None, stored_files=stored,
+                  withheld=[f.withheld() for f in s.facts.files_of(stored) if not f.passed],
                   question="\n\n".join(m.new_text for m in questions[-3:]),
                   received_at=draft.case.created_at, comment=comment,
                   transferred_from=f"{person.name} ({person.position})",

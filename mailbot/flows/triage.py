@@ -16,7 +16,7 @@ from datetime import datetime
 from mailbot.adapters.clock import to_local
 from mailbot.desk import commands
 from mailbot.desk.plan import Draft, MailSpec, MessageView
-from mailbot.flows import Situation
+from mailbot.flows import Situation, Withheld
 from mailbot.outgoing.compose import FileAttachment
 from mailbot.school.people import Person
 from mailbot.school.routing import Route, named_person, route
@@ -188,24 +188,31 @@ def notice_context(s: Situation, case: Case, decision: Triage | None) -> dict[st
 def notice(draft: Draft, s: Situation, person: Person, decision: Triage | None, *,
            question: str, received_at: datetime, attachments: Sequence[FileAttachment] = (),
            stored_files: Sequence[int] = (), comment: str = "",
-           transferred_from: str = "", history: Sequence[dict[str, str]] = ()) -> None:
-    """The notice that gives `person` the case: new, transferred or escalated to them."""
+           transferred_from: str = "", history: Sequence[dict[str, str]] = (),
+           withheld: Sequence[Withheld] = (), vendor_sent: dict[str, object] | None = None,
+           ) -> None:
+    """The notice that gives `person` the case: new, transferred or escalated to them.
+    `attachment_names` lists the files passed on, stored ones included (`stored_files` are
+    filtered the same way when the mail is rendered)."""
     assert draft.case is not None
-    names = [f.filename for f in attachments]
+    stored = [f.name for f in s.facts.files_of(stored_files) if f.passed]
+    names = [f.filename for f in attachments] + stored
     draft.mail(MailSpec(
         "notice", "notice", "helper", person=person.id, attachments=tuple(attachments),
         stored_files=tuple(stored_files),
         context={**notice_context(s, draft.case, decision), "question": question,
                  "attachment_names": names, "received_local": s.local(received_at),
                  "comment": comment, "transferred_from": transferred_from,
-                 "history": list(history), "undelivered": list(s.facts.undelivered)},
+                 "history": list(history), "undelivered": list(s.facts.undelivered),
+                 "withheld": [w.to_context() for w in withheld],
+                 "vendor_sent": vendor_sent or {}},
     ))
 
 
 def followup(draft: Draft, person: Person, question: str, *,
              attachments: Sequence[FileAttachment] = (), reopened: bool = False,
              findings: Sequence[str] = (), unverified: str = "", stopped: bool = False,
-             undelivered: Sequence[str] = ()) -> None:
+             undelivered: Sequence[str] = (), withheld: Sequence[Withheld] = ()) -> None:
     """New words in the case (a user's follow-up, an unconfirmed staff mail, a further
     complaint, a mail to a case stopped under clause 5) to the person who looks after it."""
     draft.mail(MailSpec(
@@ -214,7 +221,8 @@ def followup(draft: Draft, person: Person, question: str, *,
                  "stopped": stopped,
                  "attachment_names": [f.filename for f in attachments],
                  "findings": list(findings), "commands": commands.helper_guide(),
-                 "undelivered": list(undelivered)},
+                 "undelivered": list(undelivered),
+                 "withheld": [w.to_context() for w in withheld]},
     ))
 
 
@@ -241,13 +249,25 @@ def ack_context(s: Situation, case: Case, decision: Triage) -> dict[str, object]
 
 
 _WHO = {"user": "Пользователь", "helper": "Специалист", "vendor": "Поддержка"}
+# Mail kept in the case but not believed to be its writer's (desk/sender.py `unverified`,
+# or a vendor mail that only carries our tag): never shown as the helper's or the vendor's.
+UNVERIFIED_KINDS = ("unverified", "vendor_unverified")
+
+
+def unverified_label(addr: str) -> str:
+    return f"не подтверждено: письмо с адреса {addr} без подписи службы"
+
+
+def who_wrote(m: MessageView) -> str:
+    if m.kind in UNVERIFIED_KINDS:
+        label = unverified_label(m.from_addr)
+        return label[0].upper() + label[1:]
+    return f"{_WHO.get(m.sender_role, 'Автоматическое письмо')}: {m.from_name or m.from_addr}"
 
 
 def thread_lines(s: Situation, messages: Sequence[MessageView]) -> list[dict[str, str]]:
     """The case's history as a supervisor reads it: who, when, what (notes included)."""
-    return [{"who": f"{_WHO.get(m.sender_role, 'Автоматическое письмо')}: "
-                    f"{m.from_name or m.from_addr}",
-             "when": s.local(m.received_at or s.now), "kind": m.kind,
+    return [{"who": who_wrote(m), "when": s.local(m.received_at or s.now), "kind": m.kind,
              "text": m.new_text.strip()} for m in messages]
 
 

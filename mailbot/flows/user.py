@@ -38,6 +38,8 @@ class Requester:
 
 def plan(s: Situation) -> Plan:
     case = thread_case(s.facts.case)
+    if case is not None and unverified_in(s.mail, case):
+        return _unverified_staff(Draft("follow_up", s.now, case, s.facts.messages), s)
     request = service_request(s.mail, case)
     if request is not None:
         return seminars.plan(s, request)
@@ -53,6 +55,30 @@ def thread_case(case: Case | None) -> Case | None:
     """The case a user's mail continues; a reply to a seminar confirmation is a request of
     its own, not a follow-up."""
     return None if case is None or case.category == seminars.SERVICE else case
+
+
+def unverified_in(mail: Incoming, case: Case) -> bool:
+    """A mail citing the case from an address the sender check does not believe (a staff
+    address without our token, someone else's token ...): kept in the case, marked, and
+    never relayed, acted on or answered. The case's own requester writing is the user."""
+    return bool(mail.sender.unverified) and mail.parsed.from_addr != case.requester_addr
+
+
+def doubt_kind(unverified: str) -> str:
+    """Sender.unverified in one word for the owner's notice: "forged" (the school's mail
+    server says the From is not theirs), "expired" (an old notice's token), else "token"."""
+    if any(word in unverified for word in ("DMARC", "DKIM", "SPF")):
+        return "forged"
+    return "expired" if "expired" in unverified else "token"
+
+
+def cited_case(mail: Incoming) -> int | None:
+    """The case a mail belongs to (facts.py reads it): its thread's, or for a doubted
+    sender also the case its subject tag names, even from an address that never wrote in
+    it — so a forged «[ЭЖ #2]» joins case 2, marked, instead of opening a case of its own."""
+    thread = mail.facts.thread
+    return thread.case if thread.case is not None or not mail.sender.unverified else (
+        thread.tagged)
 
 
 def service_request(mail: Incoming, case: Case | None) -> SignupRequest | None:
@@ -126,11 +152,13 @@ def _open(s: Situation, linked: Case | None = None) -> Plan:
     assert draft.case is not None
     triage.apply(draft, s, decision, parsed.from_addr, owner)
     helper = triage.assignee(s, draft.case)
+    sent = None
     if helper is not None and decision.route is not None and decision.route.target == "vendor":
-        vendor.escalate(draft, s, helper, note="", by="mailbot")
+        sent = vendor.escalate(draft, s, helper, note="", by="mailbot")
     if helper is not None:
         triage.notice(draft, s, helper, decision, question=who.text, received_at=s.now,
-                      attachments=mail.files(s.file_limit), comment=comment)
+                      attachments=mail.files(s.file_limit), comment=comment,
+                      withheld=mail.withheld(s.file_limit), vendor_sent=sent)
     acked = _acknowledge(draft, s, decision, forwarded=who.forwarded is not None)
     return draft.done("opened", acked=acked, reasons=reasons)
 
@@ -162,8 +190,6 @@ def _acknowledge(draft: Draft, s: Situation, decision: triage.Triage, *, forward
 def _follow_up(s: Situation, case: Case) -> Plan:
     mail, parsed = s.mail, s.mail.parsed
     draft = Draft("follow_up", s.now, case, s.facts.messages)
-    if mail.sender.person_id and parsed.from_addr != case.requester_addr:
-        return _unverified_staff(draft, s)
     automatic = mail.sender.role == "system"
     draft.record(mail.view(s.now), "auto" if automatic else "question")
     draft.set(updated_at=s.now)
@@ -204,7 +230,8 @@ def _to_whom_it_was_reported(draft: Draft, s: Situation) -> None:
     text = s.mail.facts.new_text
     if boss is not None and (text.strip() or s.mail.parsed.attachments):
         triage.followup(draft, boss, text, attachments=s.mail.files(s.file_limit), stopped=True,
-                        findings=triage.passages(text, triage.rudeness(s, text)))
+                        findings=triage.passages(text, triage.rudeness(s, text)),
+                        withheld=s.mail.withheld(s.file_limit))
 
 
 def _pass_on(draft: Draft, s: Situation, *, reopened: bool = False,
@@ -217,20 +244,29 @@ def _pass_on(draft: Draft, s: Situation, *, reopened: bool = False,
         return
     triage.followup(draft, helper, text, reopened=reopened, unverified=unverified,
                     attachments=s.mail.files(s.file_limit), findings=findings or [],
-                    undelivered=s.facts.undelivered)
+                    undelivered=s.facts.undelivered, withheld=s.mail.withheld(s.file_limit))
 
 
 def _unverified_staff(draft: Draft, s: Situation) -> Plan:
-    """A staff address without a token: maybe a colleague writing anew, maybe a forgery.
-    Nothing is relayed to the user and no command runs; the case's helper sees the text
-    marked as unconfirmed, and the real owner of the address is told."""
+    """A doubted address citing the case: maybe a colleague writing without replying to
+    our notice, maybe a forgery. Kept as "unverified"; nothing reaches the user, no command
+    runs, nobody is acknowledged. The case's helper sees the text marked «не подтверждено»,
+    and the real owner of a staff address is told — once per case."""
     assert draft.case is not None
     mail = s.mail
     draft.record(mail.view(s.now), "unverified")
-    if mail.sender.person_id != draft.case.assignee:
+    if not mail.sender.person_id or mail.sender.person_id != draft.case.assignee:
         _pass_on(draft, s, unverified=mail.parsed.from_addr)
-    draft.log("unverified_staff_mail", mail.parsed.from_addr, reasons=list(mail.sender.reasons))
+    draft.log("unverified_staff_mail", mail.parsed.from_addr, why=mail.sender.unverified,
+              reasons=list(mail.sender.reasons))
     person = s.people.persons.get(mail.sender.person_id) if s.people else None
-    if person is not None and mail.facts.auto.may_auto_reply:
-        draft.mail(MailSpec("unverified", "unverified", "helper", person=person.id))
-    return draft.done("joined", reasons=mail.sender.reasons)
+    if person is None or not mail.facts.auto.may_auto_reply:
+        return draft.done("joined", reasons=(mail.sender.unverified,))
+    if s.facts.has_event("unverified_owner_told", f'"{person.id}"'):
+        draft.log("unverified_owner_told_before", person=person.id)
+    else:
+        draft.mail(MailSpec("unverified", "unverified", "helper", person=person.id,
+                            context={"from_addr": mail.parsed.from_addr,
+                                     "doubt": doubt_kind(mail.sender.unverified)}))
+        draft.log("unverified_owner_told", person=person.id)
+    return draft.done("joined", reasons=(mail.sender.unverified,))

@@ -92,6 +92,7 @@ class DigestInputs:
     quarantined: int
     names: Mapping[str, str]  # person id -> short name «Иванова Н. П.»
     category_titles: Mapping[str, str]
+    unverified: int = 0  # mail kept as «не подтверждено» in the week (a count, no names)
 
 
 # --------------------------------------------------------------------------- result
@@ -170,6 +171,7 @@ class Digest:
     incidents: tuple[tuple[str, int], ...]  # INCIDENT_KINDS order
     undelivered: int
     quarantined: int
+    unverified: int = 0
 
 
 # --------------------------------------------------------------------------- weeks
@@ -270,6 +272,7 @@ def compute(
         vendor=_vendor(rows, start, end, as_of, calendar, titles, names),
         incidents=_incidents(_with_complaint_cases(inputs.incidents, opened)),
         undelivered=inputs.undelivered, quarantined=inputs.quarantined,
+        unverified=inputs.unverified,
     )
 
 
@@ -438,6 +441,7 @@ def context(digest: Digest, *, helpdesk_name: str, school: str) -> dict[str, obj
         "incidents": dict(digest.incidents),
         "undelivered": digest.undelivered,
         "quarantined": digest.quarantined,
+        "unverified": digest.unverified,
         "title_width": TITLE_WIDTH,
         "name_width": max((len(h.name) for h in digest.helpers), default=0),
     }

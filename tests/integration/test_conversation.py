@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from mailbot.storage import db
-from mailbot.storage.models import Message
+from mailbot.storage.models import Case, Message
 from tests.integration.mailflow import (
     IVANOVA,
     USER,
@@ -95,8 +95,8 @@ def test_reply_to_a_closed_case_reopens_it_then_opens_a_new_one(make_desk) -> No
 def test_forged_command_without_token_is_not_obeyed(desk) -> None:  # type: ignore[no-untyped-def]
     deliver(desk, make_mail(message_id="f1@mail.example"))
     ack = Sent(desk).one("ack", USER[1])
-    # Someone writes with the helper's From and the case tag, but without our token: the
-    # tag of a case she has not written in opens nothing of hers, and closes nothing.
+    # Someone writes with the helper's From and the case tag, but without our token: kept
+    # in that case as unconfirmed; it opens no case of its own and closes nothing.
     deliver(desk, make_mail(subject="Re: [ЭЖ #1] Не могу войти", sender=IVANOVA,
                             body="#закрыть\nВсё, вопрос закрыт."))
     # The same, threaded by the user's own acknowledgement (which the forger has seen).
@@ -107,8 +107,10 @@ def test_forged_command_without_token_is_not_obeyed(desk) -> None:  # type: igno
     # The real owner of the address is told that a mail could not be verified.
     assert "защитной метки" in text_of(sent.one("unverified", IVANOVA[1]))
     with db.session(desk.app.engine) as session:
-        stored = session.exec(select(Message).where(Message.kind == "unverified")).one()
-    assert stored.sender_role == "user"
+        stored = session.exec(select(Message).where(Message.kind == "unverified")).all()
+        cases = session.exec(select(Case)).all()
+    assert [m.case_id for m in stored] == [cases[0].id] * 2 and len(cases) == 1
+    assert sent.of("ack", IVANOVA[1]) == []
 
 
 def test_token_from_a_different_address_is_not_a_helper(desk) -> None:  # type: ignore[no-untyped-def]

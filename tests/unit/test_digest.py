@@ -418,3 +418,15 @@ def test_complaints_count_new_complaint_cases_and_those_written_into_a_case(
     none_written = compute(inputs((*CASES, new_complaint), incidents={}), cal, TARGETS,
                            now=at(9, 7))
     assert dict(none_written.incidents)["complaints"] == 1
+
+
+def test_unverified_mail_is_counted_without_names(cal: WorkCalendar,
+                                                  templates: Templates) -> None:
+    quiet = render(templates, compute(inputs(), cal, TARGETS, now=at(9, 7)))
+    assert "без подписи службы" not in quiet.text
+    figures = compute(inputs(unverified=3), cal, TARGETS, now=at(9, 7))
+    assert figures.unverified == 3
+    rendered = render(templates, figures)
+    assert re.search(r"^\s+Письма без подписи службы\s+3$", rendered.text, re.MULTILINE)
+    assert "Письма без подписи службы (не подтверждено)" in rendered.html
+    assert "@" not in rendered.text.split("ПОЧТА")[1].split("С уважением")[0]

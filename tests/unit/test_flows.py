@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import email
+import io
+import zipfile
+from dataclasses import replace
 from datetime import timedelta
+from email import policy
+from email.message import EmailMessage
 
 import pytest
 
 from mailbot.desk.plan import USER_THREAD, Mark, Open, Record, Seat, Subscribe, Undelivered
-from mailbot.flows import Facts, Returned, SeatFacts, VendorMatch
+from mailbot.desk.threads import ThreadFacts, match
+from mailbot.flows import Facts, Returned, SeatFacts, StoredFile, VendorMatch
+from mailbot.flows.choose import plan_for
 from mailbot.flows.helper import NoSuchCase
+from mailbot.flows.user import cited_case, doubt_kind
 from tests.mailfactory import make_mail
 from tests.unit.flowkit import (
     IVANOVA,
@@ -18,6 +27,7 @@ from tests.unit.flowkit import (
     case,
     plan,
     question,
+    situation,
     token_ref,
 )
 
@@ -213,8 +223,10 @@ def test_transfer_gives_the_case_and_the_users_files_to_the_new_helper() -> None
 def test_vendor_command_forwards_the_case_with_the_users_words() -> None:
     p = plan(_reply("#сэдиж\nОшибка на стороне системы."),
              Facts(case=case(), messages=(question(1, "Логин: ivanova_anna, не пускает."),)))
-    (request,) = p.mails
+    request, confirmation = p.mails
     assert request.kind == "vendor_request" and request.recipients[0][1] == "support@epos.example"
+    assert (confirmation.kind, confirmation.person) == ("vendor_sent", "ivanova")
+    assert confirmation.context["sent"]["note"] == "Ошибка на стороне системы."
     assert request.context["login"] == "ivanova_anna"
     assert p.event("state").detail["after"] == "waiting_vendor"  # type: ignore[union-attr]
 
@@ -378,7 +390,179 @@ def test_the_vendor_gets_only_the_users_own_questions() -> None:
     complaint = question(4, "Хочу пожаловаться на Иванову: грубо ответила.")
     facts = Facts(case=case(), messages=(question(1, "Логин: ivanova_anna, не пускает."),
                                          forged, stranger, complaint))
-    (request,) = plan(_reply("#сэдиж"), facts).mails
+    request, _ = plan(_reply("#сэдиж"), facts).mails
     said = request.context["question"]
     assert "ivanova_anna" in said and request.stored_files == (1,)
     assert "Всё исправлено" not in said and "petrov_ivan" not in said and "Иванову" not in said
+
+
+# ----------------------------------------------- issue 12: doubted mail, risky files, vendor
+
+
+def _with_files(raw: bytes, *files: tuple[str, str, bytes]) -> bytes:
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    for name, content_type, data in files:
+        maintype, subtype = content_type.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes()
+
+
+def _zip(*entries: tuple[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+PNG = ("снимок.png", "image/png", b"\x89PNG\r\n\x1a\n")
+RISKY_ZIP = ("документы.zip", "application/zip", _zip(("setup.exe", b"MZ\x90")))
+DOCM = ("табель.docm", "application/octet-stream", _zip(("word/vbaProject.bin", b"\x00")))
+FORGED = (KUZNETSOV[0], KUZNETSOV[1])
+
+
+def test_a_forged_staff_mail_citing_a_case_opens_nothing_and_acks_nobody() -> None:
+    p = plan(make_mail(subject="[ЭЖ #7]", body="#закрыть Вопрос решён.", sender=FORGED),
+             Facts(case=case(), messages=(question(),)))
+    assert not any(isinstance(s, Open) for s in p.steps) and p.outcome.kind == "joined"
+    assert [s.kind for s in p.steps if isinstance(s, Record)] == ["unverified"]
+    assert not any(m.to == "user" for m in p.mails) and p.event("state") is None
+    followup = next(m for m in p.mails if m.kind == "followup")
+    assert followup.person == "ivanova" and followup.context["unverified"] == KUZNETSOV[1]
+    told = next(m for m in p.mails if m.kind == "unverified")
+    assert told.person == "kuznetsov" and p.event("unverified_owner_told") is not None
+    # The owner is told once per case: a second forged mail is only kept and shown.
+    again = plan(make_mail(subject="[ЭЖ #7]", body="Ещё раз.", sender=FORGED),
+                 Facts(case=case(), messages=(question(),),
+                       events=(("unverified_owner_told", '{"person": "kuznetsov"}'),)))
+    assert [m.kind for m in again.mails] == ["followup"]
+
+
+def test_a_doubted_mail_to_an_old_closed_case_opens_no_linked_case() -> None:
+    closed = case(status="closed", closed_at=NOW - timedelta(days=90))
+    p = plan(make_mail(subject="Re: [ЭЖ #7]", body="Пишу снова.", sender=FORGED),
+             Facts(case=closed, messages=(question(),)))
+    assert not any(isinstance(s, Open) for s in p.steps)
+    assert [s.kind for s in p.steps if isinstance(s, Record)] == ["unverified"]
+
+
+def test_a_doubted_sender_citing_a_case_only_by_its_tag_is_kept_in_that_case() -> None:
+    s = situation(make_mail(subject="[ЭЖ #7]", body="Вопрос решён.", sender=FORGED))
+    tagged = match((), KUZNETSOV[1], ThreadFacts(tagged_case=7))  # never wrote in case 7
+    assert tagged.case is None and tagged.tagged == 7
+    doubted = replace(s.mail, facts=replace(s.mail.facts, thread=tagged))
+    assert doubted.sender.unverified and cited_case(doubted) == 7
+    believed = replace(doubted, sender=replace(doubted.sender, unverified=""))
+    assert cited_case(believed) is None  # anyone else: the tag of a stranger's case is ignored
+
+
+def test_a_staff_member_with_a_question_of_their_own_is_served_like_anyone() -> None:
+    p = plan(make_mail(body="Не могу войти в электронный журнал, пишет ошибку.", sender=FORGED))
+    assert p.outcome.kind == "opened" and p.outcome.acked
+    assert [s.kind for s in p.steps if isinstance(s, Record)] == ["question"]
+    own_case = case(requester_addr=KUZNETSOV[1], requester_name=KUZNETSOV[0])
+    follow = plan(make_mail(subject="Re: [ЭЖ #7]", body="И ещё вопрос.", sender=FORGED),
+                  Facts(case=own_case, messages=(question(),)))
+    assert [s.kind for s in follow.steps if isinstance(s, Record)] == ["question"]
+
+
+def test_the_complaint_history_marks_forged_mail_unconfirmed() -> None:
+    forged = question(2, "Вопрос решён, закрываю.", from_addr=KUZNETSOV[1],
+                      from_name=KUZNETSOV[0], kind="unverified")
+    body = "Хочу пожаловаться на Иванову: она грубо мне ответила и не помогла."
+    p = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти", body=body),
+             Facts(case=case(), messages=(question(), forged)))
+    complaint = next(m for m in p.mails if m.kind == "complaint")
+    whos = [item["who"] for item in complaint.context["history"]]
+    assert whos[1] == ("Не подтверждено: письмо с адреса a.kuznetsov@school.example "
+                       "без подписи службы")
+    assert not any("Специалист" in who or KUZNETSOV[0] in who for who in whos)
+
+
+def test_a_doubted_vendor_mail_is_kept_unconfirmed_and_teaches_no_ticket() -> None:
+    facts = Facts(case=case(status="waiting_vendor"), vendor=VendorMatch("reference", "cites"))
+    s = situation(make_mail(subject="[Заявка № 5] Решено", body="Всё исправлено.",
+                            sender=("Поддержка ЭПОС", "support@epos.example")), facts)
+    s = replace(s, mail=replace(s.mail, sender=replace(s.mail.sender, unverified="DMARC fail")))
+    p = plan_for(s)
+    assert [st.kind for st in p.steps if isinstance(st, Record)] == ["vendor_unverified"]
+    assert p.event("vendor_ticket") is None and p.event("state") is None
+    assert [m.kind for m in p.mails] == ["vendor_answer"]
+    assert p.mails[0].context["unverified"] is True
+
+
+def test_risky_attachments_stay_behind_and_the_helper_is_told() -> None:
+    raw = _with_files(make_mail(body="Не могу войти в дневник, прикладываю файлы."),
+                      PNG, RISKY_ZIP, DOCM)
+    notice = next(m for m in plan(raw).mails if m.kind == "notice")
+    assert [a.filename for a in notice.attachments] == ["снимок.png"]
+    assert notice.context["attachment_names"] == ["снимок.png"]
+    withheld = {w["name"]: w["why"] for w in notice.context["withheld"]}
+    assert withheld == {"документы.zip": "архив, в котором лежит исполняемый файл «setup.exe»",
+                        "табель.docm": "документ с макросами"}
+    followup = plan(_with_files(make_mail(subject="Re: [ЭЖ #7]", body="Ещё файл."), RISKY_ZIP),
+                    Facts(case=case(), messages=(question(),))).mails[0]
+    assert followup.attachments == () and followup.context["withheld"][0]["kept"] is True
+
+
+def _escalation_facts() -> Facts:
+    forged = question(2, "Закрываю.", from_addr=KUZNETSOV[1], kind="unverified")
+    complaint = question(3, "Хочу пожаловаться на Иванову: грубо ответила.")
+    note = question(4, "Похоже на сбой ЕСИА.", sender_role="helper", kind="note",
+                    from_addr=IVANOVA[1])
+    files = (StoredFile(1, "ошибка.png", "", True),
+             StoredFile(1, "программа.exe", "исполняемый файл", True),
+             StoredFile(2, "от подделки.png", "", True),
+             StoredFile(3, "жалоба.pdf", "", True))
+    return Facts(case=case(), messages=(question(1, "Логин: ivanova_anna, не пускает."),
+                                        forged, complaint, note), files=files)
+
+
+def test_the_vendor_gets_what_its_rules_ask_and_the_helper_sees_exactly_that() -> None:
+    raw = _with_files(_reply("#сэдиж\nДанные на Госуслугах сверила."),
+                      ("выписка.pdf", "application/pdf", b"%PDF-1.7"), RISKY_ZIP)
+    request, confirmation = plan(raw, _escalation_facts()).mails
+    assert request.stored_files == (1,)  # the user's own question only
+    assert [a.filename for a in request.attachments] == ["выписка.pdf"]  # the helper's own
+    assert request.context["attachment_names"] == ["выписка.pdf", "ошибка.png"]
+    assert "Закрываю" not in request.context["question"]
+    assert "пожаловаться" not in request.context["question"]
+    assert request.context["note"] == "Данные на Госуслугах сверила."
+    sent = confirmation.context["sent"]
+    assert (confirmation.kind, confirmation.person) == ("vendor_sent", "ivanova")
+    assert sent["attachment_names"] == request.context["attachment_names"]
+    assert sent["question"] == request.context["question"]
+    assert sent["withheld"] == [
+        ("вложение «документы.zip»: архив, в котором лежит исполняемый файл «setup.exe»; "
+         "оно хранится в службе помощи"),
+        "вложение «программа.exe»: исполняемый файл; оно хранится в службе помощи",
+        "письма с адресов сотрудников без подписи службы (не подтверждено): 1",
+        "жалобы пользователя на сотрудников: 1",
+        "внутренние заметки: 1"]
+
+
+def test_a_transfer_passes_the_users_files_but_not_the_risky_ones() -> None:
+    facts = replace(_escalation_facts(), files=(
+        StoredFile(1, "ошибка.png", "", True),
+        StoredFile(1, "программа.exe", "исполняемый файл", True),
+        StoredFile(1, "видео.mp4", "", False)))
+    (notice,) = plan(_reply("#передать Кузнецову"), facts).mails
+    assert notice.stored_files == (1, 3)  # questions: never the forged mail (2)
+    assert notice.context["attachment_names"] == ["ошибка.png"]
+    assert [(w["name"], w["kept"]) for w in notice.context["withheld"]] == [
+        ("программа.exe", True), ("видео.mp4", False)]
+    whos = [item["who"] for item in notice.context["history"]]
+    assert any(who.startswith("Не подтверждено: письмо с адреса a.kuznetsov") for who in whos)
+
+
+def test_the_owner_is_told_why_their_mail_was_not_accepted() -> None:
+    assert doubt_kind("DMARC fail per mx.school.example: not accepted") == "forged"
+    assert doubt_kind("token expired on 2027-03-23 (case 7, ivanova): not accepted") == (
+        "expired")
+    assert doubt_kind("a.kuznetsov@school.example is kuznetsov, but the mail cites no token "
+                      "of ours: not accepted as a helper's mail") == "token"
+    p = plan(make_mail(subject="Re: [ЭЖ #7]", body="Закрываю.", sender=FORGED),
+             Facts(case=case(), messages=(question(),)))
+    told = next(m for m in p.mails if m.kind == "unverified")
+    assert told.context == {"from_addr": KUZNETSOV[1], "doubt": "token"}
