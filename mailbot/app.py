@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -32,14 +33,16 @@ class App:
 
 
 def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
-          loaded: Rulebook | None = None) -> App:
-    """`loaded`: the rule files when the caller has read them already (mailbot check)."""
+          loaded: Rulebook | None = None, engine: Engine | None = None) -> App:
+    """`loaded`: the rule files when the caller has read them already (mailbot check);
+    `engine`: another school's, already migrated (build_all)."""
     loaded = rulebook.load_all(config) if loaded is None else loaded
-    # Read-only commands (migrate=False) make no folder for a database they only read.
-    engine = db.make_engine(config.database_url, create_folder=migrate,
-                            lock_timeout=config.database.lock_timeout)
-    if migrate:
-        db.migrate(engine, config.database.lock_timeout)
+    if engine is None:
+        # Read-only commands (migrate=False) make no folder for a database they only read.
+        engine = db.make_engine(config.database_url, create_folder=migrate,
+                                lock_timeout=config.database.lock_timeout)
+        if migrate:
+            db.migrate(engine, config.database.lock_timeout)
     return App(
         config=config,
         engine=engine,
@@ -48,6 +51,15 @@ def build(config: Config, clock: Clock | None = None, *, migrate: bool = True,
         rules=loaded,
         secret=load_secret(config, create=migrate),
     )
+
+
+def build_all(configs: Sequence[Config], clock: Clock | None = None, *,
+              migrate: bool = True) -> list[App]:
+    """One App per school of a deployment (mailbot/district), each with its own rules,
+    templates and mailbox, all on one engine: one database."""
+    first = build(configs[0], clock, migrate=migrate)
+    return [first, *(build(c, first.clock, migrate=migrate, engine=first.engine)
+                     for c in configs[1:])]
 
 
 def load_secret(config: Config, *, create: bool = True) -> Keyring:

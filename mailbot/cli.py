@@ -21,6 +21,7 @@ from mailbot import views, worker
 from mailbot.adapters.clock import SystemClock
 from mailbot.adapters.source import SourceError
 from mailbot.desk.commands import helper_guide
+from mailbot.district import commands as district_commands
 from mailbot.explain import explain_file
 from mailbot.jobs import digests
 from mailbot.jobs.figures import current_week
@@ -41,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
                    help="DEBUG also shows the libraries' own messages")
     p.add_argument("--log-format", default="text", choices=["text", "json"],
                    help="json: one JSON object a line, for a log collector")
+    district_commands.add_options(p)
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="poll the mailbox and send mail on a schedule")
     run.add_argument("--once", action="store_true", help="poll, process, send what is due, exit")
@@ -86,6 +88,7 @@ def _digest_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     action.add_argument("--print", action="store_true", help="print it (the default)")
     action.add_argument("--send", action="store_true",
                         help="queue it for the administrators (once per week) and send")
+    district_commands.add_digest_option(digest)
     digest.add_argument("--week", help="ISO week like 2026-W48 (default: the current week "
                                        "for --print, the last complete week for --send)")
     schedule = sub.add_parser("schedule", help="consultations and seminars of a week")
@@ -99,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             print(init.init(args.folder))
             return 0
-        config = config_module.load(config_module.config_path(args.config))
-        return COMMANDS[args.command](config, args)
+        # One school, or the school(s) a command concerns in a district (mailbot/district).
+        return district_commands.dispatch(config_module.config_path(args.config), args,
+                                          COMMANDS)
     except config_module.ConfigError as exc:
         return _fail(str(exc), EXIT_CONFIG)
     except (init.InitError, db.DatabaseError, SourceError, ConnectionError) as exc:

@@ -26,6 +26,7 @@ from mailbot.desk.casework import Tx
 from mailbot.jobs import periodic
 from mailbot.jobs.figures import (
     CaseRow,
+    Digest,
     DigestInputs,
     compute,
     context,
@@ -43,8 +44,8 @@ ADMIN, SCHEDULE = "admin_digest", "schedule_digest"
 log = logging.getLogger("mailbot.jobs.digests")
 
 
-def admin_rendered(app: App, box_id: int, week: str) -> Rendered:
-    """The administrators' digest of one ISO week, as it would be sent now."""
+def admin_figures(app: App, box_id: int, week: str) -> Digest:
+    """One ISO week's figures of the mailbox (the district digest sets several side by side)."""
     calendar = app.rules.calendar
     if calendar is None:
         raise ValueError("files.calendar is needed for working hours in the digest")
@@ -53,7 +54,12 @@ def admin_rendered(app: App, box_id: int, week: str) -> Rendered:
         inputs = _inputs(app, session, box_id, week, start, end)
     sla = app.config.sla
     targets = {"default": (sla.reminder_hours, sla.supervisor_hours), **sla.categories}
-    figures = compute(inputs, calendar, targets, app.clock.now())
+    return compute(inputs, calendar, targets, app.clock.now())
+
+
+def admin_rendered(app: App, box_id: int, week: str) -> Rendered:
+    """The administrators' digest of one ISO week, as it would be sent now."""
+    figures = admin_figures(app, box_id, week)
     helpdesk = app.config.helpdesk
     return app.templates.render(
         "digest", **context(figures, helpdesk_name=helpdesk.name, school=helpdesk.school))

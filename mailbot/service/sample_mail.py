@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from mailbot.app import App
 from mailbot.desk.commands import helper_guide
+from mailbot.district import digest as district
+from mailbot.district.deployment import District
 from mailbot.jobs.figures import CaseRow, DigestInputs, compute, context, iso_week_bounds
 from mailbot.outgoing.replies import common
 from mailbot.school.workcal import default_calendar
@@ -91,6 +93,7 @@ def contexts(app: App) -> dict[str, dict[str, object]]:
     out = {name: {**about_case, "commands": helper_guide(), **extra}
            for name, extra in EXTRA.items()}
     out["digest"] = _digest(app)
+    out["district_digest"] = _district_digest(app)
     out["schedule_digest"] = {**common(app), "week": "2026-W51",
                               "week_label": "14.12 – 20.12.2026",
                               "slots": [{"line": SLOT, "cancelled": False, "seminar": 3}]}
@@ -118,3 +121,18 @@ def _digest(app: App) -> dict[str, object]:
     helpdesk = app.config.helpdesk
     return {**common(app), **context(figures, helpdesk_name=helpdesk.name,
                                      school=helpdesk.school)}
+
+
+def _district_digest(app: App) -> dict[str, object]:
+    """Two schools side by side, one without figures (mailbot/district/digest.py)."""
+    calendar = app.rules.calendar or default_calendar(app.config.helpdesk.timezone)
+    start, end = iso_week_bounds("2026-W49", calendar.zone)
+    day = start + timedelta(days=1, hours=10)
+    rows = [CaseRow(1, day, day + timedelta(hours=3), "closed", "login", "parent", "ivanova",
+                    day + timedelta(hours=1), None, None, False)]
+    inputs = DigestInputs(week="2026-W49", start=start, end=end, cases=rows, incidents={},
+                          undelivered=0, quarantined=0, names={}, category_titles={})
+    figures = compute(inputs, calendar, {"default": (8, 16)}, end + timedelta(days=1))
+    schools = [district.SchoolWeek("МБОУ «Большесосновская СОШ»", figures),
+               district.SchoolWeek("МАОУ «Гимназия № 2»", None, "не задан календарь школы")]
+    return district.context(District(name="Отдел образования"), "2026-W49", schools)

@@ -1,0 +1,192 @@
+"""Several schools in one deployment, through real servers: two Dovecot accounts (each
+school's help mailbox), two SMTP capture servers (school a inherits the district's [smtp],
+school b has its own), one database (SQLite and PostgreSQL).
+
+Each school's mail becomes its own case #1 with its own tag and its own helper from its own
+people.toml, leaves through its own SMTP server, and replies thread within the school;
+each school's weekly digest counts its own cases; the district digest sets both side by
+side, once; `--school` picks the right school on the command line.
+"""
+
+from __future__ import annotations
+
+import email
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from mailbot.adapters.clock import FixedClock
+from mailbot.district import deployment, running
+from mailbot.storage import db
+from mailbot.storage.models import Case
+from tests.integration.conftest import RULE_FILES
+from tests.integration.mailflow import reply_to, text_of
+from tests.mailfactory import make_mail
+
+ROOT = Path(__file__).resolve().parents[2]
+USER = ("Анна Петрова", "anna.petrova@mail.example")
+ADDRESS = {"a": "help@school.example", "b": "help@gym2.example"}
+HELPER = {"a": "n.ivanova@school.example", "b": "n.ivanova@gym2.example"}
+BOSS = "boss@district.example"
+
+
+def _school_file(folder: Path, name: str, imap: object, smtp: object | None) -> None:
+    folder.mkdir()
+    files = {key: ROOT / "config" / f"{key}.toml" for key in RULE_FILES}
+    if name == "b":  # the second school's own staff: the same people at its own domain
+        people = files["people"].read_text(encoding="utf-8")
+        (folder / "people.toml").write_text(people.replace("@school.example", "@gym2.example")
+                                            .replace('"school.example"', '"gym2.example"'),
+                                            encoding="utf-8")
+        files["people"] = folder / "people.toml"
+    lines = [
+        "[helpdesk]", f'address = "{ADDRESS[name]}"', f'school = "Школа {name.upper()}"',
+        "[worker]", f'templates_path = "{ROOT / "templates"}"', "send_lease_seconds = 1",
+        "[files]", *(f'{key} = "{path}"' for key, path in files.items()),
+        "[mailbox]", 'kind = "imap"', 'host = "127.0.0.1"', f"port = {imap.port}",  # type: ignore[attr-defined]
+        'security = "none"', f'username = "{imap.username}"',  # type: ignore[attr-defined]
+        f'password = "{imap.password}"', "timeout = 10",  # type: ignore[attr-defined]
+    ]
+    if smtp is not None:
+        lines += ["[smtp]", 'kind = "smtp"', 'host = "127.0.0.1"', f"port = {smtp.port}",  # type: ignore[attr-defined]
+                  'security = "none"', "timeout = 10"]
+    (folder / "mailbot.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def district(tmp_path: Path, db_url: str, dovecot: object, smtp_server: object) -> Iterator[
+        tuple[Path, dict[str, object], dict[str, object]]]:
+    from tests.servers import SmtpCapture
+
+    imap = {name: dovecot.new_account() for name in "ab"}  # type: ignore[attr-defined]
+    second = SmtpCapture().start()
+    smtp = {"a": smtp_server, "b": second}
+    try:
+        _school_file(tmp_path / "a", "a", imap["a"], None)
+        _school_file(tmp_path / "b", "b", imap["b"], second)
+        path = tmp_path / "district.toml"
+        path.write_text(
+            f'state_dir = "state"\n[database]\nurl = "{db_url}"\n'
+            f'[security]\nsecret_file = "{tmp_path / "mailbot.secret"}"\n'
+            f'[smtp]\nkind = "smtp"\nhost = "127.0.0.1"\nport = {smtp_server.port}\n'  # type: ignore[attr-defined]
+            'security = "none"\ntimeout = 10\n'
+            f'[district]\nname = "Отдел образования"\nadmins = ["{BOSS}"]\n'
+            '[[school]]\nname = "a"\nconfig = "a/mailbot.toml"\n'
+            '[[school]]\nname = "b"\nconfig = "b/mailbot.toml"\n', encoding="utf-8")
+        yield path, imap, smtp
+    finally:
+        second.stop()
+
+
+def _sent(smtp: object) -> list[tuple[str, tuple[str, ...], EmailMessage]]:
+    return [(c.mail_from, c.rcpt_tos, email.message_from_bytes(c.data, policy=policy.default))
+            for c in smtp.messages]  # type: ignore[attr-defined]
+
+
+def _to(smtp: object, rcpt: str) -> list[EmailMessage]:
+    return [m for _, rcpts, m in _sent(smtp) if rcpt in rcpts]
+
+
+def _cycle(run: running.Running) -> None:
+    for job in run.workers:
+        report = job.poll_job()
+        assert report is not None and not report.quarantine_reasons
+        job.send_job()
+
+
+def test_two_schools_in_one_deployment(district: tuple[Path, dict, dict]) -> None:  # type: ignore[type-arg]
+    path, imap, smtp = district
+    found = deployment.load(path)
+    clock = FixedClock(datetime(2026, 11, 23, 5, 0, tzinfo=UTC))
+    run = running.prepare(found, found.schools, clock)
+    try:
+        for job in run.workers:
+            job.time_job()  # the first start: periodic mail counts from here
+        run.district_job()
+        for name in "ab":
+            imap[name].append(make_mail(to=ADDRESS[name], sender=USER,
+                                        subject=f"Не могу войти (школа {name})"))
+        _cycle(run)
+
+        # Each school's own case #1, its own tag, from its own address, by its own server.
+        for name in "ab":
+            ack = [m for m in _to(smtp[name], USER[1])]
+            assert len(ack) == 1, name
+            assert ack[0]["Subject"].startswith(f"[ЭЖ #1] Не могу войти (школа {name})")
+            assert ADDRESS[name] in ack[0]["From"]
+            notice = _to(smtp[name], HELPER[name])
+            assert len(notice) == 1 and notice[0]["Subject"].startswith("[ЭЖ #1]")
+        assert all(m["From"].addresses[0].addr_spec == ADDRESS["a"]
+                   for _, _, m in _sent(smtp["a"]))
+
+        # A reply citing only the tag [ЭЖ #1], to school b: b's case 1, not a's.
+        imap["b"].append(make_mail(to=ADDRESS["b"], sender=USER,
+                                   subject="Re: [ЭЖ #1] Не могу войти (школа b)",
+                                   body="Дополню: пишет «неверный пароль»."))
+        # b's helper answers the notice: relayed to the user from b's address.
+        notice_b = _to(smtp["b"], HELPER["b"])[0]
+        imap["b"].append(reply_to(notice_b, sender=("Иванова Надежда Павловна", HELPER["b"]),
+                                  body="Анна, сбросьте пароль на Госуслугах, пожалуйста."))
+        _cycle(run)
+        with db.session(run.workers[0].app.engine) as session:
+            cases = session.exec(select(Case)).all()
+        assert sorted((c.number, c.subject) for c in cases) == [
+            (1, "Не могу войти (школа a)"), (1, "Не могу войти (школа b)")]
+        assert len({c.mailbox_id for c in cases}) == 2
+        followup = _to(smtp["b"], HELPER["b"])[-1]
+        assert "неверный пароль" in text_of(followup)
+        assert len(_to(smtp["a"], HELPER["a"])) == 1  # a's helper heard nothing more
+        relayed = _to(smtp["b"], USER[1])[-1]
+        assert "сбросьте пароль" in text_of(relayed) and relayed["Subject"].startswith("[ЭЖ #1]")
+
+        # A week later: each school's digest counts its own case; the district digest sets
+        # both side by side, once.
+        clock.current = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # Monday 10:00 local
+        for job in run.workers:
+            job.time_job()
+        run.district_job()
+        run.district_job()
+        for job in run.workers:
+            job.send_job()
+        for name in "ab":
+            digests = [m for m in _to(smtp[name], f"director@{ADDRESS[name].split('@')[1]}")
+                       if m["Subject"].startswith("Сводка службы помощи")]
+            assert len(digests) == 1, name
+            text = text_of(digests[0])
+            assert f"Школа {name.upper()}" in text
+            assert [line.split()[-1] for line in text.splitlines()
+                    if line.strip().startswith("Новых обращений")] == ["1"]
+        district_mail = _to(smtp["a"], BOSS)
+        assert len(district_mail) == 1 and not _to(smtp["b"], BOSS)
+        text = text_of(district_mail[0])
+        assert "1 — Школа A" in text and "2 — Школа B" in text
+        opened = next(line for line in text.splitlines() if "Новых обращений" in line)
+        assert opened.split()[-3:] == ["1", "1", "2"]
+    finally:
+        for job in run.workers:
+            job.close()
+        run.workers[0].app.engine.dispose()
+
+    # The command line: --school picks the school; without it, one line naming them.
+    def mailbot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mailbot", "--config", str(path), *args],
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    listing = mailbot("--school", "b", "case", "1")
+    assert listing.returncode == 0, listing.stderr
+    assert "Case 1" in listing.stdout and "(школа b)" in listing.stdout
+    assert "неверный пароль" in listing.stdout
+    missing = mailbot("cases")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().endswith("NAME one of a, b")
+    unknown = mailbot("--school", "c", "cases")
+    assert unknown.returncode == 2 and "no school 'c'; known: a, b" in unknown.stderr
+    again = mailbot("digest", "--district", "--send", "--week", "2026-W48")
+    assert again.returncode == 0 and "sent before" in again.stdout
