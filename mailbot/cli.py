@@ -29,6 +29,7 @@ from mailbot.outgoing import replies
 from mailbot.school import rulebook
 from mailbot.service import check, init, logs, progress, run_command, status
 from mailbot.service import privacy as privacy_command
+from mailbot.service import secret as secret_command
 from mailbot.storage import db
 
 EXIT_CONFIG, EXIT_SERVER = 2, 1
@@ -63,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--all", action="store_true", help="replay: every held mail")
     quarantine.add_argument("--reason", default="", help="dismiss: why it will not be processed")
     _digest_parsers(sub)
+    _secret_parser(sub)
     sub.add_parser("guide", help="print the helpers' guide to answering by mail (Russian)")
     explain = sub.add_parser("explain", help="what mailbot would do with .eml files (read-only)")
     explain.add_argument("files", nargs="+", type=Path)
@@ -80,6 +82,13 @@ def _privacy_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     export.add_argument("address")
     export.add_argument("--out", type=Path, help="where to make the export's folder "
                                                  "(default: the current folder)")
+
+
+def _secret_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    secret = sub.add_parser("secret", help="the secret that signs reply tokens")
+    secret.add_argument("action", choices=["rotate"],
+                        help="rotate: a new secret; the previous one stays accepted for "
+                             "security.secret_grace_days")
 
 
 def _digest_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -220,6 +229,14 @@ def cmd_schedule(config: config_module.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_secret(config: config_module.Config, args: argparse.Namespace) -> int:
+    rotation = secret_command.rotate(config, SystemClock().now())
+    if not rotation.done:
+        return _fail(rotation.message, 1)
+    print(rotation.message)
+    return 0
+
+
 def cmd_guide(config: config_module.Config, args: argparse.Namespace) -> int:
     """The same guide a helper receives for #помощь, to print or hand out."""
     app = app_module.build(config, migrate=False)
@@ -280,6 +297,7 @@ COMMANDS = {
     "schedule": cmd_schedule,
     "guide": cmd_guide,
     "explain": cmd_explain,
+    "secret": cmd_secret,
     "forget": cmd_forget,
     "export": cmd_export,
 }

@@ -148,11 +148,15 @@ def write_new(file: Path, text: str) -> None:
 
 def replace_file(file: Path, text: str) -> None:
     """Write atomically: a private temporary file beside it, synced, then renamed over it,
-    so a crash leaves the old file or the new one, never half of one."""
+    so a crash leaves the old file or the new one, never half of one. The new file keeps
+    the old one's owner (root rotating the service user's file)."""
+    owner = os.stat(file)
     temporary = file.with_name(f".{file.name}.{secrets.token_hex(4)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            if (owner.st_uid, owner.st_gid) != (os.geteuid(), os.getegid()):
+                os.fchown(handle.fileno(), owner.st_uid, owner.st_gid)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

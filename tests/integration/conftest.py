@@ -24,7 +24,7 @@ RULE_FILES = ("people", "categories", "routes", "etiquette", "knowledge", "calen
 def write_config(
     folder: Path, *, db_url: str, imap: object | None = None, smtp: object | None = None,
     extra: str = "", rules: bool = True, files: dict[str, Path] | None = None,
-    plus_tokens: bool = False,
+    plus_tokens: bool = False, security: str = "",
 ) -> Path:
     """A config on the test servers; `rules=False` leaves out people, routing and the rest
     (the bare desk of the foundation: cases and acknowledgements only)."""
@@ -43,6 +43,7 @@ def write_config(
         "[security]",
         f'secret_file = "{folder / "mailbot.secret"}"',
         f"plus_tokens = {'true' if plus_tokens else 'false'}",
+        *([security] if security else []),  # more [security] keys, e.g. authserv_id
     ]
     if imap is not None:
         lines += ["[mailbox]", 'kind = "imap"', 'host = "127.0.0.1"', f"port = {imap.port}",
@@ -84,9 +85,10 @@ def make_desk(
     made: list[Desk] = []
 
     def build(extra: str = "", rules: bool = True, files: dict[str, Path] | None = None,
-              plus_tokens: bool = False) -> Desk:
+              plus_tokens: bool = False, security: str = "") -> Desk:
         path = write_config(tmp_path, db_url=db_url, imap=imap_account, smtp=smtp_server,
-                            extra=extra, rules=rules, files=files, plus_tokens=plus_tokens)
+                            extra=extra, rules=rules, files=files, plus_tokens=plus_tokens,
+                            security=security)
         config = load(path)
         clock = FixedClock(datetime(2026, 11, 23, 5, 0, tzinfo=UTC))
         app = app_module.build(config, clock)

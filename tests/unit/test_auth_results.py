@@ -35,21 +35,21 @@ MICROSOFT = (
 # Postfix with OpenDMARC, OpenDKIM and policyd-spf: one field each, above the Received field
 # of the border server; below it, the forger's own "pass".
 POSTFIX_FORGED = [
-    ("Authentication-Results", "mx.school.example; dmarc=fail (p=reject dis=none)"
-                               " header.from=school.example"),
-    ("Authentication-Results", 'mx.school.example;\r\n\tdkim=fail reason="signature'
+    ("Authentication-Results", ("mx.school.example; dmarc=fail (p=reject dis=none)"
+                               " header.from=school.example")),
+    ("Authentication-Results", ('mx.school.example;\r\n\tdkim=fail reason="signature'
                                ' verification failed" (2048-bit key; unprotected)'
                                " header.d=school.example header.i=@school.example"
-                               ' header.b="AbCdEf12";\r\n\tdkim-atps=neutral'),
-    ("Authentication-Results", "mx.school.example; spf=fail (sender SPF authorized)"
+                               ' header.b="AbCdEf12";\r\n\tdkim-atps=neutral')),
+    ("Authentication-Results", ("mx.school.example; spf=fail (sender SPF authorized)"
                                " smtp.mailfrom=school.example (client-ip=198.51.100.7;"
-                               " helo=forger.example; envelope-from=n.ivanova@school.example)"),
-    ("Received", "from forger.example (forger.example [198.51.100.7])\r\n\tby"
+                               " helo=forger.example; envelope-from=n.ivanova@school.example)")),
+    ("Received", ("from forger.example (forger.example [198.51.100.7])\r\n\tby"
                  " mx.school.example (Postfix) with ESMTP id 4ABC123\r\n\tfor"
-                 " <help@school.example>; Thu,  3 Dec 2026 10:00:00 +0500 (+05)"),
-    ("Authentication-Results", "mx.school.example; dmarc=pass header.from=school.example;"
+                 " <help@school.example>; Thu,  3 Dec 2026 10:00:00 +0500 (+05)")),
+    ("Authentication-Results", ("mx.school.example; dmarc=pass header.from=school.example;"
                                " dkim=pass header.d=school.example; spf=pass"
-                               " smtp.mailfrom=school.example"),
+                               " smtp.mailfrom=school.example")),
 ]
 
 
@@ -142,8 +142,8 @@ def test_dkim_and_spf_failing_without_dmarc_and_a_wildcard_server() -> None:
     GMAIL_PASS,
     MAILRU_PASS,
     # SPF fails (a forwarder) but the signature survived: the mail is genuine.
-    "mx.school.example; spf=fail smtp.mailfrom=a@school.example; dkim=fail header.d=list.example;"
-    " dkim=pass header.d=school.example",
+    ("mx.school.example; spf=fail smtp.mailfrom=a@school.example; dkim=fail header.d=list.example;"
+    " dkim=pass header.d=school.example"),
     # DMARC passes: SPF and DKIM failures beside it do not matter.
     "mx.school.example; spf=softfail smtp.mailfrom=a@school.example; dmarc=pass",
     # DKIM fails, SPF only soft-fails, no DMARC: not enough to call it forged.
