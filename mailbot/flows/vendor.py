@@ -81,9 +81,10 @@ def package(draft: Draft, s: Situation) -> Package:
     files = s.mail.files(s.file_limit) if handled else ()
     stored_ids = tuple(m.id for m in questions if m.id is not None)
     stored = s.facts.files_of(stored_ids)
-    names = tuple(f.filename for f in files) + tuple(f.name for f in stored if f.passed)
-    kept_back = [*(s.mail.withheld(s.file_limit) if handled else ()),
-                 *(f.withheld() for f in stored if not f.passed)]
+    # In the order the request carries them: the stored files first (apply.py).
+    names = tuple(f.name for f in stored if f.passed) + tuple(f.filename for f in files)
+    kept_back = [*(f.withheld() for f in stored if not f.passed),
+                 *(s.mail.withheld(s.file_limit) if handled else ())]
     withheld = tuple(f"вложение «{w.name}»: {w.why}" + ("; оно хранится в службе помощи"
                                                        if w.kept else "")
                      for w in kept_back) + left_out(draft, s, questions)

@@ -65,6 +65,11 @@ def admin_rendered(app: App, box_id: int, week: str) -> Rendered:
         "digest", **context(figures, helpdesk_name=helpdesk.name, school=helpdesk.school))
 
 
+# Mail kept as «не подтверждено»: a staff address without our token, a vendor mail that
+# only carries our tag (flows/user.py, flows/vendor.py).
+UNVERIFIED_EVENTS = ("unverified_staff_mail", "vendor_unverified")
+
+
 def _inputs(app: App, session: Session, box_id: int, week: str, start: datetime,
             end: datetime) -> DigestInputs:
     people = app.rules.people
@@ -81,6 +86,7 @@ def _inputs(app: App, session: Session, box_id: int, week: str, start: datetime,
         incidents=incidents,
         undelivered=store.count_failed_mail(session, box_id, start, end),
         quarantined=store.count_held_quarantine(session, box_id),
+        unverified=store.count_events(session, box_id, UNVERIFIED_EVENTS, start, end),
         names={p.id: p.short_name for p in people.persons.values()} if people else {},
         category_titles=dict(categories.titles) if categories else {},
     )

@@ -31,7 +31,14 @@ HISTORY = [{"when": WHEN, "who": "Анна Петрова", "kind": "question",
             "text": "Не могу войти в дневник."}]
 QUESTION = {"question": "Не могу войти в электронный дневник: пишет «неверный пароль».",
             "attachment_names": ["screen.png"], "findings": [], "articles": [ARTICLE],
-            "consultations": [SLOT], "received_local": WHEN}
+            "consultations": [SLOT], "received_local": WHEN,
+            "withheld": [{"name": "setup.exe", "why": "исполняемый файл", "kept": True}]}
+SENT = {"vendor_name": "служба поддержки ЭПОС", "vendor_address": "support@epos.example",
+        "question": "Не могу войти.", "note": "Пароль сбрасывали.", "login": "ivanova_anna",
+        "school_code": "59-001", "territory": "Пермский край", "role_label": "родитель",
+        "attachment_names": ["screen.png"],
+        "withheld": ["вложение «setup.exe»: исполняемый файл; оно хранится в службе помощи",
+                     "внутренние заметки: 1"]}
 
 # Per template, what its flow adds to the common context (replies.common and, for a mail
 # to a helper, PERSON).
@@ -48,7 +55,8 @@ EXTRA: dict[str, dict[str, object]] = {
     "held": {**PERSON, "answer": "Текст ответа.", "findings": ["слово"]},
     "notice": {**PERSON, **QUESTION, "transferred_from": "", "comment": "", "about": "",
                "is_complaint": False, "linked_case": None, "role_label": "родитель",
-               "category_label": "Вход в систему", "history": HISTORY, "undelivered": []},
+               "category_label": "Вход в систему", "history": HISTORY, "undelivered": [],
+               "vendor_sent": SENT},
     "problem": {**PERSON, "problems": ["#передать: не найден сотрудник «Сидорова»"]},
     "relay": {**HELPER, "answer": "Пароль сброшен.", "waiting": False},
     "seminar_reminder": {"person_name": "Анна Петрова", "slot": SLOT, "slot_number": 3,
@@ -67,16 +75,17 @@ EXTRA: dict[str, dict[str, object]] = {
     "undeliverable": {**PERSON, "rcpt": "anna.petrova@mail.example", "returned_kind": "ack",
                       "own_answer": False, "status": "5.1.1", "diagnostic": "User unknown",
                       "permanent": True},
-    "unverified": {**PERSON},
+    "unverified": {**PERSON, "from_addr": "n.ivanova@school.example", "doubt": "token"},
     "vendor_answer": {**PERSON, "answer": "Учётная запись разблокирована.", "relayed": False,
-                      "ticket": "SD-1234", "unverified": False,
+                      "ticket": "SD-1234", "unverified": False, "withheld": [],
                       "vendor_name": "служба поддержки ЭПОС"},
     "vendor_relay": {"answer": "Учётная запись разблокирована."},
     "vendor_reminder": {**PERSON, "days": "3 рабочих дня", "escalated_local": WHEN,
                         "ticket": "SD-1234", "vendor_name": "служба поддержки ЭПОС"},
     "vendor_request": {**HELPER, "question": "Не могу войти.", "note": "", "login": "",
                        "school_code": "", "territory": "", "role_label": "родитель",
-                       "first_at": WHEN},
+                       "first_at": WHEN, "attachment_names": ["screen.png"]},
+    "vendor_sent": {**PERSON, "sent": SENT},
 }
 
 
@@ -112,7 +121,7 @@ def _digest(app: App) -> dict[str, object]:
                 day + timedelta(hours=2), None, True),
     ]
     inputs = DigestInputs(week="2026-W49", start=start, end=end, cases=rows,
-                          incidents={"flagged": 1}, undelivered=1, quarantined=1,
+                          incidents={"flagged": 1}, undelivered=1, quarantined=1, unverified=1,
                           names={"ivanova": "Иванова Н. П."},
                           category_titles={"login": "Вход", "marks": "Отметки"})
     sla = app.config.sla

@@ -525,7 +525,7 @@ def test_the_vendor_gets_what_its_rules_ask_and_the_helper_sees_exactly_that() -
     request, confirmation = plan(raw, _escalation_facts()).mails
     assert request.stored_files == (1,)  # the user's own question only
     assert [a.filename for a in request.attachments] == ["выписка.pdf"]  # the helper's own
-    assert request.context["attachment_names"] == ["выписка.pdf", "ошибка.png"]
+    assert request.context["attachment_names"] == ["ошибка.png", "выписка.pdf"]
     assert "Закрываю" not in request.context["question"]
     assert "пожаловаться" not in request.context["question"]
     assert request.context["note"] == "Данные на Госуслугах сверила."
@@ -534,9 +534,9 @@ def test_the_vendor_gets_what_its_rules_ask_and_the_helper_sees_exactly_that() -
     assert sent["attachment_names"] == request.context["attachment_names"]
     assert sent["question"] == request.context["question"]
     assert sent["withheld"] == [
+        "вложение «программа.exe»: исполняемый файл; оно хранится в службе помощи",
         ("вложение «документы.zip»: архив, в котором лежит исполняемый файл «setup.exe»; "
          "оно хранится в службе помощи"),
-        "вложение «программа.exe»: исполняемый файл; оно хранится в службе помощи",
         "письма с адресов сотрудников без подписи службы (не подтверждено): 1",
         "жалобы пользователя на сотрудников: 1",
         "внутренние заметки: 1"]
