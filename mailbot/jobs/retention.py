@@ -8,6 +8,10 @@ case, keyed in the `periodic` ledger ("retention_raw" / "retention_pseudo", "cas
 step's own transaction. A case counts as closed while it is closed or stopped; a closed
 case cannot reopen once its raw mail is due (config: raw_days ≥ reopen_days).
 
+What belongs to no case (machine mail, digests and seminar mail, the log entries and
+ledger keys with addresses, seats, quarantined mail already dealt with) is treated by its
+own moment in the same run (erase.leftovers); only rows still to do are read.
+
 The log gets counts only, never a name or an address.
 """
 
@@ -75,6 +79,11 @@ def run(app: App, box_id: int) -> Counter[str]:
     keep = erase.keeper(app)
     for kind, case_id in due(closed, done, now, app.config.retention):
         total += _step(app, box_id, kind, case_id, keep)
+    with db.session(app.engine) as session:
+        pseudo_before = add_months(now, -app.config.retention.pseudonymise_months)
+        loose = erase.leftovers(session, box_id, raw_before, pseudo_before, keep)
+        session.commit()
+    total += loose
     if total:
         log.info("retention: %s", ", ".join(f"{k}={v}" for k, v in sorted(total.items())))
     return total

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, or_
 from sqlmodel import Session, select
 
 from mailbot.app import App
@@ -244,4 +245,76 @@ def _forget_rest(session: Session, box_id: int, marks: Marks) -> Counter[str]:
         if marks.addr in mail_addresses(held.raw) or marks.found_in(held.reason):
             session.delete(held)
             counts["quarantine"] += 1
+    return counts
+
+
+# ------------------------------------------------------- retention outside the cases
+
+
+def leftovers(session: Session, box_id: int, raw_before: datetime, pseudo_before: datetime,
+              keep: Keep) -> Counter[str]:
+    """What belongs to no case gets the same treatment by its own moment: machine mail
+    (a bounce of nothing we sent), mail sent outside a case (digests, seminar mail), the
+    log entries, ledger keys and seminar seats with addresses, quarantined mail already
+    replayed or dismissed. Only rows still to do are read, and only changes are counted."""
+    counts: Counter[str] = Counter()
+    loose = Message.mailbox_id == box_id, Message.case_id.is_(None)
+    old = session.exec(select(Message).where(*loose, Message.received_at < raw_before,
+                                             Message.raw_id.is_not(None))).all()
+    counts["loose_raw"] += _drop_message_files(session, old)["raw_mail"]
+    for message in session.exec(select(Message).where(
+            *loose, Message.received_at < pseudo_before, Message.subject != ERASED_TEXT)).all():
+        _blank_message(message, keep)
+        message.subject = ERASED_TEXT  # also marks it done
+        session.add(message)
+        counts["loose_messages"] += 1
+    sent = Outbox.mailbox_id == box_id, Outbox.case_id.is_(None), Outbox.status.not_in(UNSENT)
+    for row in session.exec(select(Outbox).where(*sent, Outbox.created_at < raw_before,
+                                                 func.length(Outbox.raw) > 0)).all():
+        row.raw = b""
+        session.add(row)
+        counts["loose_outbox"] += 1
+    for row in session.exec(select(Outbox).where(*sent, Outbox.created_at < pseudo_before,
+                                                 Outbox.rcpt_to.contains("@"))).all():
+        before = (row.rcpt_to, row.last_error)
+        row.rcpt_to = address_list(row.rcpt_to, keep)
+        row.last_error = replace_addresses(row.last_error, keep)
+        if (row.rcpt_to, row.last_error) != before:
+            session.add(row)
+            counts["loose_outbox"] += 1
+    counts += _loose_events(session, box_id, pseudo_before, keep)
+    counts += _loose_rows(session, box_id, raw_before, pseudo_before)
+    return +counts
+
+
+def _loose_events(session: Session, box_id: int, before: datetime, keep: Keep) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for event in session.exec(select(Event).where(
+            Event.mailbox_id == box_id, Event.case_id.is_(None), Event.at < before,
+            or_(Event.detail != "", Event.actor.contains("@")))).all():
+        changed = actor(event.actor, keep), scrub_detail(event.detail, keep)
+        if changed != (event.actor, event.detail):
+            event.actor, event.detail = changed
+            session.add(event)
+            counts["loose_events"] += 1
+    return counts
+
+
+def _loose_rows(session: Session, box_id: int, raw_before: datetime,
+                pseudo_before: datetime) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for row in session.exec(select(Periodic).where(
+            Periodic.mailbox_id == box_id, Periodic.at < pseudo_before,
+            Periodic.key.contains("@"))).all():
+        session.delete(row)  # a seat's reminder or notice of a seminar long past
+        counts["periodic"] += 1
+    for seat in session.exec(select(Registration).where(
+            Registration.mailbox_id == box_id, Registration.changed_at < pseudo_before)).all():
+        session.delete(seat)
+        counts["registrations"] += 1
+    for held in session.exec(select(Quarantine).where(
+            Quarantine.mailbox_id == box_id, Quarantine.status != "held",
+            Quarantine.created_at < raw_before)).all():
+        session.delete(held)
+        counts["quarantine"] += 1
     return counts

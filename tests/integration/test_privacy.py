@@ -18,12 +18,23 @@ from mailbot import cli
 from mailbot.jobs import digests, retention
 from mailbot.privacy.scrub import ERASED_ADDR, ERASED_TEXT
 from mailbot.storage import db
-from mailbot.storage.models import Attachment, Case, Event, Message, Outbox, Periodic, RawMail
+from mailbot.storage.models import (
+    Attachment,
+    Case,
+    Event,
+    Message,
+    Outbox,
+    Periodic,
+    RawMail,
+    Registration,
+)
 from mailbot.worker import mailbox_id
 from tests.integration.mailflow import IVANOVA, USER, Sent, case_row, deliver, reply_to
+from tests.integration.test_bounces import _dsn
 from tests.mailfactory import make_mail
 
 ZINA = ("Зинаида Кукушкина", "Z.Kukushkina@Mail.Example")  # stored lower-cased
+KOTOVA = ("Мария Котова", "kotova@mail.example")
 # What must not survive `forget` anywhere: address, name (any case form), her words.
 NEEDLES = ("z.kukushkina@mail.example", "кукушкин", "зинаид", "жираф", "123-456-789",
            "скрин-гоши")
@@ -92,6 +103,11 @@ def zina_and_anna(desk) -> None:  # type: ignore[no-untyped-def]
                             in_reply_to="a1@mail.example", message_id="z3@mail.example",
                             body="У нас то же самое, и фиолетовый жираф на экране входа."))
     assert case_row(desk, 3).requester_addr == USER[1]
+    # The acknowledgement to her came back: the "bounce quiet" record holds her address.
+    ack_id = Sent(desk).one("ack", ZINA[1].lower())["Message-ID"].strip().strip("<>")
+    deliver(desk, _dsn(ack_id, ZINA[1].lower()))
+    with db.session(desk.app.engine) as session:
+        assert session.exec(select(Outbox).where(Outbox.status == "bounced")).one()
 
 
 def anna_case(desk) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -175,51 +191,58 @@ def test_export_writes_the_json_and_the_attachments(desk, capsys, tmp_path) -> N
 
 
 def test_retention_drops_raw_mail_then_pseudonymises_once(desk, caplog) -> None:  # type: ignore[no-untyped-def]
-    deliver(desk, with_screenshot(make_mail(message_id="r1@mail.example")))
+    deliver(desk, with_screenshot(make_mail(message_id="r1@mail.example")))  # case 1, Anna
     notice = Sent(desk).one("notice", IVANOVA[1])
     desk.clock.advance(hours=2)
+    deliver(desk, make_mail(sender=ZINA, subject="Ещё вопрос", body="Открытый вопрос."))  # 2
+    deliver(desk, make_mail(sender=KOTOVA, subject="семинар", body="#записаться 1"))  # 3, a seat
+    deliver(desk, _dsn("nothing-of-ours@school.example", "ghost@mail.example"))  # no case
     deliver(desk, reply_to(notice, sender=IVANOVA, body="#закрыть\nАнна, пароль сброшен."))
-    deliver(desk, make_mail(sender=ZINA, subject="Ещё вопрос", body="Открытый вопрос."))
     app, box = desk.app, mailbox_id(desk.app)
+    theirs = (USER[1], "анна", "пароль сброшен", "пишет ошибка", KOTOVA[1], "котова", "ghost@")
+    assert {n for _, _, n in traces(app.engine, theirs)} == set(theirs)
     week = "2026-W48"
     desk.clock.advance(days=8)
     digest_before = digests.admin_rendered(app, box, week).text
     rules = app.config.retention
     caplog.set_level(logging.INFO, logger="mailbot.jobs.retention")
 
-    def held() -> tuple[int, int, str, int]:
+    def held() -> tuple[int, int, int, int]:
         with db.session(app.engine) as session:
-            raws = session.exec(select(func.count(RawMail.id))).one()
-            files = session.exec(select(func.count(Attachment.id))).one()
-            case = session.get(Case, 1)
-            events = session.exec(select(func.count(Event.id))).one()
-            return raws, files, case.requester_addr, events
+            return tuple(session.exec(select(func.count(model.id))).one()  # type: ignore[return-value]
+                         for model in (RawMail, Attachment, Registration, Event))
 
     assert retention.run(app, box) == {}  # closed 8 days ago: nothing due yet
     desk.clock.current = case_row(desk, 1).closed_at.replace(tzinfo=desk.clock.current.tzinfo)
     desk.clock.advance(days=rules.raw_days, seconds=1)
     done = retention.run(app, box)
-    assert done[retention.RAW] == 1 and done["raw_mail"] == 2 and done["attachments"] == 1
-    raws, files, requester, events = held()
-    assert (raws, files, requester) == (1, 0, USER[1])  # the open case keeps its mail
+    assert (done[retention.RAW], done["raw_mail"], done["attachments"], done["loose_raw"]) \
+        == (2, 3, 1, 1)  # cases 1 and 3 (answered at once); the bounce
+    raws, files, seats, events = held()
+    assert (raws, files, seats) == (1, 0, 1)  # the open case keeps its mail
+    assert case_row(desk, 1).requester_addr == USER[1]  # named until pseudonymised
     assert retention.run(app, box) == {} and held()[3] == events  # once: no new log entry
     lines = [r.getMessage() for r in caplog.records if r.name == "mailbot.jobs.retention"]
     assert len(lines) == 1 and lines[0].startswith("retention: ")  # counts only
     assert "@" not in lines[0] and "Петров" not in lines[0]
 
     desk.clock.advance(days=365 - rules.raw_days + 1)
-    assert retention.daily(app, box) == 1  # the pseudonymising, by the daily job
+    assert retention.daily(app, box) == 2  # the pseudonymising, by the daily job
     assert retention.daily(app, box) == 0  # done today
     case = case_row(desk, 1)
     assert (case.requester_addr, case.subject, case.requester_name) == (ERASED_ADDR,
                                                                         ERASED_TEXT, "")
     assert (case.status, case.category, case.assignee) == ("closed", "login", "ivanova")
+    assert held()[2] == 0  # the seat of a seminar a year ago
     counted = held()[3]
     assert retention.run(app, box) == {} and held()[3] == counted
-    # Anna's address, name and words are gone from every table (case 2 is Zina's).
-    assert traces(app.engine, (USER[1], "анна", "пароль сброшен", "пишет ошибка")) == []
+    # Anna's, Kotova's and the bounced address's data are gone from every table; Zina's
+    # case is open and keeps hers.
+    assert traces(app.engine, theirs) == []
+    assert traces(app.engine, ("z.kukushkina@mail.example",))
     assert digests.admin_rendered(app, box, week).text == digest_before
     with db.session(app.engine) as session:
         kinds = session.exec(select(Periodic.kind, Periodic.key).where(
             Periodic.kind.in_((retention.RAW, retention.PSEUDO)))).all()
-    assert sorted(kinds) == [(retention.PSEUDO, "case 1"), (retention.RAW, "case 1")]
+    assert sorted(kinds) == [(retention.PSEUDO, "case 1"), (retention.PSEUDO, "case 3"),
+                             (retention.RAW, "case 1"), (retention.RAW, "case 3")]
