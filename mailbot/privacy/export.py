@@ -96,11 +96,14 @@ def _message(session: Session, out: Gathered, m: Message) -> dict[str, object]:
 
 def _outgoing(row: Outbox) -> dict[str, object]:
     subject, text = "", ""
-    if row.raw:
-        msg = BytesParser(policy=policy.default).parsebytes(row.raw)
-        subject = str(msg.get("Subject", ""))
-        body = msg.get_body(("plain",))  # type: ignore[attr-defined]
-        text = body.get_content() if body is not None else ""
+    if row.raw:  # empty once retention or forget took the bytes
+        try:
+            msg = BytesParser(policy=policy.default).parsebytes(row.raw)
+            subject = str(msg.get("Subject", ""))
+            body = msg.get_body(("plain",))  # type: ignore[attr-defined]
+            text = body.get_content() if body is not None else ""
+        except Exception:  # noqa: BLE001 - our own mail; a broken one still shows its bytes
+            text = row.raw.decode("utf-8", "replace")
     return {"case": row.case_id, "kind": row.kind, "created": _iso(row.created_at),
             "status": row.status, "sent": _iso(row.sent_at), "subject": subject, "text": text}
 
