@@ -27,7 +27,7 @@ from mailbot.jobs import digests
 from mailbot.jobs.figures import current_week
 from mailbot.outgoing import replies
 from mailbot.school import rulebook
-from mailbot.service import check, init, logs, progress, run_command, status
+from mailbot.service import check, init, logs, outbox_command, progress, run_command, status
 from mailbot.service import privacy as privacy_command
 from mailbot.service import secret as secret_command
 from mailbot.storage import db
@@ -65,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--reason", default="", help="dismiss: why it will not be processed")
     _digest_parsers(sub)
     _secret_parser(sub)
+    _outbox_parser(sub)
     sub.add_parser("guide", help="print the helpers' guide to answering by mail (Russian)")
     explain = sub.add_parser("explain", help="what mailbot would do with .eml files (read-only)")
     explain.add_argument("files", nargs="+", type=Path)
@@ -102,6 +103,16 @@ def _digest_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                                        "for --print, the last complete week for --send)")
     schedule = sub.add_parser("schedule", help="consultations and seminars of a week")
     schedule.add_argument("--week", help="ISO week like 2026-W49 (default: the current week)")
+
+
+def _outbox_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    box = sub.add_parser("outbox", help="outgoing mail not sent yet; retry failed mail")
+    box.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    box.add_argument("id", nargs="?", type=int, help="retry: the outgoing mail's id")
+    box.add_argument("--all", action="store_true", help="retry: every failed mail")
+    box.add_argument("--status", choices=outbox_command.STATUSES, default="all",
+                     help="list: only this status (default: all unsent)")
+    box.add_argument("--limit", type=int, default=50)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,6 +198,20 @@ def cmd_quarantine(config: config_module.Config, args: argparse.Namespace) -> in
         text = views.replay(app, args.id)
     if text is None:
         return _fail(f"no quarantined mail {args.id}", 1)
+    print(text)
+    return 0
+
+
+def cmd_outbox(config: config_module.Config, args: argparse.Namespace) -> int:
+    app = app_module.build(config)
+    if args.action == "list":
+        print(outbox_command.listing(app, args.status, args.limit))
+        return 0
+    if (args.id is None) == (not args.all):
+        return _fail("outbox retry needs an id or --all (not both)", EXIT_CONFIG)
+    text = outbox_command.retry(app, None if args.all else args.id)
+    if text is None:
+        return _fail(f"no outgoing mail {args.id}", 1)
     print(text)
     return 0
 
@@ -293,6 +318,7 @@ COMMANDS = {
     "cases": cmd_cases,
     "case": cmd_case,
     "quarantine": cmd_quarantine,
+    "outbox": cmd_outbox,
     "digest": cmd_digest,
     "schedule": cmd_schedule,
     "guide": cmd_guide,

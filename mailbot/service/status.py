@@ -118,7 +118,7 @@ def _database(status: Status, session: Session, config: Config, rules: Rulebook,
     failed = store.failed_since(session, box.id, now - timedelta(days=7))
     status.add("failed", WARNING if failed else OK,
                f"{failed} outgoing mail(s) failed in the last 7 days"
-               + (" (see `mailbot case N`)" if failed else ""))
+               + (" (see `mailbot outbox`)" if failed else ""))
     _unanswered(status, session, box.id, config, rules, now)
     held = store.count_held_quarantine(session, box.id)
     status.add("quarantine", WARNING if held else OK,
