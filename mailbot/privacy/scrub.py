@@ -25,7 +25,7 @@ from mailbot.reading.addresses import canonical_address
 
 ERASED_ADDR = "erased@erased.invalid"  # .invalid: never deliverable (RFC 2606)
 ERASED_TEXT = "[удалено]"
-MIN_LINE = 16  # a line of a person's own text at least this long is looked for elsewhere
+MIN_LINE = 24  # a line of their own this long is theirs, not a common phrase («Спасибо за помощь!»)
 MIN_NAME = 3
 
 # Detail keys whose values are the desk's own words, states, ids and numbers.
