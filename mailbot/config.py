@@ -158,6 +158,11 @@ class Worker(_Section):
     # A folder of the school's own templates: each one found there replaces the bundled
     # one of the same name; empty: only the templates bundled with mailbot.
     templates_path: str = ""
+    # IMAP IDLE: the server wakes the worker when mail arrives (polling every poll_seconds
+    # stays the fallback while IDLE is not established); with IDLE up, a full re-scan runs
+    # every rescan_seconds so nothing is missed.
+    idle: bool = True
+    rescan_seconds: float = Field(default=300, gt=0)
 
 
 class Limits(_Section):

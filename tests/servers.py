@@ -506,7 +506,11 @@ class Dovecot:
             )
             + self.extra_conf
         )
-        with open(self.root / "stderr.log", "wb") as stderr:
+        self._spawn(conf, timeout)
+
+    def _spawn(self, conf: Path, timeout: float) -> None:
+        assert self.root is not None
+        with open(self.root / "stderr.log", "ab") as stderr:
             self._process = subprocess.Popen(
                 [self.binary, "-F", "-c", str(conf)],
                 stdin=subprocess.DEVNULL,
@@ -521,6 +525,29 @@ class Dovecot:
             log = self.log_tail()
             self.stop()
             raise ServerError(f"{error}\n--- Dovecot log ---\n{log}") from None
+
+    def kill(self) -> None:
+        """SIGKILL the master and every child at once, as a crash would: connections drop
+        without a goodbye. The mail stays; `revive()` starts it again on the same port."""
+        process = self._process
+        if process is None:
+            return
+        gone = self.processes()
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid, start in gone:
+            if is_running(pid, start):
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        process.wait()
+        _wait_until_gone(gone, time.monotonic() + 10)
+        self._process = None
+
+    def revive(self, timeout: float = 15.0) -> None:
+        """Start a killed Dovecot again with the same configuration, port and mail."""
+        if self.root is None or self._process is not None:
+            raise ServerError("revive() is for a Dovecot stopped by kill()")
+        self._spawn(self.root / "dovecot.conf", timeout)
 
     def _prepare_mail_root(self, mail: Path) -> None:
         """The mail folder must belong to the user mail processes run as (dovecot if root)."""
@@ -717,18 +744,31 @@ class SmtpCapture:
             return {"ssl_context": self.tls.server_context()}
         return {"tls_context": self.tls.server_context(), "require_starttls": True}
 
+    def _controller_on(self, port: int) -> Controller:
+        return Controller(
+            self._handler,
+            hostname=self.host,
+            port=port,
+            server_hostname=self.server_hostname,
+            ready_timeout=10.0,
+            enable_SMTPUTF8=self.smtputf8,
+            **self._tls_arguments(),  # type: ignore[arg-type]
+        )
+
+    def restart(self) -> Self:
+        """Start a stopped server again on the same port, as a mail server comes back after
+        an outage; what it captured before is kept."""
+        if self._controller is not None:
+            raise ServerError("restart() is for a server stopped with stop()")
+        controller = self._controller_on(self.port)
+        controller.start()
+        self._controller = controller
+        return self
+
     def start(self, attempts: int = 3) -> Self:
         for attempt in range(1, attempts + 1):
             self.port = free_port()
-            controller = Controller(
-                self._handler,
-                hostname=self.host,
-                port=self.port,
-                server_hostname=self.server_hostname,
-                ready_timeout=10.0,
-                enable_SMTPUTF8=self.smtputf8,
-                **self._tls_arguments(),  # type: ignore[arg-type]
-            )
+            controller = self._controller_on(self.port)
             try:
                 controller.start()
             except (TimeoutError, OSError, RuntimeError):

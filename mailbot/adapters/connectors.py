@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailbot.adapters.idle import IdleWatcher
 from mailbot.adapters.imap_source import NETWORK_ERRORS, ImapSource
 from mailbot.adapters.maildir_source import MaildirSource
 from mailbot.adapters.source import Source, SourceError
@@ -16,6 +19,14 @@ def source(config: Config) -> Source:
     if config.mailbox.kind == "imap":
         return ImapSource(config.mailbox, _ca(config, config.mailbox.ca_file))
     return MaildirSource(config.mailbox_path)
+
+
+def idle_watcher(config: Config, on_wake: Callable[[], None],
+                 stop: threading.Event) -> IdleWatcher | None:
+    """IMAP IDLE on the help folder, unless the mailbox is a local Maildir or IDLE is off."""
+    if config.mailbox.kind != "imap" or not config.worker.idle:
+        return None
+    return IdleWatcher(config.mailbox, _ca(config, config.mailbox.ca_file), on_wake, stop)
 
 
 def transport(config: Config) -> Transport:

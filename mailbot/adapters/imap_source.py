@@ -41,23 +41,14 @@ class ImapSource:
             except NETWORK_ERRORS:
                 self._drop()
         s = self.settings
+        client, info = open_client(s, self.ca_file, self.description)
         try:
-            context = tls.context(self.ca_file) if s.security != "none" else None
-            client = IMAPClient(s.host, port=s.effective_port, ssl=s.security == "ssl",
-                                ssl_context=context, timeout=s.timeout)
-            if s.security == "starttls":
-                client.starttls(context)
-            client.login(s.username, s.secret())
-            info = client.select_folder(s.folder)
             self.can_move = b"MOVE" in client.capabilities()
             if s.processed_folder and not client.folder_exists(s.processed_folder):
                 client.create_folder(s.processed_folder)
-        except IMAPClientError as exc:
-            raise SourceError(f"{self.description}: {_text(exc)}") from None
-        except ssl.SSLCertVerificationError as exc:
-            raise SourceError(f"{self.description}: {tls.untrusted(exc, 'mailbox')}") from None
         except NETWORK_ERRORS as exc:
-            raise SourceError(f"{self.description}: cannot connect: {_text(exc)}") from None
+            _shutdown(client)
+            raise SourceError(f"{self.description}: {_text(exc)}") from None
         self.uidvalidity = int(info[b"UIDVALIDITY"])
         self.client = client
         return client
@@ -65,10 +56,7 @@ class ImapSource:
     def _drop(self) -> None:
         client, self.client = self.client, None
         if client is not None:
-            try:
-                client.shutdown()
-            except NETWORK_ERRORS:
-                pass
+            _shutdown(client)
 
     def close(self) -> None:
         if self.client is not None:
@@ -140,6 +128,41 @@ class ImapSource:
     @staticmethod
     def _uid(key: str) -> int:
         return int(key.rsplit(":", 1)[1])
+
+
+def open_client(s: Mailbox, ca_file: Path | None, description: str, *,
+                readonly: bool = False) -> tuple[IMAPClient, dict[bytes, object]]:
+    """A logged-in connection with the folder selected, and SELECT's answer; every failure
+    as one SourceError line naming the server (and the half-open connection closed)."""
+    client: IMAPClient | None = None
+    try:
+        context = tls.context(ca_file) if s.security != "none" else None
+        client = IMAPClient(s.host, port=s.effective_port, ssl=s.security == "ssl",
+                            ssl_context=context, timeout=s.timeout)
+        if s.security == "starttls":
+            client.starttls(context)
+        client.login(s.username, s.secret())
+        info = client.select_folder(s.folder, readonly=readonly)
+    except NETWORK_ERRORS as exc:
+        if client is not None:
+            _shutdown(client)
+        raise SourceError(f"{description}: {_why(exc)}") from None
+    return client, info
+
+
+def _shutdown(client: IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except NETWORK_ERRORS:
+        pass
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, IMAPClientError):
+        return _text(exc)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return tls.untrusted(exc, "mailbox")
+    return f"cannot connect: {_text(exc)}"
 
 
 def _batches(uids: list[int], sizes: dict[int, int], count: int, limit: int) -> list[list[int]]:

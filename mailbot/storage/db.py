@@ -9,11 +9,20 @@ On SQLite the migrations run on a connection of their own in one real transactio
 pysqlite driver would otherwise commit before every DDL statement, and a worker killed
 between the steps of a batch migration (copy a table to `_alembic_tmp_<name>`, drop the old
 one, rename) left a half-done schema that the next start could not migrate.
+
+On PostgreSQL several workers may start together on one database: the migration runs under
+a session-level advisory lock (`schema_lock`), and whoever gets it second finds nothing left
+to do. Without it the second worker died on its own CREATE TABLE («duplicate key value
+violates unique constraint "pg_type_typname_nsp_index"»). On SQLite the migration's
+BEGIN IMMEDIATE already lets one process in at a time.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -27,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 _TMP_PREFIX = "_alembic_tmp_"
+log = logging.getLogger("mailbot")
 
 
 class DatabaseError(Exception):
@@ -87,14 +97,53 @@ def alembic_config(engine: Engine, location: Path) -> AlembicConfig:
     return cfg
 
 
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock, the same in every process and
+    version (Python's hash() is salted per process)."""
+    digest = hashlib.sha256(f"mailbot {name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+SCHEMA_LOCK = advisory_key("schema")
+
+
+@contextmanager
+def schema_lock(engine: Engine, lock_timeout: float = 30) -> Iterator[None]:
+    """Only one process at a time changes the schema (PostgreSQL; elsewhere a no-op): a
+    session-level advisory lock on a connection of its own, waited for at most
+    `lock_timeout` seconds, and freed by PostgreSQL itself if the holder dies."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"SET lock_timeout = {int(lock_timeout * 1000)}"))
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
+
+
 def migrate(engine: Engine, lock_timeout: float = 30) -> None:
-    """Bring the schema to the newest revision, all of it or nothing."""
+    """Bring the schema to the newest revision, all of it or nothing, once however many
+    workers start together."""
     url = engine.url.render_as_string()
     try:
-        if pending(engine) == []:
+        todo = pending(engine)
+        if not todo:
             return
+        with schema_lock(engine, lock_timeout):
+            if engine.dialect.name == "postgresql":
+                todo = pending(engine)  # another worker may have migrated meanwhile
+            if not todo:
+                return
+            _upgrade(engine, lock_timeout)
     except SQLAlchemyError as exc:
         raise DatabaseError(f"database {url}: {short_error(exc)}") from None
+    log.info("database schema upgraded to %s (%d migration(s))", todo[-1], len(todo))
+
+
+def _upgrade(engine: Engine, lock_timeout: float) -> None:
     migrating = engine
     if engine.dialect.name == "sqlite":
         migrating = create_engine(engine.url, connect_args={"timeout": lock_timeout})
@@ -105,8 +154,6 @@ def migrate(engine: Engine, lock_timeout: float = 30) -> None:
             _recover_batch_leftovers(migrating)
         with migrations_folder() as location:
             command.upgrade(alembic_config(migrating, location), "head")
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"database {url}: {short_error(exc)}") from None
     finally:
         if migrating is not engine:
             migrating.dispose()
