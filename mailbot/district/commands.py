@@ -30,6 +30,8 @@ from mailbot.jobs.figures import current_week
 from mailbot.outgoing import outbox
 from mailbot.school import rulebook
 from mailbot.service import check, progress, status
+from mailbot.storage import db
+from mailbot.storage.models import Mailbox, Quarantine
 
 Command = Callable[[Config, argparse.Namespace], int]
 ONE_SCHOOL = frozenset({"cases", "case", "quarantine", "digest", "schedule", "explain",
@@ -62,7 +64,25 @@ def dispatch(path: Path, args: argparse.Namespace, commands: Mapping[str, Comman
         return running.run(deployment, [school], once=args.once)
     if len(deployment.schools) > 1 and args.command == "digest" and args.send:
         return school_digest_send(deployment, school, args)
+    if len(deployment.schools) > 1 and args.command == "quarantine" and args.id is not None:
+        owner = quarantine_owner(deployment, args.id)
+        if owner is not None and owner is not school:
+            return _fail(f"quarantined mail {args.id} came to school {owner.name}: "
+                         f"mailbot --school {owner.name} quarantine {args.action} {args.id}", 1)
     return commands[args.command](school.config, args)
+
+
+def quarantine_owner(deployment: Deployment, quarantine_id: int) -> School | None:
+    """The school whose mailbox a quarantined mail came to (ids count across schools)."""
+    app = app_module.build(deployment.schools[0].config)
+    try:
+        with db.session(app.engine) as session:
+            row = session.get(Quarantine, quarantine_id)
+            box = session.get(Mailbox, row.mailbox_id) if row is not None else None
+    finally:
+        app.engine.dispose()
+    return next((s for s in deployment.schools
+                 if box is not None and s.config.helpdesk.address == box.name), None)
 
 
 def check_all(deployment: Deployment, args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from mailbot import app as app_module
@@ -142,7 +143,9 @@ def _forever(running: Running) -> None:
 def _scheduler(running: Running) -> BackgroundScheduler:
     """Each school's poll, send and reminder jobs (the reminders job also sends its weekly
     digests when due: digests.due); the district digest beside the first school's."""
-    scheduler = BackgroundScheduler(timezone="UTC")
+    # Three jobs a school, each in a thread of its own when they fall due together.
+    pool = ThreadPoolExecutor(max(10, 3 * len(running.workers) + 1))
+    scheduler = BackgroundScheduler(timezone="UTC", executors={"default": pool})
     now = datetime.now(UTC)
     for n, job in enumerate(running.workers):
         settings = job.app.config

@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from mailbot.adapters.clock import FixedClock
 from mailbot.district import deployment, running
-from mailbot.storage import db
+from mailbot.storage import db, store
 from mailbot.storage.models import Case
 from tests.integration.conftest import RULE_FILES
 from tests.integration.mailflow import reply_to, text_of
@@ -169,6 +169,11 @@ def test_two_schools_in_one_deployment(district: tuple[Path, dict, dict]) -> Non
         assert "1 — Школа A" in text and "2 — Школа B" in text
         opened = next(line for line in text.splitlines() if "Новых обращений" in line)
         assert opened.split()[-3:] == ["1", "1", "2"]
+        with db.session(run.workers[1].app.engine) as session:
+            box_b = store.mailbox(session, ADDRESS["b"]).id
+            held = store.quarantine(session, box_b, "test:1", b"not mail", "broken",
+                                    clock.now()).id
+            session.commit()
     finally:
         for job in run.workers:
             job.close()
@@ -188,5 +193,10 @@ def test_two_schools_in_one_deployment(district: tuple[Path, dict, dict]) -> Non
     assert missing.stderr.strip().endswith("NAME one of a, b")
     unknown = mailbot("--school", "c", "cases")
     assert unknown.returncode == 2 and "no school 'c'; known: a, b" in unknown.stderr
+    elsewhere = mailbot("--school", "a", "quarantine", "show", str(held))
+    assert elsewhere.returncode == 1
+    assert f"came to school b: mailbot --school b quarantine show {held}" in elsewhere.stderr
+    assert "Quarantine is empty" in mailbot("--school", "a", "quarantine").stdout
+    assert "broken" in mailbot("--school", "b", "quarantine").stdout
     again = mailbot("digest", "--district", "--send", "--week", "2026-W48")
     assert again.returncode == 0 and "sent before" in again.stdout

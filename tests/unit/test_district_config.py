@@ -118,3 +118,12 @@ def test_district_settings_are_checked(tmp_path: Path) -> None:
 def test_config_load_refuses_a_district_file_plainly(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"district.toml: a district file"):
         load(district(tmp_path))
+
+
+def test_the_example_district_file_is_valid() -> None:
+    import tomllib
+
+    example = Path(__file__).resolve().parents[2] / "config" / "district.example.toml"
+    shared = deployment.DistrictFile.model_validate(tomllib.loads(
+        example.read_text(encoding="utf-8")))
+    assert [s.name for s in shared.school] == ["sosnovka", "gymnasium2"]
