@@ -134,7 +134,8 @@ def test_unreachable_servers(command: tuple[str, ...], tmp_path: Path,
 # --------------------------------------------------------------------- a locked database
 
 DB_COMMANDS = [("run", "--once"), ("check",), ("status",), ("cases",), ("case", "1"),
-               ("quarantine",), ("digest", "--print", "--week", "2026-W48")]
+               ("quarantine",), ("digest", "--print", "--week", "2026-W48"),
+               ("forget", "anna.petrova@mail.example"), ("export", "anna.petrova@mail.example")]
 
 HOLD_LOCK = """
 import sqlite3, sys, time
