@@ -23,6 +23,7 @@ from mailbot.adapters.clock import SystemClock
 from mailbot.adapters.source import SourceError
 from mailbot.app import App
 from mailbot.config import Config
+from mailbot.desk.keyring import Keyring
 from mailbot.school import rulebook
 from mailbot.school.schedule import schedule_warnings
 from mailbot.service import templating
@@ -133,16 +134,26 @@ def _mailbox_row(config: Config) -> Mailbox | None:
 def _secret(config: Config) -> str:
     env = config.security.secret_env
     if env and os.environ.get(env, "").strip():
-        app_module.load_secret(config, create=False)  # too short: a ConfigError
-        return f"from ${env}"
+        keys = app_module.load_secret(config, create=False)  # too short: a ConfigError
+        return f"from ${env}{_previous(keys)}"
     path = config.secret_path
     if path.is_file():
         if not os.access(path, os.R_OK):
             raise Failed(f"{path}: not readable")
-        app_module.load_secret(config, create=False)
-        return f"{path}"
+        keys = app_module.load_secret(config, create=False)
+        return f"{path}{_previous(keys)}"
     _creatable(path.parent)
     return f"{path}: not created yet; the first start creates it"
+
+
+def _previous(keys: Keyring) -> str:
+    """Rotated-out secrets still accepted (mailbot secret rotate), and until when."""
+    now = SystemClock().now()
+    ends = [keys.grace_end(r) for r in keys.retired if keys.grace_end(r) > now]
+    if not ends:
+        return ""
+    return (f"; {len(ends)} previous secret(s) still accepted, until "
+            f"{max(ends):%Y-%m-%d %H:%M} UTC")
 
 
 def _mailbox(config: Config, row: Mailbox | None) -> str:

@@ -12,6 +12,7 @@ from mailbot import app as app_module
 from mailbot import cli
 from mailbot.desk import keyring, tokens
 from mailbot.desk.keyring import Keyring
+from mailbot.service import check
 from mailbot.storage import db
 from mailbot.storage.models import Event, Message
 from tests.integration.mailflow import IVANOVA, USER, Sent, case_row, deliver, reply_to, text_of
@@ -53,6 +54,10 @@ def test_rotation_keeps_old_notices_for_the_grace_period_only(make_desk, monkeyp
     new, retired = keyring.parse(old_secret_file, "secret file")
     assert len(retired) == 1 and retired[0].secret != new
     _restart(desk)
+    said: list[str] = []
+    check.run(desk.config, out=said.append)
+    assert f"secret: {desk.config.secret_path}; 1 previous secret(s) still accepted, until" in (
+        "\n".join(said))
 
     # During the grace period an answer to the notice sent before the rotation still counts.
     desk.clock.current = retired[0].at + timedelta(days=29)
