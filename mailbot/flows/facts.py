@@ -52,7 +52,7 @@ def read_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
         return Facts(vendor=match, **_case_facts(session, case))
     if machine.is_machine(mail):
         return _machine_facts(session, app, mailbox_id, mail, now)
-    case = user.thread_case(_own_case(session, mailbox_id, user.cited_case(mail)))
+    case = user.case_of(mail, _own_case(session, mailbox_id, user.cited_case(mail)))
     limits = app.config.limits
     since = store.period_start(now, limits.auto_reply_period_minutes)
     request = user.service_request(mail, case)

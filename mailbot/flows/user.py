@@ -37,9 +37,10 @@ class Requester:
 
 
 def plan(s: Situation) -> Plan:
-    case = thread_case(s.facts.case)
+    case = s.facts.case
     if case is not None and unverified_in(s.mail, case):
         return _unverified_staff(Draft("follow_up", s.now, case, s.facts.messages), s)
+    case = thread_case(case)
     request = service_request(s.mail, case)
     if request is not None:
         return seminars.plan(s, request)
@@ -55,6 +56,12 @@ def thread_case(case: Case | None) -> Case | None:
     """The case a user's mail continues; a reply to a seminar confirmation is a request of
     its own, not a follow-up."""
     return None if case is None or case.category == seminars.SERVICE else case
+
+
+def case_of(mail: Incoming, case: Case | None) -> Case | None:
+    """The case facts.py hands to the flow: a doubted sender's mail stays in any case it
+    cites (a seminar request's too); anyone else's as thread_case says."""
+    return case if case is not None and unverified_in(mail, case) else thread_case(case)
 
 
 def unverified_in(mail: Incoming, case: Case) -> bool:
@@ -82,7 +89,7 @@ def cited_case(mail: Incoming) -> int | None:
 
 
 def service_request(mail: Incoming, case: Case | None) -> SignupRequest | None:
-    if mail.sender.role != "user":
+    if mail.sender.role != "user" or (case is not None and unverified_in(mail, case)):
         return None
     return read_request(mail.parsed.subject, mail.facts.new_text, commands_only=case is not None)
 

@@ -17,7 +17,7 @@ from mailbot.desk.threads import ThreadFacts, match
 from mailbot.flows import Facts, Returned, SeatFacts, StoredFile, VendorMatch
 from mailbot.flows.choose import plan_for
 from mailbot.flows.helper import NoSuchCase
-from mailbot.flows.user import cited_case, doubt_kind
+from mailbot.flows.user import case_of, cited_case, doubt_kind, service_request
 from tests.mailfactory import make_mail
 from tests.unit.flowkit import (
     IVANOVA,
@@ -566,3 +566,20 @@ def test_the_owner_is_told_why_their_mail_was_not_accepted() -> None:
              Facts(case=case(), messages=(question(),)))
     told = next(m for m in p.mails if m.kind == "unverified")
     assert told.context == {"from_addr": KUZNETSOV[1], "doubt": "token"}
+
+
+def test_a_doubted_mail_citing_a_seminar_request_stays_there_too() -> None:
+    service = case(9, category="service", assignee="", status="closed",
+                   closed_at=NOW - timedelta(days=1))
+    p = plan(make_mail(subject="Re: [ЭЖ #9] Запись на семинар 3", body="#записаться 3",
+                       sender=FORGED), Facts(case=service))
+    assert [s.kind for s in p.steps if isinstance(s, Record)] == ["unverified"]
+    assert not any(isinstance(s, Seat | Open) for s in p.steps)
+    assert [m.kind for m in p.mails] == ["unverified"]
+    # facts.py reads the case, not seats, for such a mail
+    doubted = situation(make_mail(subject="Re: [ЭЖ #9]", body="#записаться 3", sender=FORGED))
+    assert case_of(doubted.mail, service) is service
+    assert service_request(doubted.mail, service) is None
+    user_mail = situation(make_mail(subject="Re: [ЭЖ #9]", body="#записаться 3")).mail
+    assert case_of(user_mail, service) is None
+    assert service_request(user_mail, None) is not None
