@@ -100,6 +100,7 @@ def test_the_subject_line_is_not_repeated_in_the_body() -> None:
     rendered = templates.render(
         "unverified", helpdesk_name="Служба", school="", tag="ЭЖ", case_number=5,
         tagged_subject="[ЭЖ #5] Тема", person_full_name="Иванова Надежда Павловна",
+        from_addr="n.ivanova@school.example", doubt="token",
     )
     assert rendered.subject.startswith("[ЭЖ #5] Тема")
     assert rendered.text.startswith("Здравствуйте, Надежда Павловна!")
