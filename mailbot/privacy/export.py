@@ -32,6 +32,7 @@ _UNSAFE = re.compile(r"[^\w.\-]+")
 class Gathered:
     document: dict[str, object]
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> bytes
+    numbers: dict[int, int] = field(default_factory=dict)  # case id -> its number
 
 
 def gather(session: Session, box_id: int, addr: str, now: datetime) -> Gathered:
@@ -41,6 +42,9 @@ def gather(session: Session, box_id: int, addr: str, now: datetime) -> Gathered:
                                      .order_by(Case.id)).all()
              if canonical_address(c.requester_addr) == addr]
     own = {c.id for c in cases}
+    # Cases by the number people see in the subject ([ЭЖ #N]), which counts per school.
+    out.numbers.update(session.exec(select(Case.id, Case.number).where(
+        Case.mailbox_id == box_id)).all())
     out.document["cases"] = [_case(session, out, c) for c in cases]
     others = [m for m in session.exec(select(Message).where(Message.mailbox_id == box_id)
                                       .order_by(Message.id)).all()
@@ -49,7 +53,7 @@ def gather(session: Session, box_id: int, addr: str, now: datetime) -> Gathered:
     sent = [r for r in session.exec(select(Outbox).where(Outbox.mailbox_id == box_id)
                                     .order_by(Outbox.id)).all()
             if addr in {canonical_address(a) for a in r.rcpt_to.split(",")}]
-    out.document["mail_sent_to_them"] = [_outgoing(r) for r in sent]
+    out.document["mail_sent_to_them"] = [_outgoing(r, out.numbers) for r in sent]
     out.document["seminar_seats"] = [
         {"seminar": r.number, "name": r.name, "status": r.status,
          "signed_up": _iso(r.created_at), "changed": _iso(r.changed_at)}
@@ -68,7 +72,7 @@ def _case(session: Session, out: Gathered, case: Case) -> dict[str, object]:
     events = session.exec(select(Event).where(Event.case_id == case.id)
                           .order_by(Event.at, Event.id)).all()
     return {
-        "number": case.id, "subject": case.subject, "name": case.requester_name,
+        "number": case.number, "subject": case.subject, "name": case.requester_name,
         "status": case.status, "category": case.category, "role": case.role,
         "opened": _iso(case.created_at), "closed": _iso(case.closed_at),
         "messages": [_message(session, out, m) for m in messages],
@@ -88,13 +92,13 @@ def _message(session: Session, out: Gathered, m: Message) -> dict[str, object]:
             out.files[name] = a.data
             entry["file"] = name
         files.append(entry)
-    return {"case": m.case_id, "direction": m.direction, "from": m.from_addr,
+    return {"case": out.numbers.get(m.case_id or 0), "direction": m.direction, "from": m.from_addr,
             "from_name": m.from_name, "to": m.to_addrs, "cc": m.cc_addrs,
             "subject": m.subject, "date": _iso(m.sent_at or m.received_at),
             "text": m.body_text, "attachments": files}
 
 
-def _outgoing(row: Outbox) -> dict[str, object]:
+def _outgoing(row: Outbox, numbers: dict[int, int]) -> dict[str, object]:
     subject, text = "", ""
     if row.raw:  # empty once retention or forget took the bytes
         try:
@@ -104,7 +108,7 @@ def _outgoing(row: Outbox) -> dict[str, object]:
             text = body.get_content() if body is not None else ""
         except Exception:  # noqa: BLE001 - our own mail; a broken one still shows its bytes
             text = row.raw.decode("utf-8", "replace")
-    return {"case": row.case_id, "kind": row.kind, "created": _iso(row.created_at),
+    return {"case": numbers.get(row.case_id or 0), "kind": row.kind, "created": _iso(row.created_at),
             "status": row.status, "sent": _iso(row.sent_at), "subject": subject, "text": text}
 
 
