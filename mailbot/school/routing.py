@@ -40,10 +40,10 @@ from mailbot.school.names import (
     WORD_RE,
     name_part,
     person_keys,
-    position_hits,
     tag_gender,
 )
 from mailbot.school.people import People, Person
+from mailbot.text import memo
 from mailbot.text.morph import analyzer
 from mailbot.text.words import analyse, fold
 
@@ -365,7 +365,7 @@ def _name_at(tokens: list[_Token], i: int, people: People) -> tuple[frozenset[st
     if len(token.folded) < 2 or not _looks_like_name(token):
         return None
     persons = list(people.persons.values())
-    by_surname = [p for p in persons if name_part(p, token.folded) == "surname"]
+    by_surname = [p for p in persons if _parts_of(people, token.folded)[p.id] == "surname"]
     if by_surname:
         end = i + 1
         initials = ""
@@ -380,18 +380,39 @@ def _name_at(tokens: list[_Token], i: int, people: People) -> tuple[frozenset[st
         initials = initials or before
         fits = [p for p in by_surname if _initials(p).startswith(initials)]
         while end < len(tokens) and fits and _looks_like_name(tokens[end]):
-            named = [p for p in fits if name_part(p, tokens[end].folded) in ("first",
-                                                                          "patronymic")]
+            parts = _parts_of(people, tokens[end].folded)
+            named = [p for p in fits if parts[p.id] in ("first", "patronymic")]
             if not named:
                 break
             fits, end = named, end + 1
         return (frozenset(p.id for p in fits), end) if fits else None
     if i + 1 < len(tokens) and _looks_like_name(tokens[i + 1]):
-        fits = [p for p in persons if name_part(p, token.folded) == "first"
-                and name_part(p, tokens[i + 1].folded) == "patronymic"]
+        first, then = _parts_of(people, token.folded), _parts_of(people, tokens[i + 1].folded)
+        fits = [p for p in persons if first[p.id] == "first" and then[p.id] == "patronymic"]
         if fits:
             return frozenset(p.id for p in fits), i + 2
     return None
+
+
+def _parts_of(people: People, word: str) -> dict[str, str | None]:
+    """`name_part` of a word for every person (id -> part), worked out once per word."""
+    seen = memo.table(people, "name_parts")
+    parts = seen.get(word)
+    if parts is None:
+        parts = seen[word] = {p.id: name_part(p, word) for p in people.persons.values()}
+    return parts
+
+
+def _position_lemmas(people: People) -> tuple[frozenset[str], frozenset[str]]:
+    """The lemmas that begin somebody's position, and those anywhere in one: a word
+    outside them cannot start or go on a position (`position_hits` of every person)."""
+    seen = memo.table(people, "positions")
+    if not seen:
+        keys = [person_keys(p) for p in people.persons.values()]
+        seen["heads"] = frozenset().union(*(words[0] for k in keys for words in k.positions))
+        seen["inside"] = frozenset().union(*(w for k in keys for words in k.positions
+                                             for w in words))
+    return seen["heads"], seen["inside"]
 
 
 def _initials(person: Person) -> str:
@@ -402,14 +423,14 @@ def _position_at(tokens: list[_Token], i: int,
                  people: People) -> tuple[frozenset[str], int] | None:
     """A position written out from its first word: «администратор (электронного) журнала»."""
     lemmas = analyse(tokens[i].folded)[1] | {tokens[i].folded}
-    persons = list(people.persons.values())
-    if not any(position_hits(p, lemmas)[1] for p in persons):
+    heads, inside = _position_lemmas(people)
+    if not lemmas & heads:
         return None
     end = i + 1
     words = [tokens[i].word]
     while end < len(tokens) and end - i < 7:
         nxt = analyse(tokens[end].folded)[1] | {tokens[end].folded}
-        if not any(position_hits(p, nxt)[0] for p in persons):
+        if not nxt & inside:
             break
         words.append(tokens[end].word)
         end += 1

@@ -27,9 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mailbot.text import memo
 from mailbot.text.category_rules import CATEGORY_IDS, OTHER, CategoryRules, load_rules
 from mailbot.text.terms import Matcher
-from mailbot.text.tokens import claimed, find_phrase, index, quoted, tokenize
+from mailbot.text.tokens import Token, claimed, find_phrase, index, quoted, tokenize
 from mailbot.text.words import fold
 
 # Imported elsewhere from here: the categories and the rules (category_rules), tokenize (tokens).
@@ -81,25 +82,15 @@ def _score_region(region: str, text: str, factor: float, rules: CategoryRules,
             add(term.category, "p:" + term.text, term.weight,
                 f'phrase "{quoted(tokens, hit)}" ({term.text})')
 
+    evidence = memo.table(rules, "words")
     for i, token in enumerate(tokens):
         if i in used:
             continue
-        if token.abbr is not None:
-            for term in rules.words.get(Matcher("abbr", token.abbr), ()):
-                add(term.category, term.text, term.weight,
-                    f'"{token.surface}" (abbreviation {token.abbr})')
-            continue
-        for lemma in sorted(token.lemmas):
-            for term in rules.words.get(Matcher("lemma", lemma), ()):
-                if lemma == token.typo_of:
-                    add(term.category, term.text, term.weight * rules.fuzzy_factor,
-                        f'"{token.surface}" (typo for {lemma})')
-                else:
-                    add(term.category, term.text, term.weight,
-                        f'"{token.surface}" (lemma {lemma})')
-        for stem, term in rules.prefixes:
-            if token.folded.startswith(stem):
-                add(term.category, term.text, term.weight, f'"{token.surface}" (prefix {stem}*)')
+        hits = evidence.get(token.surface)
+        if hits is None:
+            hits = evidence[token.surface] = _word_evidence(token, rules)
+        for cat, key, weight, what in hits:
+            add(cat, key, weight, what)
 
     folded_text = fold(text)
     for pattern in rules.patterns:
@@ -107,6 +98,31 @@ def _score_region(region: str, text: str, factor: float, rules: CategoryRules,
         if hit:
             add(pattern.category, "re:" + pattern.text, pattern.weight,
                 f'pattern "{hit.group().strip()}"')
+
+
+def _word_evidence(token: Token, rules: CategoryRules,
+                   ) -> tuple[tuple[str, str, float, str], ...]:
+    """What one word alone says, as (category, term, weight, reason): by abbreviation, by
+    any lemma (a typo's at `fuzzy_factor`), by prefix. The same for every mail, so it is
+    worked out once per word (`memo`)."""
+    if token.abbr is not None:
+        return tuple((term.category, term.text, term.weight,
+                      f'"{token.surface}" (abbreviation {token.abbr})')
+                     for term in rules.words.get(Matcher("abbr", token.abbr), ()))
+    found: list[tuple[str, str, float, str]] = []
+    for lemma in sorted(token.lemmas):
+        for term in rules.words.get(Matcher("lemma", lemma), ()):
+            if lemma == token.typo_of:
+                found.append((term.category, term.text, term.weight * rules.fuzzy_factor,
+                              f'"{token.surface}" (typo for {lemma})'))
+            else:
+                found.append((term.category, term.text, term.weight,
+                              f'"{token.surface}" (lemma {lemma})'))
+    for stem, term in rules.prefixes:
+        if token.folded.startswith(stem):
+            found.append((term.category, term.text, term.weight,
+                          f'"{token.surface}" (prefix {stem}*)'))
+    return tuple(found)
 
 
 def classify(subject: str, body: str, rules: CategoryRules) -> Classification:

@@ -17,13 +17,16 @@ from mailbot.text.lexicon import INVISIBLE, Lexicon, fold
 from mailbot.text.rude_words import match_word
 
 _TOKEN = re.compile(rf"(?:[^\W_]|[*#%@${INVISIBLE}])+")
+# The same words with "_" inside, split afterwards: one character class scans much faster.
+_TOKEN_RUN = re.compile(rf"[\w*#%@${INVISIBLE}]+")
 _LETTER = re.compile(r"[^\W\d_]")
 # One letter or digit standing alone, several of them in a row, separated by spaces, dots,
 # dashes or underscores: "х у й", "б.л.я.т.ь", "с-у-к-а", "6 л я".
 _UNIT = r"(?<![\w*@$])[^\W_](?![\w*@$])"
 _SPACED_RUN = re.compile(rf"{_UNIT}(?:[ .\-_·•/|]{{1,3}}{_UNIT}){{2,}}")
 # Letters glued with dots, dashes or underscores inside a word: "ох.уели", "пи.з.д.е.ц".
-_GLUED_RUN = re.compile(r"(?<![\w.\-])[^\W_]+(?:[.\-_][^\W_]+)+")
+# (Possessive: a run of letters never gives any back to a separator, so no backtracking.)
+_GLUED_RUN = re.compile(r"(?<![\w.\-])[^\W_]++(?:[.\-_][^\W_]++)+")
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 _ADDRESS = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+", re.IGNORECASE)
 _SENTENCE_BREAK = re.compile(r"[.!?…]|\n[ \t]*\n")
@@ -114,12 +117,10 @@ def _obscene(raw: str, spaced: bool, lex: Lexicon) -> bool:
     return found is not None and found.kind == "obscene"
 
 
-def tokenize(text: str, lex: Lexicon) -> list[Token]:
-    """Word tokens; runs of spaced or glued letters become one token when that is a bad word.
-
-    "х у й" and "пи.з.д.е.ц" are merged only when the merged word matches (and, for glued
-    runs, no part matches on its own), so "из-за" or the initials "А. С." stay as they are.
-    """
+def merged_runs(text: str, lex: Lexicon) -> list[Token]:
+    """Runs of spaced or glued letters that are a bad word together: "х у й" and
+    "пи.з.д.е.ц", but not "из-за" or the initials "А. С." (for glued runs, no part may match
+    on its own)."""
     merged: list[Token] = []
     for run in _SPACED_RUN.finditer(text):
         units = [c for c in run.group() if c.isalnum()]
@@ -136,6 +137,32 @@ def tokenize(text: str, lex: Lexicon) -> list[Token]:
         parts = re.split(r"[.\-_]", run.group())
         if _obscene(tok.raw, True, lex) and not any(_obscene(p, False, lex) for p in parts):
             merged.append(tok)
+    return merged
+
+
+def plain_words(text: str, lex: Lexicon) -> set[str]:
+    """The distinct words `tokenize` reads outside merged runs, as it reads them: for
+    `detect` to see at once that a text has nothing to look at (most texts)."""
+    found: set[str] = set()
+    runs = set(_TOKEN_RUN.findall(text))
+    for raw in [p for r in runs for p in r.split("_") if p] if "_" in text else runs:
+        if raw.isalpha():
+            found.add(raw)
+            continue
+        stripped = _strip_emphasis(raw.strip("@$"), lex.masks)
+        if stripped and _LETTER.search(stripped):
+            found.add(stripped)
+    return found
+
+
+def tokenize(text: str, lex: Lexicon, merged: list[Token] | None = None) -> list[Token]:
+    """Word tokens; runs of spaced or glued letters become one token when that is a bad word
+    (`merged_runs`, unless the caller found them already).
+
+    "х у й" and "пи.з.д.е.ц" are merged only when the merged word matches (and, for glued
+    runs, no part matches on its own), so "из-за" or the initials "А. С." stay as they are.
+    """
+    merged = list(merged_runs(text, lex) if merged is None else merged)
     merged.sort(key=lambda t: t.start)
     tokens: list[Token] = []
     m_index = 0

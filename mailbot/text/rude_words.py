@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from itertools import product
 
-from mailbot.text import morph
+from mailbot.text import memo, morph
 from mailbot.text.lexicon import (
     CYRILLIC_WORD,
     InsultSense,
@@ -161,8 +161,19 @@ class WordMatch:
 def match_word(raw: str, spaced: bool, lex: Lexicon) -> WordMatch | None:
     """Obscene root or insult senses of one written word, before any context is seen.
 
-    `spaced` is a word put together from letters written apart ("б л я").
+    `spaced` is a word put together from letters written apart ("б л я"). A written word
+    is read once per lexicon and process (`memo`): a mail repeats its words, mails each
+    other's.
     """
+    seen = memo.table(lex, "words")
+    key = (raw, spaced)
+    if key in seen:
+        return seen[key]
+    found = seen[key] = _match_word(raw, spaced, lex)
+    return found
+
+
+def _match_word(raw: str, spaced: bool, lex: Lexicon) -> WordMatch | None:
     low = raw.lower().replace("ё", "е")
     apart = _SPACED if spaced else 1.0
     if CYRILLIC_WORD.fullmatch(low):  # the common case, kept short: plain Cyrillic letters

@@ -36,7 +36,7 @@ from typing import Any
 
 from mailbot.text.lexicon import Kind, Lexicon, load_lexicon
 from mailbot.text.rude_context import Context, insult_confidence
-from mailbot.text.rude_tokens import blank, structure, tokenize
+from mailbot.text.rude_tokens import blank, merged_runs, plain_words, structure, tokenize
 from mailbot.text.rude_words import WordMatch, match_word
 
 # Lexicon and load_lexicon live in mailbot.text.lexicon; they are imported from here too.
@@ -80,7 +80,11 @@ def detect(text: str, lexicon: Lexicon) -> list[Finding]:
     count only when they are the sender's own words about a person.
     """
     blanked = blank(text)
-    tokens = tokenize(blanked, lexicon)
+    merged = merged_runs(blanked, lexicon)
+    if not merged and not any(match_word(word, False, lexicon) is not None
+                              for word in plain_words(blanked, lexicon)):
+        return []  # no word to look at: most texts end here, without their tokens' context
+    tokens = tokenize(blanked, lexicon, merged)
     candidates: list[tuple[int, WordMatch]] = []
     for idx, tok in enumerate(tokens):
         found = match_word(tok.raw, tok.spaced, lexicon)

@@ -6,7 +6,8 @@ How a text is read (the classifier and the knowledge base read alike):
    pattern catches it; "дзюдо" never matches "ДЗ").
 2. Abbreviations (ЭЖ, ДЗ, КТП, ...) are recognised as whole tokens *before* morphology,
    which would otherwise guess nonsense lemmas for them.
-3. Every other word is reduced to its lemmas with pymorphy3 (оценок -> оценка), cached.
+3. Every other word is reduced to its lemmas with pymorphy3 (оценок -> оценка); a word is
+   read once per rule file and process (`mailbot.text.memo`).
    ё and е are the same letter for matching; Latin look-alike letters inside Cyrillic words
    are read as Cyrillic («oценка»).
 4. A word the dictionary does not know that is one slip away from a rule word carries that
@@ -16,10 +17,12 @@ How a text is read (the classifier and the knowledge base read alike):
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from mailbot.text import memo
 from mailbot.text.terms import Abbreviations, Matcher, Term
 from mailbot.text.typos import TypoIndex, typo_of
 from mailbot.text.words import WORD_RE, analyse, fold, unmix
@@ -51,29 +54,33 @@ class Token:
 
 
 def tokenize(text: str, rules: Vocabulary) -> list[Token]:
-    """Tokens with lemmas; abbreviations are taken whole and skip morphology."""
+    """Tokens with lemmas; abbreviations are taken whole and skip morphology. Each distinct
+    word is read once per rule file and process (`memo`): tokens are immutable and shared."""
+    read = memo.table(rules, "tokens")
     tokens = []
-    for match in WORD_RE.finditer(text):
-        surface = match.group()
-        folded = fold(unmix(surface))
-        entry = rules.abbreviations.get(folded)
-        abbr = None
-        if entry is not None:
-            canonical, mode = entry
-            if (mode == "any" or (mode == "upper" and surface.isupper())
-                    or (mode == "exact" and surface == canonical)):
-                abbr = canonical
-        if abbr is not None:
-            tokens.append(Token(surface, folded, folded, frozenset(), "ABBR", True, abbr))
-            continue
-        lemma, lemmas, pos, known = analyse(folded)
-        typo = None
-        if not known and len(folded) >= rules.fuzzy_min_length:
-            typo = typo_of(folded, rules.fuzzy_index)
-            if typo is not None:
-                lemmas = lemmas | {typo}  # so phrases see «не могу востановить пароль»
-        tokens.append(Token(surface, folded, lemma, lemmas, pos, known, None, typo))
+    for surface in WORD_RE.findall(text):
+        token = read.get(surface)
+        if token is None:
+            token = read[surface] = _read(surface, rules)
+        tokens.append(token)
     return tokens
+
+
+def _read(surface: str, rules: Vocabulary) -> Token:
+    folded = fold(unmix(surface))
+    entry = rules.abbreviations.get(folded)
+    if entry is not None:
+        canonical, mode = entry
+        if (mode == "any" or (mode == "upper" and surface.isupper())
+                or (mode == "exact" and surface == canonical)):
+            return Token(surface, folded, folded, frozenset(), "ABBR", True, canonical)
+    lemma, lemmas, pos, known = analyse(folded)
+    typo = None
+    if not known and len(folded) >= rules.fuzzy_min_length:
+        typo = typo_of(folded, rules.fuzzy_index)
+        if typo is not None:
+            lemmas = lemmas | {typo}  # so phrases see «не могу востановить пароль»
+    return Token(surface, folded, lemma, lemmas, pos, known, None, typo)
 
 
 def fits(matcher: Matcher, token: Token) -> bool:
@@ -93,8 +100,10 @@ def index(tokens: list[Token]) -> dict[str, list[int]]:
     """Where each lemma and abbreviation occurs, so a phrase scan starts only where it can."""
     where: dict[str, list[int]] = {}
     for i, token in enumerate(tokens):
-        for key in token.lemmas | ({token.abbr} if token.abbr else set()):
+        for key in token.lemmas:
             where.setdefault(key, []).append(i)
+        if token.abbr and token.abbr not in token.lemmas:
+            where.setdefault(token.abbr, []).append(i)
     return where
 
 
@@ -120,26 +129,44 @@ def find_phrase(term: Term, tokens: list[Token], gap: int,
     for start in _starts(term, tokens, where):
         if start < after:
             continue
-        hit = _phrase_at(term, tokens, start, gap)
+        hit = _phrase_at(term, tokens, start, gap, where)
         if hit is not None:
             found.append(hit)
             after = hit[-1] + 1
     return found
 
 
-def _phrase_at(term: Term, tokens: list[Token], start: int, gap: int) -> tuple[int, ...] | None:
+def _phrase_at(term: Term, tokens: list[Token], start: int, gap: int,
+               where: Mapping[str, list[int]]) -> tuple[int, ...] | None:
     if not any(fits(m, tokens[start]) for m in term.parts[0]):
         return None
     positions = [start]
     for part in term.parts[1:]:
         last = positions[-1]
-        for i in range(last + 1, min(len(tokens), last + gap + 2)):
-            if any(fits(m, tokens[i]) for m in part):
-                positions.append(i)
-                break
-        else:
+        found = _first_fit(part, tokens, where, last + 1, min(len(tokens), last + gap + 2))
+        if found is None:
             return None
+        positions.append(found)
     return tuple(positions)
+
+
+def _first_fit(part: frozenset[Matcher], tokens: list[Token], where: Mapping[str, list[int]],
+               lo: int, hi: int) -> int | None:
+    """The first position in [lo, hi) a matcher of the part accepts. Lemmas and
+    abbreviations are looked up in the text's index rather than tried on every token."""
+    if any(m.kind in ("prefix", "pos") for m in part):
+        return next((i for i in range(lo, hi) if any(fits(m, tokens[i]) for m in part)), None)
+    best: int | None = None
+    for m in part:
+        spots = where.get(m.value, ())
+        for k in range(bisect_left(spots, lo), len(spots)):
+            i = spots[k]
+            if i >= hi or (best is not None and i >= best):
+                break
+            if fits(m, tokens[i]):
+                best = i
+                break
+    return best
 
 
 def claimed(hit: tuple[int, ...], term: Term) -> set[int]:
