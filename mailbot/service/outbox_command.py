@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from mailbot.adapters.clock import local_text
 from mailbot.app import App
 from mailbot.storage import db, store
-from mailbot.storage.models import Outbox
+from mailbot.storage.models import Case, Outbox
 
 UNSENT = ("pending", "sending", "failed")
 STATUSES = (*UNSENT, "all")
@@ -35,21 +35,23 @@ def listing(app: App, status: str = "all", limit: int = 50) -> str:
         rows = session.exec(select(Outbox).where(*where).order_by(Outbox.id.desc())
                             .limit(limit)).all()
         total = session.exec(select(func.count(Outbox.id)).where(*where)).one()
+        numbers = dict(session.exec(select(Case.id, Case.number).where(  # the number people see
+            Case.id.in_([r.case_id for r in rows if r.case_id is not None]))).all())
     if not rows:
         return f"No {'unsent' if status == 'all' else status} outgoing mail."
     header = (f"{'id':>6}  {'status':<8} {'case':>5}  {'kind':<18} {'to':<32} {'tries':>5}  "
               f"{'next attempt':<16}  last error")
-    lines = [header, *(_line(app, row) for row in rows)]
+    lines = [header, *(_line(app, row, numbers.get(row.case_id)) for row in rows)]
     if total > len(rows):
         lines.append(f"… and {total - len(rows)} more (--limit {total} shows them all)")
     return "\n".join(lines)
 
 
-def _line(app: App, row: Outbox) -> str:
+def _line(app: App, row: Outbox, case_number: int | None) -> str:
     due = "-" if row.status != "pending" else local_text(row.next_attempt_at,
                                                         app.config.helpdesk.timezone)
     error = " ".join(row.last_error.split())
-    return (f"{row.id:>6}  {row.status:<8} {row.case_id or '-':>5}  {row.kind[:18]:<18} "
+    return (f"{row.id:>6}  {row.status:<8} {case_number or '-':>5}  {row.kind[:18]:<18} "
             f"{_short(row.rcpt_to, 32):<32} {row.attempts:>5}  {due:<16}  {_short(error, 80)}")
 
 
