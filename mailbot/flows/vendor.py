@@ -87,12 +87,12 @@ def package(draft: Draft, s: Situation) -> Package:
                  *(s.mail.withheld(s.file_limit) if handled else ())]
     withheld = tuple(f"вложение «{w.name}»: {w.why}" + ("; оно хранится в службе помощи"
                                                        if w.kept else "")
-                     for w in kept_back) + left_out(draft, s, questions)
+                     for w in kept_back) + left_out(draft, questions)
     return Package("\n\n".join(m.new_text for m in questions), files, stored_ids, names,
                    withheld)
 
 
-def left_out(draft: Draft, s: Situation, questions: list[MessageView]) -> tuple[str, ...]:
+def left_out(draft: Draft, questions: list[MessageView]) -> tuple[str, ...]:
     """The case's mail not sent to the vendor, counted by why (for the helper)."""
     assert draft.case is not None
     sent = {id(m) for m in questions}
@@ -100,15 +100,15 @@ def left_out(draft: Draft, s: Situation, questions: list[MessageView]) -> tuple[
     for m in draft.messages:
         if id(m) in sent or m.id is None:
             continue
-        why = _why_left_out(draft, s, m)
+        why = _why_left_out(draft, m)
         if why:
             counts[why] = counts.get(why, 0) + 1
     return tuple(f"{why}: {n}" for why, n in counts.items())
 
 
-def _why_left_out(draft: Draft, s: Situation, m: MessageView) -> str:
+def _why_left_out(draft: Draft, m: MessageView) -> str:
     assert draft.case is not None
-    if m.kind in triage.UNVERIFIED_KINDS:
+    if m.kind == "unverified":
         return "письма с адресов сотрудников без подписи службы (не подтверждено)"
     if m.sender_role == "user" and m.kind == "question":
         if m.from_addr != draft.case.requester_addr:
