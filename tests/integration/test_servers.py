@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -125,15 +124,12 @@ def test_named_account_sees_its_mail_on_next_login(dovecot: Dovecot) -> None:
 
 def test_append_many_keeps_order_across_batches(imap_account: ImapAccount) -> None:
     notes = [short_note(n) for n in range(450)]  # crosses the 200-message MULTIAPPEND batches
-    started = time.perf_counter()
     uids = imap_account.append_many(notes)
-    elapsed = time.perf_counter() - started
 
     assert uids == sorted(uids) and len(set(uids)) == 450
     assert imap_account.uids() == uids
     stored = imap_account.messages()
     assert [stored[uid] for uid in uids] == notes
-    assert elapsed < 10, f"seeding 450 messages took {elapsed:.1f} s"
 
 
 def test_flags_search_and_peek(imap_account: ImapAccount) -> None:

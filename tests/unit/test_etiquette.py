@@ -259,12 +259,10 @@ def test_third_person_insult_is_less_sure_than_an_addressed_one(lex: Lexicon) ->
     assert addressed > third > 0.5
 
 
-def test_long_text_without_punctuation_stays_fast(lex: Lexicon) -> None:
-    """Context rules look at a bounded window, so a huge run-on text is not quadratic."""
+def test_long_text_without_punctuation_is_read_whole(lex: Lexicon) -> None:
+    """Context rules look at a bounded window (its speed is in benchmarks/etiquette.py)."""
     text = " ".join(["учитель сказал что вы идиоты и козлы тупые люди"] * 800)
-    started = time.perf_counter()
-    detect(text, lex)
-    assert time.perf_counter() - started < 2.0
+    assert detect(text, lex)
 
 
 def test_every_finding_is_an_exact_slice(lex: Lexicon) -> None:
