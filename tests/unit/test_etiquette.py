@@ -261,8 +261,10 @@ def test_third_person_insult_is_less_sure_than_an_addressed_one(lex: Lexicon) ->
 
 def test_long_text_without_punctuation_is_read_whole(lex: Lexicon) -> None:
     """Context rules look at a bounded window (its speed is in benchmarks/etiquette.py)."""
-    text = " ".join(["учитель сказал что вы идиоты и козлы тупые люди"] * 800)
-    assert detect(text, lex)
+    reported = " ".join(["учитель сказал что вы идиоты и козлы тупые люди"] * 800)
+    assert detect(reported, lex) == []  # the teacher's words, reported, as in one sentence
+    direct = " ".join(["да вы просто идиоты и козлы"] * 800)
+    assert detect(direct, lex)
 
 
 def test_every_finding_is_an_exact_slice(lex: Lexicon) -> None:
