@@ -1,17 +1,19 @@
 """The jobs: poll the mailbox into cases, drain the outbox; and the loop that runs them.
 
 `poll` walks the waiting messages oldest first: a message already in the ledger (committed
-before a crash, not yet marked) is only marked; any other is ingested in its own transaction
-and marked after the commit. The UID watermark moves only when a whole scan is dealt with,
-so a crash mid-batch makes the next poll look again — and the ledger makes that harmless.
-A stop asked for (SIGTERM, Ctrl-C) ends the walk after the current mail, the same way.
+before a crash, not yet marked) is only marked; the others are ingested in batches (up to
+`[mailbox] batch_size` mails or `batch_bytes`), one transaction per batch with a savepoint
+per mail (pipeline.ingest_batch), and a batch's mails are marked after its commit. The UID
+watermark moves only when a whole scan is dealt with, so a crash mid-batch makes the next
+poll look again — and the ledger makes that harmless. A stop asked for (SIGTERM, Ctrl-C)
+ends the walk after the current mail: the batch so far is committed and marked.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,7 +24,7 @@ from mailbot.adapters.transport import Transport
 from mailbot.app import App
 from mailbot.jobs import digests, periodic, schedule_changes
 from mailbot.outgoing import outbox
-from mailbot.pipeline import ingest
+from mailbot.pipeline import Outcome, ingest_batch
 from mailbot.service import progress
 from mailbot.service.health import Health
 from mailbot.service.watch import Outage, WatchedTransport
@@ -60,7 +62,7 @@ def mailbox_id(app: App) -> int:
         return row.id
 
 
-def poll(app: App, source: Source, mark_batch: int = 50, *,
+def poll(app: App, source: Source, batch_size: int | None = None, *,
          stop: threading.Event | None = None, bar: BarFactory | None = None) -> PollReport:
     report = PollReport()
     box_id = mailbox_id(app)
@@ -74,29 +76,44 @@ def poll(app: App, source: Source, mark_batch: int = 50, *,
         source.mark_done([k for k in scan.keys if k in done_before])
     todo = [k for k in scan.keys if k not in done_before]
     shown = (bar or (lambda _total: progress.bar(0, "")))(len(todo))
-    to_mark: list[str] = []
+    settings = app.config.mailbox
+
+    def each(key: str, outcome: Outcome) -> None:
+        _count(report, key, outcome)
+        shown.update()
+
     try:
-        for key, raw in source.fetch(todo):
-            _ingest_one(app, box_id, key, raw, report)
-            shown.update()
-            to_mark.append(key)
-            if len(to_mark) >= mark_batch:
-                source.mark_done(to_mark)
-                to_mark = []
+        for batch in _batches(source.fetch(todo), batch_size or settings.batch_size,
+                              settings.batch_bytes):
+            done = ingest_batch(app, box_id, batch, each=each, stop=stop)
+            source.mark_done([key for key, _outcome in done])
             if stop is not None and stop.is_set():
                 report.stopped = True
                 break
     finally:
         shown.close()
-    source.mark_done(to_mark)
     if scan.uidvalidity is not None and not report.stopped:
         _advance(app, box_id, scan.uidvalidity, scan.high_uid)
     return report
 
 
-def _ingest_one(app: App, box_id: int, key: str, raw: bytes, report: PollReport) -> None:
+def _batches(fetched: Iterable[tuple[str, bytes]], count: int, limit: int,
+             ) -> Iterator[list[tuple[str, bytes]]]:
+    """The fetched mails in groups of at most `count` mails, cut after `limit` bytes."""
+    batch: list[tuple[str, bytes]] = []
+    size = 0
+    for key, raw in fetched:
+        batch.append((key, raw))
+        size += len(raw)
+        if len(batch) >= count or size >= limit:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _count(report: PollReport, key: str, outcome: Outcome) -> None:
     report.seen += 1
-    outcome = ingest(app, box_id, key, raw)
     report.count(outcome.kind)
     report.acks += outcome.acked
     if outcome.kind == "quarantined":
