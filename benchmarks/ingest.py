@@ -1,21 +1,38 @@
 """Ingest rate of `mailbot run --once` against the raw limit, measured in the same run.
 
-Seeds a real Dovecot mailbox with N realistic mails (every 50th with a 1 MB attachment),
-then measures (a) the raw limit: imapclient fetching BODY.PEEK[] in batches of 100 and
-mail-parser parsing the same mails, no other work; (b) `mailbot run --once` (a fresh
-process, a fresh SQLite database) ingesting them into cases with acknowledgements queued
-(outgoing mail to a local Maildir). Prints both rates, their ratio and mailbot's peak memory.
+Seeds a real Dovecot mailbox with N realistic mails (`mails`: 5-20 KB, each about one
+topic — a labelled request of tests/fixtures/requests, more of its category in other words,
+narrative, pasted tables of marks —, a third with an HTML part, 10% replies quoting an
+earlier mail of the set, 2% long ones of 60-300 KB, 1% with a 1 MB attachment), then measures (a) the raw limit:
+imapclient fetching BODY.PEEK[] in batches of 100 and mail-parser parsing the same mails,
+no other work; (b) `mailbot run --once` (a fresh process, a fresh SQLite database)
+ingesting them into cases with acknowledgements queued (outgoing mail to a local Maildir),
+once as a bare desk (no rule files) and once as the full desk. Prints the rates, their
+ratio and the peak memory of the mailbot process.
 
-    .venv/bin/python benchmarks/ingest.py [N]
+    .venv/bin/python benchmarks/ingest.py [--n 1000] [--memory-at 10000] [--profile]
+
+`--memory-at M` adds a full-desk run on M mails (slow: about a minute per 1,000 mails), to
+see that memory stays flat as the backlog grows. `--profile` runs the full desk once more
+under cProfile and prints where the time goes.
 """
 
 from __future__ import annotations
 
-import resource
+import argparse
+import json
+import os
+import pstats
+import random
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
 from pathlib import Path
 
 import mailparser
@@ -24,28 +41,135 @@ from imapclient import IMAPClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.mailfactory import make_mail
 from tests.servers import Dovecot
 
+REQUESTS = ROOT / "tests" / "fixtures" / "requests"
 
-def mails(n: int) -> list[bytes]:
-    out = []
+_FIRST = ("Анна", "Ирина", "Ольга", "Мария", "Елена", "Сергей", "Андрей", "Дмитрий",
+          "Наталья", "Татьяна", "Алексей", "Юлия", "Светлана", "Павел", "Виктор", "Оксана")
+_LAST = ("Иванова", "Петрова", "Смирнова", "Кузнецова", "Попова", "Соколова", "Лебедева",
+         "Новикова", "Морозова", "Волкова", "Зайцева", "Павлова", "Семёнова", "Голубева")
+_SUBJECTS = ("ученика", "ученицы", "сына", "дочери")
+_LESSONS = ("математика", "русский язык", "литература", "физика", "химия", "биология",
+            "история", "география", "английский язык", "информатика", "обществознание")
+_FILLER = (
+    "Пробовали заходить с телефона и с компьютера, через разные браузеры, результат один.",
+    "Пароль меняли дважды, письмо с кодом приходит, но после входа снова та же ошибка.",
+    "Классный руководитель сказал обратиться к вам, потому что сам не знает, в чём дело.",
+    "В прошлой четверти всё работало, проблема появилась после обновления приложения.",
+    "Скриншот сделать не получилось, но текст ошибки переписала ниже как есть.",
+    "Если нужно, могу подойти в школу в любой день после обеда или позвонить.",
+    "Заранее спасибо за помощь, очень надеемся на быстрый ответ, скоро конец четверти.",
+    "Дополнительно прошу проверить, правильно ли выставлены оценки за контрольные работы.",
+    "В расписании на следующую неделю тоже что-то не так: стоят уроки, которых нет.",
+    "Домашнее задание отображается не у всех детей класса, у некоторых пустая страница.",
+)
+
+
+def _requests() -> list[dict[str, str]]:
+    """The labelled requests of the tests: subject, body and category."""
+    items: list[dict[str, str]] = []
+    for path in sorted(REQUESTS.glob("*.jsonl")):
+        items += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                  if line.strip()]
+    return items
+
+
+def _grades(rng: random.Random, rows: int) -> str:
+    """A pasted table of pupils and marks: many distinct words, as real long mail has."""
+    lines = []
+    for i in range(rows):
+        marks = " ".join(str(rng.randint(2, 5)) for _ in range(rng.randint(4, 12)))
+        day = datetime(2026, 9, 1) + timedelta(days=rng.randint(0, 90))
+        lines.append(f"{i + 1}. {rng.choice(_LAST)} {rng.choice(_FIRST)}, "
+                     f"{rng.randint(5, 11)}{rng.choice('АБВГ')}, {rng.choice(_LESSONS)}: "
+                     f"{marks} (с {day:%d.%m.%Y})")
+    return "\n".join(lines)
+
+
+def _body(rng: random.Random, first: str, topic: list[str], size: int) -> str:
+    """A request about one topic: its question, then more of the same topic in other
+    words (other requests of its category), the writer's own narrative, pasted tables."""
+    parts = [rng.choice(("Здравствуйте!", "Добрый день!", "Добрый вечер.", "Здравствуйте.")),
+             first]
+    length = len(first.encode())
+    while length < size:
+        roll = rng.random()
+        if roll < 0.15:
+            chunk = _grades(rng, rng.randint(5, 25))
+        elif roll < 0.5:
+            chunk = " ".join(rng.choice(_FILLER) for _ in range(rng.randint(1, 4)))
+        else:
+            chunk = " ".join(rng.choice(topic) for _ in range(rng.randint(1, 4)))
+        parts.append(chunk)
+        length += len(chunk.encode())
+    name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+    parts.append(f"С уважением,\n{name}, мама {rng.choice(_SUBJECTS)} "
+                 f"{rng.randint(1, 11)} {rng.choice('АБВ')} класса\n+7 912 {rng.randint(100, 999)}"
+                 f"-{rng.randint(10, 99)}-{rng.randint(10, 99)}")
+    return "\n\n".join(parts)
+
+
+def _attach(msg: EmailMessage, rng: random.Random) -> None:
+    data = rng.randbytes(1_000_000)
+    msg.add_attachment(data, maintype="application", subtype="pdf", filename="скан.pdf")
+
+
+def mails(n: int, seed: int = 14) -> list[bytes]:
+    """N realistic mails, the same for the same seed (see the module's docstring)."""
+    rng = random.Random(seed)
+    requests = _requests()
+    by_category: dict[str, list[str]] = {}
+    for item in requests:
+        by_category.setdefault(item["category"], []).append(item["body"])
+    out: list[bytes] = []
+    sent: list[tuple[str, str, str, tuple[str, str], str]] = []  # id, subject, refs, from, body
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     for i in range(n):
-        raw = make_mail(
-            subject=f"Не вижу оценки в дневнике ({i})",
-            body=("Здравствуйте! Мой сын учится в 7 Б классе, в электронном дневнике не "
-                  "отображаются оценки за последнюю неделю. Подскажите, что делать?\n") * 3,
-            sender=(f"Родитель {i}", f"parent{i}@mail.example"),
-            message_id=f"bench{i}@mail.example",
-        )
-        if i % 50 == 0:
-            attachment = b"Content-Type: application/pdf; name=scan.pdf\r\n" \
-                b"Content-Transfer-Encoding: base64\r\n\r\n" + (b"QUJD" * 19 + b"\r\n") * 13800
-            raw = raw.replace(b"Content-Type: text/plain", b"Content-Type: multipart/mixed; "
-                              b"boundary=B\r\n\r\n--B\r\nContent-Type: text/plain", 1)
-            raw += b"\r\n--B\r\n" + attachment + b"--B--\r\n"
-        out.append(raw)
+        msg = EmailMessage(policy=SMTP)
+        mid = f"bench{i}.{seed}@mail.example"
+        html = rng.random() < 0.3
+        item = rng.choice(requests)
+        topic = by_category[item["category"]]
+        if sent and rng.random() < 0.10:
+            earlier_id, subject, refs, sender, earlier_body = rng.choice(sent[-200:])
+            quoted = "\n".join("> " + line for line in earlier_body.splitlines())
+            body = (_body(rng, rng.choice(_FILLER), topic, rng.randint(300, 2_000)) +
+                    f"\n\nПн, 23 нояб. 2026 г. в 10:00, {sender[0]} <{sender[1]}>:\n{quoted}")
+            msg["In-Reply-To"] = f"<{earlier_id}>"
+            msg["References"] = f"{refs} <{earlier_id}>".strip()
+            subject = "Re: " + subject.removeprefix("Re: ")
+        else:
+            sender = (f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", f"parent{i}@mail.example")
+            size = rng.randint(60_000, 150_000) if rng.random() < 0.02 else \
+                rng.randint(5_000, 20_000)
+            # The raw mail's size: base64 of UTF-8 adds a third, an HTML part doubles it.
+            body = _body(rng, item["body"], topic, int(size * 0.7 / (2 if html else 1)))
+            subject, refs = item["subject"], ""
+        msg["From"] = Address(display_name=sender[0], addr_spec=sender[1])
+        msg["To"] = "help@school.example"
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(start + timedelta(minutes=i))
+        msg["Message-ID"] = f"<{mid}>"
+        msg.set_content(body)
+        if html:
+            paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+            msg.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
+        if i % 100 == 50:
+            _attach(msg, rng)
+        out.append(msg.as_bytes())
+        sent.append((mid, subject, msg.get("References", ""), sender, body[:3_000]))
     return out
+
+
+def describe(raws: list[bytes]) -> str:
+    replies = sum(b"In-Reply-To:" in r.split(b"\r\n\r\n", 1)[0] for r in raws)
+    attached = sum(len(r) > 1_000_000 for r in raws)
+    long_ = sum(60_000 < len(r) < 1_000_000 for r in raws)
+    sizes = sorted(len(r) for r in raws)
+    return (f"{len(raws)} mails: {sizes[len(sizes) // 10] / 1024:.0f}-"
+            f"{sizes[len(sizes) * 9 // 10] / 1024:.0f} KB (10th-90th percentile), "
+            f"{replies} replies, {long_} long (60-300 KB), {attached} with a 1 MB attachment")
 
 
 def raw_limit(account) -> tuple[int, float]:  # type: ignore[no-untyped-def]
@@ -84,40 +208,79 @@ def write_config(tmp: Path, account: object, name: str, rules: bool) -> Path:
     return config
 
 
-def timed_run(config: Path, n: int) -> tuple[float, float]:
+def timed_run(config: Path, n: int, profile: Path | None = None) -> tuple[float, float]:
     """Mails per second of `mailbot run --once` over the whole mailbox, and its peak MiB."""
     # Create the schema first so the timed run measures ingestion, not migrations.
     subprocess.run([sys.executable, "-m", "mailbot", "--config", str(config), "cases"],
                    check=True, capture_output=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    runner = ["-m", "cProfile", "-o", str(profile)] if profile else []
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "mailbot", "--config", str(config), "run",
-                          "--once"], capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    if run.returncode != 0:
-        sys.exit(f"mailbot failed: {run.stderr.strip().splitlines()[-1]}")
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return n / seconds, peak / 1024
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen([sys.executable, *runner, "-m", "mailbot", "--config",
+                                 str(config), "run", "--once"],
+                                stdout=subprocess.DEVNULL, stderr=errors)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            lines = errors.read().decode(errors="replace").strip().splitlines()
+            sys.exit(f"mailbot failed: {lines[-1] if lines else proc.returncode}")
+    return n / seconds, usage.ru_maxrss / 1024
+
+
+def _seeded(dovecot: Dovecot, raws: list[bytes]):  # type: ignore[no-untyped-def]
+    account = dovecot.new_account()
+    account.append_many(raws)
+    return account
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="mails per run (default 1000)")
+    parser.add_argument("--memory-at", type=int, default=0, metavar="M",
+                        help="also run the full desk on M mails, for its peak memory")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the full desk (cProfile) and print the top functions")
+    args = parser.parse_args()
+    raws = mails(args.n)
+    print(describe(raws))
     with Dovecot() as dovecot, tempfile.TemporaryDirectory() as tmp:
         results = {}
         for name, rules in (("bare", False), ("full", True)):
-            account = dovecot.new_account()
-            account.append_many(mails(n))
+            account = _seeded(dovecot, raws)
             count, raw_seconds = raw_limit(account)
             results[name] = (count / raw_seconds,
-                             *timed_run(write_config(Path(tmp), account, name, rules), n))
-    print(f"mails: {n} (every 50th with a 1 MB attachment)")
-    for name, (raw_rate, bot_rate, peak) in results.items():
-        what = ("cases + acks" if name == "bare" else
-                "cases classified, routed, acks + notices with articles and consultations")
-        print(f"[{name}] raw limit (imapclient fetch + mail-parser): {raw_rate:8.0f} mails/s")
-        print(f"[{name}] mailbot run --once ({what}): {bot_rate:8.0f} mails/s")
-        print(f"[{name}] ratio mailbot / raw: {bot_rate / raw_rate:.2f}; "
-              f"peak memory of the mailbot process: {peak:.0f} MiB")
+                             *timed_run(write_config(Path(tmp), account, name, rules), args.n))
+        for name, (raw_rate, bot_rate, peak) in results.items():
+            what = ("cases + acks" if name == "bare" else
+                    "cases classified, routed, acks + notices with articles and consultations")
+            print(f"[{name}] raw limit (imapclient fetch + mail-parser): {raw_rate:8.0f} mails/s")
+            print(f"[{name}] mailbot run --once ({what}): {bot_rate:8.1f} mails/s")
+            print(f"[{name}] ratio mailbot / raw: {bot_rate / raw_rate:.3f}; "
+                  f"peak memory of the mailbot process: {peak:.0f} MiB")
+        if args.profile:
+            _profile(dovecot, raws, Path(tmp))
+        if args.memory_at:
+            big = mails(args.memory_at)
+            account = _seeded(dovecot, big)
+            del big
+            rate, peak = timed_run(write_config(Path(tmp), account, "big", True), args.memory_at)
+            print(f"[full, {args.memory_at} mails] {rate:8.1f} mails/s; "
+                  f"peak memory {peak:.0f} MiB (against {results['full'][2]:.0f} MiB "
+                  f"at {args.n})")
+
+
+def _profile(dovecot: Dovecot, raws: list[bytes], tmp: Path) -> None:
+    account = _seeded(dovecot, raws)
+    out = tmp / "full.prof"
+    timed_run(write_config(tmp, account, "profiled", True), len(raws), profile=out)
+    stats = pstats.Stats(str(out))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(f"\n[profile] full desk, {len(raws)} mails: {total / len(raws) * 1000:.1f} ms a mail "
+          "(under cProfile); by cumulative time:")
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":
