@@ -11,8 +11,11 @@ side, once; `--school` picks the right school on the command line.
 from __future__ import annotations
 
 import email
+import mailbox
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import policy
@@ -200,3 +203,38 @@ def test_two_schools_in_one_deployment(district: tuple[Path, dict, dict]) -> Non
     assert "broken" in mailbot("--school", "b", "quarantine").stdout
     again = mailbot("digest", "--district", "--send", "--week", "2026-W48")
     assert again.returncode == 0 and "sent before" in again.stdout
+
+
+def test_run_serves_every_school_and_stops_cleanly(tmp_path: Path) -> None:
+    """`mailbot run` on a district file: one process, a worker per school (local Maildirs
+    here), each school's mail answered from its own address; SIGTERM stops it with 0."""
+    for name in "ab":
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "mailbot.toml").write_text(
+            f'[helpdesk]\naddress = "{ADDRESS[name]}"\nschool = "Школа {name.upper()}"\n'
+            "[worker]\npoll_seconds = 0.5\nsend_seconds = 0.5\n", encoding="utf-8")
+    path = tmp_path / "district.toml"
+    path.write_text('state_dir = "state"\n[[school]]\nname = "a"\nconfig = "a/mailbot.toml"\n'
+                    '[[school]]\nname = "b"\nconfig = "b/mailbot.toml"\n', encoding="utf-8")
+    (tmp_path / "state").mkdir()
+    for name in "ab":  # mail waiting before the start
+        box = tmp_path / "state" / name / "mailbox"
+        box.parent.mkdir()
+        mailbox.Maildir(str(box), create=True).add(
+            make_mail(to=ADDRESS[name], subject=f"Вопрос школе {name}"))
+    worker = subprocess.Popen([sys.executable, "-m", "mailbot", "--config", str(path), "run"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sent = {name: tmp_path / "state" / name / "sent" / "new" for name in "ab"}
+    give_up = time.monotonic() + 90  # a guard only: the assertions below decide
+    while time.monotonic() < give_up and worker.poll() is None and not all(
+            folder.is_dir() and any(folder.iterdir()) for folder in sent.values()):
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGTERM)
+    _out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    for name in "ab":
+        [ack] = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+                 for p in sent[name].iterdir()]
+        assert ack["Subject"] == f"[ЭЖ #1] Вопрос школе {name}"
+        assert ack["From"].addresses[0].addr_spec == ADDRESS[name]
+    assert err.count(" started: mailbox ") == 2 and "Traceback" not in err
