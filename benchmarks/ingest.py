@@ -11,10 +11,14 @@ once as a bare desk (no rule files) and once as the full desk. Prints the rates,
 ratio and the peak memory of the mailbot process.
 
     .venv/bin/python benchmarks/ingest.py [--n 1000] [--memory-at 10000] [--profile]
+                                          [--django]
 
 `--memory-at M` adds a full-desk run on M mails (slow: about a minute per 1,000 mails), to
 see that memory stays flat as the backlog grows. `--profile` runs the full desk once more
-under cProfile and prints where the time goes.
+under cProfile and prints where the time goes. `--django` adds django-helpdesk's
+`get_email` on the same mails, side by side (benchmarks/django_baseline.py: installed from
+PyPI into a throwaway virtualenv by the benchmark itself, skipped with a message when that
+cannot be done).
 """
 
 from __future__ import annotations
@@ -172,8 +176,9 @@ def describe(raws: list[bytes]) -> str:
             f"{replies} replies, {long_} long (60-300 KB), {attached} with a 1 MB attachment")
 
 
-def raw_limit(account) -> tuple[int, float]:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+def raw_limit(account) -> tuple[int, float, float]:  # type: ignore[no-untyped-def]
+    """Mails fetched and parsed, wall seconds, and CPU seconds of this process."""
+    start, cpu = time.perf_counter(), time.process_time()
     count = 0
     with IMAPClient(account.host, port=account.port, ssl=False) as client:
         client.login(account.username, account.password)
@@ -183,7 +188,7 @@ def raw_limit(account) -> tuple[int, float]:  # type: ignore[no-untyped-def]
             for data in client.fetch(uids[i:i + 100], ["BODY.PEEK[]"]).values():
                 mailparser.parse_from_bytes(data[b"BODY[]"])
                 count += 1
-    return count, time.perf_counter() - start
+    return count, time.perf_counter() - start, time.process_time() - cpu
 
 
 RULE_FILES = ("people", "categories", "routes", "etiquette", "knowledge", "calendar", "schedule")
@@ -208,8 +213,10 @@ def write_config(tmp: Path, account: object, name: str, rules: bool) -> Path:
     return config
 
 
-def timed_run(config: Path, n: int, profile: Path | None = None) -> tuple[float, float]:
-    """Mails per second of `mailbot run --once` over the whole mailbox, and its peak MiB."""
+def timed_run(config: Path, n: int, profile: Path | None = None,
+              ) -> tuple[float, float, float]:
+    """Mails per second of `mailbot run --once` over the whole mailbox (wall clock, and per
+    CPU second of the process), and its peak MiB."""
     # Create the schema first so the timed run measures ingestion, not migrations.
     subprocess.run([sys.executable, "-m", "mailbot", "--config", str(config), "cases"],
                    check=True, capture_output=True)
@@ -226,7 +233,7 @@ def timed_run(config: Path, n: int, profile: Path | None = None) -> tuple[float,
             errors.seek(0)
             lines = errors.read().decode(errors="replace").strip().splitlines()
             sys.exit(f"mailbot failed: {lines[-1] if lines else proc.returncode}")
-    return n / seconds, usage.ru_maxrss / 1024
+    return n / seconds, n / (usage.ru_utime + usage.ru_stime), usage.ru_maxrss / 1024
 
 
 def _seeded(dovecot: Dovecot, raws: list[bytes]):  # type: ignore[no-untyped-def]
@@ -242,6 +249,8 @@ def main() -> None:
                         help="also run the full desk on M mails, for its peak memory")
     parser.add_argument("--profile", action="store_true",
                         help="profile the full desk (cProfile) and print the top functions")
+    parser.add_argument("--django", action="store_true",
+                        help="add django-helpdesk's get_email on the same mails, side by side")
     args = parser.parse_args()
     raws = mails(args.n)
     print(describe(raws))
@@ -249,25 +258,38 @@ def main() -> None:
         results = {}
         for name, rules in (("bare", False), ("full", True)):
             account = _seeded(dovecot, raws)
-            count, raw_seconds = raw_limit(account)
-            results[name] = (count / raw_seconds,
+            count, raw_seconds, raw_cpu = raw_limit(account)
+            results[name] = (count / raw_seconds, count / raw_cpu,
                              *timed_run(write_config(Path(tmp), account, name, rules), args.n))
-        for name, (raw_rate, bot_rate, peak) in results.items():
+        for name, (raw_rate, raw_cpu_rate, bot_rate, bot_cpu_rate, peak) in results.items():
             what = ("cases + acks" if name == "bare" else
                     "cases classified, routed, acks + notices with articles and consultations")
-            print(f"[{name}] raw limit (imapclient fetch + mail-parser): {raw_rate:8.0f} mails/s")
-            print(f"[{name}] mailbot run --once ({what}): {bot_rate:8.1f} mails/s")
-            print(f"[{name}] ratio mailbot / raw: {bot_rate / raw_rate:.3f}; "
-                  f"peak memory of the mailbot process: {peak:.0f} MiB")
+            print(f"[{name}] raw limit (imapclient fetch + mail-parser): {raw_rate:8.0f} mails/s"
+                  f" ({raw_cpu_rate:.0f} per CPU second)")
+            print(f"[{name}] mailbot run --once ({what}): {bot_rate:8.1f} mails/s"
+                  f" ({bot_cpu_rate:.1f} per CPU second)")
+            print(f"[{name}] ratio mailbot / raw: {bot_rate / raw_rate:.3f} "
+                  f"(per CPU second: {bot_cpu_rate / raw_cpu_rate:.3f}, steadier on a busy "
+                  f"machine); peak memory of the mailbot process: {peak:.0f} MiB")
+        if args.django:
+            from django_baseline import run as django_run  # benchmarks/django_baseline.py
+
+            rate = django_run(_seeded(dovecot, raws), args.n, Path(tmp) / "django")
+            if rate is not None:
+                full = results["full"][2]
+                print(f"[django-helpdesk] get_email (tickets, follow-ups, attachments, a mail "
+                      f"to the submitter): {rate:8.1f} mails/s; full desk / django-helpdesk: "
+                      f"{full / rate:.2f}")
         if args.profile:
             _profile(dovecot, raws, Path(tmp))
         if args.memory_at:
             big = mails(args.memory_at)
             account = _seeded(dovecot, big)
             del big
-            rate, peak = timed_run(write_config(Path(tmp), account, "big", True), args.memory_at)
-            print(f"[full, {args.memory_at} mails] {rate:8.1f} mails/s; "
-                  f"peak memory {peak:.0f} MiB (against {results['full'][2]:.0f} MiB "
+            rate, cpu_rate, peak = timed_run(write_config(Path(tmp), account, "big", True),
+                                             args.memory_at)
+            print(f"[full, {args.memory_at} mails] {rate:8.1f} mails/s ({cpu_rate:.1f} per CPU "
+                  f"second); peak memory {peak:.0f} MiB (against {results['full'][4]:.0f} MiB "
                   f"at {args.n})")
 
 
