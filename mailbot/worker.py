@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from mailbot.adapters.idle import IdleWatcher
 from mailbot.adapters.source import Source, SourceError
 from mailbot.adapters.transport import Transport
 from mailbot.app import App
 from mailbot.jobs import digests, periodic, schedule_changes
 from mailbot.outgoing import outbox
 from mailbot.pipeline import Outcome, ingest_batch
-from mailbot.service import progress
+from mailbot.service import lease, progress
 from mailbot.service.health import Health
 from mailbot.service.watch import Outage, WatchedTransport
 from mailbot.storage import db, store
@@ -55,11 +57,18 @@ class PollReport:
 
 
 def mailbox_id(app: App) -> int:
-    with db.session(app.engine) as session:
-        row = store.mailbox(session, app.mailbox_name)
-        session.commit()
-        assert row.id is not None
-        return row.id
+    for attempt in (1, 2):
+        with db.session(app.engine) as session:
+            try:
+                row = store.mailbox(session, app.mailbox_name)
+                session.commit()
+            except IntegrityError:  # two workers' first start: the other one made it
+                if attempt == 2:
+                    raise
+                continue
+            assert row.id is not None
+            return row.id
+    raise AssertionError("unreachable")
 
 
 def poll(app: App, source: Source, batch_size: int | None = None, *,
@@ -166,61 +175,96 @@ class Worker:
         self.database_outage = Outage("database")
         self.transport = WatchedTransport(transport, self.send_outage, app.clock)
         self.poll_backoff, self.send_backoff = Backoff(), Backoff()
+        self.time_backoff, self.digest_backoff = Backoff(), Backoff()  # database errors only
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.bar: BarFactory | None = None  # set by `run --once` at a terminal
         self.health: Health | None = None  # the heartbeat file of `mailbot status`
+        # One worker at a time polls the mailbox (PostgreSQL advisory lock, service/lease.py).
+        self.lease = lease.for_mailbox(app.engine, app.mailbox_name)
+        # IMAP IDLE (service/loop.py start_watching): `wake` is set when mail arrives.
+        self.idle: IdleWatcher | None = None
+        self.wake = threading.Event()
+        self.last_poll: float | None = None  # time.monotonic() of the last whole poll
 
-    def poll_job(self) -> PollReport | None:
+    def poll_due(self, now: datetime) -> bool:
+        """A scheduled poll: not while the mailbox is in backoff, and with IDLE up only as
+        the full re-scan every `rescan_seconds` (IDLE wakes the worker for new mail). A
+        worker standing by for another's lease asks for it at every tick."""
+        if self.poll_backoff.waiting(now):
+            return False
+        if self.idle is None or not self.idle.active or not self.lease.holding:
+            return True
+        if self.last_poll is None:
+            return True
+        return time.monotonic() - self.last_poll >= self.app.config.worker.rescan_seconds
+
+    def poll_job(self, woken: bool = False) -> PollReport | None:
+        """Poll if it is due (always when IDLE `woken` it: the server is there), then send
+        at once what the poll queued. None when nothing was polled."""
         now = self.app.clock.now()
-        if self.poll_backoff.waiting(now) or self.stop.is_set():
+        if self.stop.is_set() or not (woken or self.poll_due(now)):
             return None
         with self.lock:
             try:
+                if not self.lease.held():
+                    return None  # another worker polls this mailbox now
                 report = poll(self.app, self.source, stop=self.stop, bar=self.bar)
             except SourceError as exc:
+                now = self.app.clock.now()  # a poll may have run for minutes before failing
                 self.poll_backoff.failed(now)
                 self.mailbox_outage.failed(now, str(exc))
                 if self.health is not None and self.mailbox_outage.since is not None:
                     self.health.down(now, "mailbox", self.mailbox_outage.since)
                 return None
             except SQLAlchemyError as exc:
-                self.poll_backoff.failed(now)
-                self.database_outage.failed(now, db.short_error(exc))
+                self.database_failed("poll", self.poll_backoff, exc)
                 return None
-        self.database_outage.ok(self.app.clock.now())
+        self.database_outage.ok(self.app.clock.now(), "poll")
         self.poll_backoff.ok()
         self.mailbox_outage.ok(self.app.clock.now())
+        self.last_poll = time.monotonic()
         if self.health is not None:
             self.health.poll_ok(self.app.clock.now())
         if report.seen:
             log.info("poll: %s", describe_poll(report))
         for reason in report.quarantine_reasons:
             log.warning("quarantined %s", reason)
+        if report.seen and not self.stop.is_set():
+            self.send_job()  # the acknowledgements go now, not at the next send tick
         return report
 
     def send_job(self) -> outbox.SendReport | None:
-        now = self.app.clock.now()
-        if self.send_backoff.waiting(now) or self.stop.is_set():
+        if self.send_backoff.waiting(self.app.clock.now()) or self.stop.is_set():
             return None
         with self.lock:
             refused = self.transport.refused
             try:
                 report = outbox.drain(self.app, self.transport)
             except SQLAlchemyError as exc:
-                self.send_backoff.failed(now)
-                self.database_outage.failed(now, db.short_error(exc))
+                self.database_failed("send", self.send_backoff, exc)
                 return None
-        self.send_backoff.ok()
+        self.database_outage.ok(self.app.clock.now(), "send")
+        if report.unreachable:  # the rows wait, uncounted; the server gets a growing pause
+            self.send_backoff.failed(self.app.clock.now())
+        else:
+            self.send_backoff.ok()
         given_up = report.failed - (self.transport.refused - refused)
         self.beat_send()
         if report.sent or report.failed:
             log.info("send: %d sent, %d to retry, %d failed", report.sent, report.retrying,
                      report.failed)
         if given_up > 0:
-            log.warning("send: %d mail(s) given up after %d attempts (see `mailbot status`)",
+            log.warning("send: %d mail(s) given up after %d attempts (see `mailbot outbox`)",
                         given_up, self.app.config.worker.max_attempts)
         return report
+
+    def database_failed(self, job: str, backoff: Backoff, exc: SQLAlchemyError) -> None:
+        """A job hit a database error: pause that job (counted from now, the failure) and
+        tell the log once for the whole outage, without a traceback."""
+        now = self.app.clock.now()
+        backoff.failed(now)
+        self.database_outage.failed(now, db.short_error(exc), job)
 
     def beat_send(self) -> None:
         if self.health is None:
@@ -233,7 +277,7 @@ class Worker:
 
     def time_job(self) -> dict[str, int]:
         """Reminders and seminar notices that are due, each made once (periodic.py)."""
-        if self.stop.is_set():
+        if self.stop.is_set() or self.time_backoff.waiting(self.app.clock.now()):
             return {}
         with self.lock:
             try:
@@ -241,8 +285,10 @@ class Worker:
                 report = periodic.run_all(self.app, box_id)
                 report["schedule_changes"] = schedule_changes.check(self.app, box_id)
             except SQLAlchemyError as exc:
-                self.database_outage.failed(self.app.clock.now(), db.short_error(exc))
+                self.database_failed("time", self.time_backoff, exc)
                 return {}
+        self.time_backoff.ok()
+        self.database_outage.ok(self.app.clock.now(), "time")
         if any(report.values()):
             log.info("reminders: %s", ", ".join(f"{k}={v}" for k, v in report.items() if v))
         # Digests too: the ledger makes this cheap and idempotent, and a digest that failed
@@ -252,7 +298,7 @@ class Worker:
 
     def digest_job(self) -> dict[str, str]:
         """The weekly digests whose time has come and that were not sent yet."""
-        if self.stop.is_set():
+        if self.stop.is_set() or self.digest_backoff.waiting(self.app.clock.now()):
             return {}
         with self.lock:
             try:
@@ -261,18 +307,21 @@ class Worker:
                 log.error("digest: %s", exc)
                 return {}
             except SQLAlchemyError as exc:
-                self.database_outage.failed(self.app.clock.now(), db.short_error(exc))
+                self.database_failed("digest", self.digest_backoff, exc)
                 return {}
             except Exception as exc:  # noqa: BLE001 — retried at the next check
                 log.error("digest failed (%s: %s); it will be tried again on the next run",
                           type(exc).__name__, exc)
                 return {}
+        self.digest_backoff.ok()
+        self.database_outage.ok(self.app.clock.now(), "digest")
         for kind, week in sent.items():
             log.info("%s for %s queued", kind, week)
         return sent
 
     def close(self) -> None:
         self.source.close()
+        self.lease.release()
         if self.health is not None:
             self.health.write(self.app.clock.now())
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from mailbot.adapters.clock import local_text, to_local
@@ -49,6 +49,14 @@ def once(app: App, box_id: int, kind: str, key: str, case: Case | None, make: Ma
         tx = Tx(session, app, box_id, app.clock.now())
         session.add(Periodic(mailbox_id=box_id, kind=kind, key=key,
                              case_id=case.id if case else None, at=tx.now))
+        try:
+            # The key first, alone in the transaction: a second worker doing the same waits
+            # here for the first one's commit (PostgreSQL's unique index, SQLite's write
+            # lock) and then finds it done, before anything else of its is written.
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            return False
         mails = make(tx)
         for mail in mails:
             queue(tx, case, mail)
@@ -317,6 +325,8 @@ def run_all(app: App, box_id: int) -> dict[str, int]:
                       ("retention", retention.daily)):
         try:
             report[name] = job(app, box_id)
+        except SQLAlchemyError:
+            raise  # the database itself: the worker's outage handling, one line, a backoff
         except Exception:
             log.exception("periodic job %s failed", name)
             report[name] = -1

@@ -8,12 +8,20 @@ database.
 
 SIGTERM and SIGINT, once or twice, only ask the worker to stop: the scheduler runs in its
 own thread, the poll ends after the mail it is on, and the process exits 0.
+
+With IMAP IDLE (`start_watching`) a thread holds the server's attention and another polls,
+then sends, the moment it reports mail; the scheduled poll then only re-scans every
+`rescan_seconds`, and takes over at `poll_seconds` whenever IDLE is not established.
+Several workers may run on one PostgreSQL database: the first one to start creates the
+scheduler's job table under the schema lock, and each mailbox is polled by one worker at a
+time (service/lease.py).
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 from datetime import UTC, datetime
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -22,9 +30,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import make_url
 
 from mailbot import worker as worker_module
+from mailbot.adapters import connectors
 from mailbot.app import App
 from mailbot.service import bundled
 from mailbot.service.when import next_digests
+from mailbot.storage import db
 from mailbot.worker import Worker
 
 log = logging.getLogger("mailbot")
@@ -77,24 +87,51 @@ def run_forever(worker: Worker) -> None:
     stop_on_signals(worker)
     worker.digest_job()  # catch up at once on a digest missed while the worker was down
     scheduler.start()
+    watching = start_watching(worker)
     try:
         while not worker.stop.wait(1.0):
             pass
     finally:
+        worker.stop.set()
         scheduler.shutdown(wait=True)  # a running job finishes its current mail
+        for thread in watching:
+            thread.join(timeout=10)
         with worker.lock:
             worker.close()
         worker_module.set_running(None)
     log.info("mailbot stopped")
 
 
+def start_watching(worker: Worker) -> list[threading.Thread]:
+    """IMAP IDLE for the worker's mailbox, and the thread that polls and sends as soon as it
+    reports mail (none for a Maildir or with `[worker] idle = false`)."""
+    watcher = connectors.idle_watcher(worker.app.config, worker.wake.set, worker.stop)
+    if watcher is None:
+        return []
+    worker.idle = watcher
+    reacting = threading.Thread(target=react, args=(worker,), name="wake", daemon=True)
+    watcher.start()
+    reacting.start()
+    return [watcher.thread, reacting]
+
+
+def react(worker: Worker) -> None:
+    """Poll at once whenever IDLE wakes the worker (poll_job sends what the poll queued).
+    The flag is cleared before the poll, so mail arriving during it wakes it again."""
+    while not worker.stop.is_set():
+        if worker.wake.wait(1.0):
+            worker.wake.clear()
+            worker.poll_job(woken=True)
+
+
 def _scheduler(worker: Worker) -> BackgroundScheduler:
     app = worker.app
     settings = app.config.worker
+    stored = SQLAlchemyJobStore(engine=app.engine)
+    with db.schema_lock(app.engine, app.config.database.lock_timeout):
+        stored.jobs_t.create(app.engine, checkfirst=True)  # once, however many start
     scheduler = BackgroundScheduler(
-        timezone="UTC",
-        jobstores={"default": MemoryJobStore(), "db": SQLAlchemyJobStore(engine=app.engine)},
-    )
+        timezone="UTC", jobstores={"default": MemoryJobStore(), "db": stored})
     now = datetime.now(UTC)
     scheduler.add_job(worker.poll_job, "interval", seconds=settings.poll_seconds,
                       id="poll", max_instances=1, coalesce=True, next_run_time=now)
