@@ -73,6 +73,24 @@ def test_idle_off_leaves_the_mail_to_the_scheduled_poll(
     assert UP not in worker.log()
 
 
+def test_a_server_without_idle_is_polled_as_before(
+        tmp_path: Path, sqlite_url: str, smtp_server) -> None:  # type: ignore[no-untyped-def]
+    with Dovecot(extra_conf="protocol imap {\n  imap_capability = IMAP4rev1 UIDPLUS\n}\n") \
+            as plain:
+        imap = plain.new_account()
+        config = worker_config(tmp_path, db_url=sqlite_url, imap=imap, smtp=smtp_server,
+                               worker="poll_seconds = 0.5\nrescan_seconds = 3600\n")
+        worker = WorkerProcess(config, tmp_path / "worker.log").start()
+        try:
+            worker.wait_for_line("does not offer IDLE")
+            imap.append(questions(1)[0])
+            wait_until(lambda: acks_sent(sqlite_url) == 1, 30, "acknowledgement by polling")
+            assert worker.terminate() == 0
+        finally:
+            worker.kill()
+    assert UP not in worker.log()
+
+
 def _stored(url: str) -> int:
     engine = db.make_engine(url)
     try:
