@@ -1,6 +1,8 @@
 """`mailbot run` for several schools in one process: one Worker per school (its own
-mailbox, rules and templates), one scheduler, one database; the district digest checked
-with the reminders.
+mailbox, rules and templates, its IMAP IDLE watcher and mailbox lease as service/loop.py
+gives a single school's), one scheduler, one database; the district digest checked with
+the reminders. Each school's weekly digests go out from its reminders job (digests.due),
+so within `[sla] check_minutes` of their time.
 
 Every worker's outgoing mail goes through a RoutedTransport, so whichever worker drains
 the shared outbox, each mail leaves through its own school's SMTP settings.
@@ -9,7 +11,6 @@ the shared outbox, each mail leaves through its own school's SMTP settings.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,16 +128,19 @@ def _forever(running: Running) -> None:
         job.digest_job()  # catch up at once on a digest missed while the worker was down
     running.district_job()
     scheduler.start()
+    watching = [thread for job in workers for thread in loop.start_watching(job)]  # IDLE
     try:
         while not stop.wait(1.0):
             pass
     finally:
-        scheduler.shutdown(wait=True)
+        stop.set()
+        scheduler.shutdown(wait=True)  # a running job finishes its current mail
+        for thread in watching:
+            thread.join(timeout=10)
         for job in workers:
             with job.lock:
                 job.close()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, signal.SIG_IGN)
+        loop.ignore_signals_while_exiting()
     log.info("mailbot stopped")
 
 

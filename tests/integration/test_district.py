@@ -238,3 +238,32 @@ def test_run_serves_every_school_and_stops_cleanly(tmp_path: Path) -> None:
         assert ack["Subject"] == f"[ЭЖ #1] Вопрос школе {name}"
         assert ack["From"].addresses[0].addr_spec == ADDRESS[name]
     assert err.count(" started: mailbox ") == 2 and "Traceback" not in err
+
+
+def test_run_watches_every_schools_mailbox_with_idle(district: tuple[Path, dict, dict]) -> None:  # type: ignore[type-arg]
+    """Both schools' IMAP mailboxes are watched with IDLE in one process: with an hourly
+    poll, mail appended after the start is answered at once, each by its own school."""
+    path, imap, smtp = district
+    for name in "ab":
+        school = path.parent / name / "mailbot.toml"
+        school.write_text(school.read_text(encoding="utf-8").replace(
+            "[worker]", "[worker]\npoll_seconds = 3600\nsend_seconds = 3600"), encoding="utf-8")
+    (path.parent / "state").mkdir()
+    worker = subprocess.Popen([sys.executable, "-m", "mailbot", "--config", str(path), "run"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    beats = [path.parent / "state" / name / "worker-health.json" for name in "ab"]
+    give_up = time.monotonic() + 90  # guards only: the assertions below decide
+    while time.monotonic() < give_up and worker.poll() is None and not all(
+            b.is_file() for b in beats):
+        time.sleep(0.2)
+    for name in "ab":
+        imap[name].append(make_mail(to=ADDRESS[name], sender=USER, subject=f"Школа {name}"))
+    while time.monotonic() < give_up and worker.poll() is None and not all(
+            _to(smtp[name], USER[1]) for name in "ab"):
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGTERM)
+    _out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    for name in "ab":
+        [ack] = _to(smtp[name], USER[1])
+        assert ack["Subject"] == f"[ЭЖ #1] Школа {name}"
