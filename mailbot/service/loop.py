@@ -124,8 +124,23 @@ def react(worker: Worker) -> None:
             worker.poll_job(woken=True)
 
 
+class StillRunning(logging.Filter):
+    """A poll or send still at work when its next tick comes (a backlog, a poll that IDLE
+    started) is normal: the tick is skipped, and the log need not say so each time."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()
+
+
+def quiet_skipped_ticks() -> None:
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, StillRunning) for f in scheduler_log.filters):
+        scheduler_log.addFilter(StillRunning())
+
+
 def _scheduler(worker: Worker) -> BackgroundScheduler:
     app = worker.app
+    quiet_skipped_ticks()
     settings = app.config.worker
     stored = SQLAlchemyJobStore(engine=app.engine)
     with db.schema_lock(app.engine, app.config.database.lock_timeout):
