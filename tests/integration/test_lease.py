@@ -1,5 +1,6 @@
 """What several workers on one database rely on, in process: the mailbox lease (PostgreSQL
-advisory lock) and the periodic ledger under two workers at the same moment."""
+advisory lock), the periodic ledger under two workers at the same moment, and when a worker
+with IDLE up still polls on its schedule."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from mailbot.service import lease
 from mailbot.storage import db
 from mailbot.storage.models import Periodic
 from tests.integration.conftest import write_config
+from tests.integration.workers import questions
 
 BOX = "help@school.example"
 
@@ -115,3 +117,24 @@ def test_two_workers_making_one_periodic_mail_at_once_make_it_once(
     finally:
         first.engine.dispose()
         second.engine.dispose()
+
+
+def test_with_idle_up_the_scheduled_poll_is_only_the_rescan(make_desk) -> None:  # type: ignore[no-untyped-def]
+    desk = make_desk(rules=False)
+    job, now = desk.worker, desk.clock.now()
+    assert job.poll_due(now), "no IDLE: every tick polls"
+
+    class Up:
+        active = True
+
+    job.idle = Up()  # type: ignore[assignment]
+    assert job.poll_due(now), "IDLE up but no poll yet"
+    desk.imap.append(questions(1)[0])
+    assert job.poll_job(woken=True) is not None and job.last_poll is not None
+    assert desk.smtp.wait_for(1), "the poll sent its acknowledgement at once"
+    assert not job.poll_due(now), "IDLE wakes the worker; the schedule waits for the rescan"
+    job.last_poll -= desk.config.worker.rescan_seconds
+    assert job.poll_due(now), "the full re-scan is due"
+    Up.active = False
+    job.last_poll = None
+    assert job.poll_due(now), "IDLE down: polling every tick again"
