@@ -95,11 +95,20 @@ def test_worker_log_is_quiet_and_signals_stop_it_cleanly(tmp_path: Path) -> None
     worker = subprocess.Popen([sys.executable, "-m", "mailbot", "--config", str(config),
                                "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
-    time.sleep(6)  # start (rule files, dictionaries) and a dozen failed polls
+    # Wait for the first failed poll: by then the signal handlers are in place, however
+    # slowly the rule files and dictionaries loaded on this machine.
+    assert worker.stderr is not None
+    early = []
+    while not early or "unreachable" not in early[-1]:
+        line = worker.stderr.readline()
+        assert line, "".join(early)
+        early.append(line)
+    time.sleep(2)  # a few more failed polls, which must not be logged again
     worker.send_signal(signal.SIGTERM)
     time.sleep(0.05)  # two signals at once are one pending signal to the kernel
     worker.send_signal(signal.SIGTERM)
-    _out, err = worker.communicate(timeout=30)
+    _out, rest = worker.communicate(timeout=30)
+    err = "".join(early) + rest
     assert worker.returncode == 0, err
     lines = err.splitlines()
     assert any(" mailbot 0" in line and "started: mailbox IMAP 127.0.0.1" in line
