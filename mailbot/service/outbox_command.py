@@ -70,7 +70,11 @@ def retry(app: App, outbox_id: int | None) -> str | None:
                 return None
             if row.status != "failed":
                 return f"Outgoing mail {row.id} is {row.status}, not failed: nothing to retry."
+            if not row.raw:
+                return (f"Outgoing mail {row.id} was erased (retention or forget): "
+                        "nothing to send.")
             rows = [row]
+        rows = [row for row in rows if row.raw]  # erased mail would go out empty
         for row in rows:
             store.log(session, "send_requeued", at=now, mailbox_id=row.mailbox_id,
                       case_id=row.case_id, outbox_id=row.id, attempts=row.attempts,

@@ -224,6 +224,17 @@ def test_outbox_lists_waiting_and_failed_mail_and_retry_requeues_it(
         app.engine.dispose()
     assert mailbot()[1].strip() == "No unsent outgoing mail."
 
+    with db.session(app.engine) as session:  # as retention or `mailbot forget` leave it
+        erased = session.get(Outbox, failed.id)
+        assert erased is not None
+        erased.status, erased.raw = "failed", b""
+        session.add(erased)
+        session.commit()
+    code, out, _ = mailbot("retry", str(failed.id))
+    assert code == 0 and "was erased" in out
+    assert mailbot("retry", "--all")[1].startswith("No failed outgoing mail")
+    assert next(r for r in rows(app) if r.id == failed.id).status == "failed"
+
 
 def rows_of(app: app_module.App) -> tuple[Outbox, Outbox, Outbox]:
     found = {r.rcpt_to: r for r in rows(app)}
