@@ -1,9 +1,9 @@
 """IMAP IDLE (RFC 2177): the server tells us at once when mail arrives.
 
 A thread of its own holds a second connection to the help folder (EXAMINE, read-only, so it
-changes nothing the poller sees) in IDLE, and calls `on_wake` when the server reports
-anything: a new message, an expunge, a flag change. The worker then polls through the same
-path as always, so nothing about the ledger changes; IDLE only decides *when*.
+changes nothing the poller sees) in IDLE, and calls `on_wake` when the server reports a
+new message (EXISTS). The worker then polls through the same path as always, so nothing
+about the ledger changes; IDLE only decides *when*.
 
 It also wakes the worker right after every (re)connection, since mail may have arrived while
 it was not listening. A dropped connection is retried with growing pauses (RETRY_FIRST up to
@@ -60,24 +60,33 @@ class IdleWatcher:
             self.thread.join(timeout)
 
     def run(self) -> None:
-        delay = 0.0
+        try:
+            self._run()
+        except Exception:  # a bug: say so once; polling every poll_seconds carries on
+            log.exception("IDLE stopped; the mailbox is polled every [worker] poll_seconds")
+        finally:
+            self.active = False
+
+    def _run(self) -> None:
+        delay = 0.0  # the pause before the next attempt; grows while attempts keep failing
         lost = False
         while not self.stop.is_set():
+            if delay and self.stop.wait(delay):
+                return
             try:
                 client = self._connect()
             except SourceError as exc:
-                delay = min(RETRY_LIMIT, delay * 2 if delay else RETRY_FIRST)
                 if not lost:
                     log.info("IDLE: %s; trying again with growing pauses", exc)
-                lost = True
-                self.stop.wait(delay)
+                lost, delay = True, _longer(delay)
                 continue
             if client is None:
                 return  # no IDLE on this server: polling stays in charge
             if lost or not self.connected:
                 log.info("IDLE: %s %s: new mail is taken the moment it arrives",
                          self.description, "back" if self.connected else "up")
-            delay, lost, self.connected = 0.0, False, True
+            lost, self.connected = False, True
+            since = time.monotonic()
             try:
                 self._watch(client)
             except (IdleLost, *NETWORK_ERRORS) as exc:
@@ -87,6 +96,9 @@ class IdleWatcher:
             finally:
                 self.active = False
                 _close(client)
+            # A connection that lasted starts the pauses afresh; one dropped at once (a
+            # server that accepts and hangs up) makes them grow.
+            delay = _longer(0.0 if time.monotonic() - since > RETRY_LIMIT else delay)
 
     def _connect(self) -> IMAPClient | None:
         client, _info = open_client(self.settings, self.ca_file, self.description,
@@ -132,11 +144,14 @@ class IdleWatcher:
         self.on_wake()
 
 
+def _longer(delay: float) -> float:
+    return min(RETRY_LIMIT, delay * 2 if delay else RETRY_FIRST)
+
+
 def _news(response: object) -> bool:
-    """EXISTS, RECENT, EXPUNGE, FETCH: something changed in the folder (not "* OK still
-    here", nor a BYE, which ends the connection and is seen as such)."""
-    return isinstance(response, tuple) and len(response) >= 2 and isinstance(
-        response[0], int)
+    """`* n EXISTS`: a message arrived. Not the flag changes our own poller makes (FETCH),
+    expunges, nor "* OK still here"; a BYE ends the connection and is seen as such."""
+    return isinstance(response, tuple) and len(response) >= 2 and response[1] == b"EXISTS"
 
 
 def _close(client: IMAPClient) -> None:

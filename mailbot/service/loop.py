@@ -121,7 +121,10 @@ def react(worker: Worker) -> None:
     while not worker.stop.is_set():
         if worker.wake.wait(1.0):
             worker.wake.clear()
-            worker.poll_job(woken=True)
+            try:
+                worker.poll_job(woken=True)
+            except Exception:  # a bug must not end the prompt polls for good
+                log.exception("poll after an IDLE wake-up failed; the next one tries again")
 
 
 class StillRunning(logging.Filter):
