@@ -34,6 +34,15 @@ class ConfigError(Exception):
     """A configuration problem, already phrased as one line for the operator."""
 
 
+def zone_name(value: str) -> str:
+    """A time zone key (pydantic validator body): unchanged, or ValueError naming it."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -58,11 +67,7 @@ class Helpdesk(_Section):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return zone_name(value)
 
     @field_validator("tag")
     @classmethod
