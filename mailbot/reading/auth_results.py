@@ -22,6 +22,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from mailbot.reading.mime_headers import split_params
+
 _RESINFO = re.compile(r"^\s*([a-z0-9][a-z0-9_.-]*)\s*(?:/\s*\d+\s*)?=\s*([a-z0-9_-]+)(.*)$",
                       re.IGNORECASE | re.DOTALL)
 _VALUE = r'("(?:[^"\\]|\\.)*"|[^\s";]+)'
@@ -48,7 +50,7 @@ class AuthResults:
 
 def parse(value: str) -> AuthResults:
     """One field's value; parts that are not understood are left out, never an error."""
-    parts = _split(_uncomment(" ".join(value.split())))
+    parts = [part for part in split_params(_uncomment(" ".join(value.split()))) if part.strip()]
     head = parts[0].strip() if parts else ""
     if "=" in head:  # no authserv-id at all: the first part is a result already
         ident, rest = "", parts
@@ -157,25 +159,6 @@ def _uncomment(text: str) -> str:
             quoted = char == '"'
             out.append(char)
     return "".join(out)
-
-
-def _split(text: str) -> list[str]:
-    """Split at semicolons outside quoted strings."""
-    parts, current, quoted, escaped = [], [], False, False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif char == ";" and not quoted:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return [part for part in parts if part.strip()]
 
 
 def _unquote(value: str) -> str:

@@ -36,7 +36,7 @@ def raw_header(part: Message, name: str) -> str:
     return ""
 
 
-def _split(value: str) -> list[str]:
+def split_params(value: str) -> list[str]:
     """Split a structured value at semicolons outside quoted strings."""
     out: list[str] = []
     current: list[str] = []
@@ -65,7 +65,7 @@ def _unquote(value: str) -> str:
 
 
 def _main_value(value: str) -> str:
-    main = _split(re.sub(r"\s+", " ", value or ""))[0]
+    main = split_params(re.sub(r"\s+", " ", value or ""))[0]
     return re.sub(r"\([^()]*\)", "", main).strip().strip('"').lower()
 
 
@@ -78,7 +78,7 @@ def param(value: str, wanted: str) -> str | None:
     wanted = wanted.lower()
     plain: str | None = None
     sections: dict[int, tuple[bool, str]] = {}
-    for item in _split(value or "")[1:]:
+    for item in split_params(value or "")[1:]:
         name, eq, val = item.partition("=")
         if not eq:
             continue
