@@ -114,7 +114,8 @@ def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]]) -> 
             return []
     first = term.parts[0]
     if any(m.kind in ("prefix", "pos") for m in first):
-        return list(range(len(tokens)))
+        # Only where the first word fits: a long mail has thousands of tokens.
+        return [i for i, token in enumerate(tokens) if any(fits(m, token) for m in first)]
     return sorted({i for m in first for i in where.get(m.value, ())})
 
 
