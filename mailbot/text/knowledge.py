@@ -28,6 +28,7 @@ comes first, then the file's order: the same text always gets the same list.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,12 +331,13 @@ def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None 
 
     tokens = tokenize(text, knowledge.reader)
     where = index(tokens)
+    words = _Words(tokens)
     found: list[tuple[float, bool, int, Suggestion]] = []
     for order, (article, terms) in enumerate(zip(knowledge.articles, knowledge.terms,
                                                  strict=True)):
         if role is not None and role not in article.audience:
             continue
-        points, reasons = _match(terms, tokens, where)
+        points, reasons = _match(terms, tokens, where, words)
         if not reasons:
             continue
         if category in article.categories and knowledge.category_bonus:
@@ -351,8 +353,32 @@ def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None 
     return [item[3] for item in found[:limit] if item[3].score >= floor]
 
 
-def _match(terms: _Terms, tokens: list[Token],
-           where: Mapping[str, list[int]]) -> tuple[float, list[str]]:
+class _Words:
+    """The text's distinct words (not abbreviations) in order, with where each occurs, so
+    a prefix («четверт*») is looked up rather than tried on every token."""
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.at: dict[str, list[int]] = {}
+        for i, token in enumerate(tokens):
+            if token.abbr is None:
+                self.at.setdefault(token.folded, []).append(i)
+        self.sorted = sorted(self.at)
+
+    def first_free(self, prefix: str, used: set[int]) -> int | None:
+        """The first position not in `used` of a word that starts with `prefix`."""
+        best: int | None = None
+        for k in range(bisect_left(self.sorted, prefix), len(self.sorted)):
+            word = self.sorted[k]
+            if not word.startswith(prefix):
+                break
+            spot = next((i for i in self.at[word] if i not in used), None)
+            if spot is not None and (best is None or spot < best):
+                best = spot
+        return best
+
+
+def _match(terms: _Terms, tokens: list[Token], where: Mapping[str, list[int]],
+           words: _Words) -> tuple[float, list[str]]:
     """Points and reasons of one article's words in the text."""
     used: set[int] = set()
     points = 0.0
@@ -368,7 +394,7 @@ def _match(terms: _Terms, tokens: list[Token],
             reasons.append(f'phrase "{quoted(tokens, hit)}" ({term.text}) +{weight:.1f}')
             break
     for term in terms.words:
-        hit = _word(term, tokens, where, used)
+        hit = _word(term, tokens, where, used, words)
         if hit is None:
             continue
         i, typo = hit
@@ -381,13 +407,12 @@ def _match(terms: _Terms, tokens: list[Token],
 
 
 def _word(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
-          used: set[int]) -> tuple[int, bool] | None:
+          used: set[int], words: _Words) -> tuple[int, bool] | None:
     """The first free token that is this word, preferring an exact form to a typo."""
     (matcher,) = term.parts[0]
     if matcher.kind == "prefix":
-        return next(((i, False) for i, t in enumerate(tokens)
-                     if i not in used and t.abbr is None and t.folded.startswith(matcher.value)),
-                    None)
+        spot = words.first_free(matcher.value, used)
+        return None if spot is None else (spot, False)
     free = [i for i in where.get(matcher.value, ()) if i not in used]
     if matcher.kind == "abbr":
         free = [i for i in free if tokens[i].abbr == matcher.value]
