@@ -7,6 +7,8 @@ per mail (pipeline.ingest_batch), and a batch's mails are marked after its commi
 watermark moves only when a whole scan is dealt with, so a crash mid-batch makes the next
 poll look again — and the ledger makes that harmless. A stop asked for (SIGTERM, Ctrl-C)
 ends the walk after the current mail: the batch so far is committed and marked.
+`after_batch` hears of each batch once it is committed and marked: the worker sends the
+acknowledgements that batch queued there and then, not after the whole backlog.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from mailbot.storage.models import Mailbox
 log = logging.getLogger("mailbot")
 
 BarFactory = Callable[[int], progress.Bar]
+AfterBatch = Callable[[list[tuple[str, Outcome]]], object]
 
 
 @dataclass
@@ -72,7 +75,8 @@ def mailbox_id(app: App) -> int:
 
 
 def poll(app: App, source: Source, batch_size: int | None = None, *,
-         stop: threading.Event | None = None, bar: BarFactory | None = None) -> PollReport:
+         stop: threading.Event | None = None, bar: BarFactory | None = None,
+         after_batch: AfterBatch | None = None) -> PollReport:
     report = PollReport()
     box_id = mailbox_id(app)
     with db.session(app.engine) as session:
@@ -95,7 +99,10 @@ def poll(app: App, source: Source, batch_size: int | None = None, *,
         for batch in _batches(source.fetch(todo), batch_size or settings.batch_size,
                               settings.batch_bytes):
             done = ingest_batch(app, box_id, batch, each=each, stop=stop)
+            del batch  # its bytes go now, not when the next batch has been fetched
             source.mark_done([key for key, _outcome in done])
+            if after_batch is not None and done:
+                after_batch(done)
             if stop is not None and stop.is_set():
                 report.stopped = True
                 break
@@ -209,7 +216,8 @@ class Worker:
             try:
                 if not self.lease.held():
                     return None  # another worker polls this mailbox now
-                report = poll(self.app, self.source, stop=self.stop, bar=self.bar)
+                report = poll(self.app, self.source, stop=self.stop, bar=self.bar,
+                              after_batch=self.after_batch)
             except SourceError as exc:
                 now = self.app.clock.now()  # a poll may have run for minutes before failing
                 self.poll_backoff.failed(now)
@@ -231,19 +239,30 @@ class Worker:
         for reason in report.quarantine_reasons:
             log.warning("quarantined %s", reason)
         if report.seen and not self.stop.is_set():
-            self.send_job()  # the acknowledgements go now, not at the next send tick
+            self.send_job()  # what the last batch left (a retry), not at the next send tick
         return report
 
+    def after_batch(self, done: list[tuple[str, Outcome]]) -> outbox.SendReport | None:
+        """A poll's batch is committed and marked: send what it queued now (the caller
+        holds the lock), so the first acknowledgements of a long backlog go out at once."""
+        if all(outcome.kind == "already" for _key, outcome in done):
+            return None
+        return self._send()
+
     def send_job(self) -> outbox.SendReport | None:
+        with self.lock:
+            return self._send()
+
+    def _send(self) -> outbox.SendReport | None:
+        """Drain the outbox, with the lock held; backoff, log lines and heartbeat."""
         if self.send_backoff.waiting(self.app.clock.now()) or self.stop.is_set():
             return None
-        with self.lock:
-            refused = self.transport.refused
-            try:
-                report = outbox.drain(self.app, self.transport)
-            except SQLAlchemyError as exc:
-                self.database_failed("send", self.send_backoff, exc)
-                return None
+        refused = self.transport.refused
+        try:
+            report = outbox.drain(self.app, self.transport)
+        except SQLAlchemyError as exc:
+            self.database_failed("send", self.send_backoff, exc)
+            return None
         self.database_outage.ok(self.app.clock.now(), "send")
         if report.unreachable:  # the rows wait, uncounted; the server gets a growing pause
             self.send_backoff.failed(self.app.clock.now())

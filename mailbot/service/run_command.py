@@ -63,12 +63,24 @@ def run(app: App, once: bool) -> int:
 
 
 def run_once(job: worker.Worker) -> int:
-    """Poll, process, send what is due, exit; a signal stops it after the current mail."""
+    """Poll, process, send what is due, exit; a signal stops it after the current mail.
+    Each batch's acknowledgements are sent once the batch is committed (no bar for those:
+    the poll's bar is on the screen); the rest, and what the time job made, at the end."""
     app = job.app
     job.bar = lambda total: progress.bar(total, "Входящие")
     loop.stop_on_signals(job)
+    early = outbox.SendReport()  # what went out after each batch, while the poll went on
+
+    def send_batch(done: list[tuple[str, worker.Outcome]]) -> None:
+        with job.lock:
+            part = job.after_batch(done)
+        if part is not None:
+            early.sent += part.sent
+            early.failed += part.failed
+
     try:
-        report = worker.poll(app, job.source, stop=job.stop, bar=job.bar)
+        report = worker.poll(app, job.source, stop=job.stop, bar=job.bar,
+                             after_batch=send_batch)
         if job.health is not None:
             job.health.poll_ok(app.clock.now())
         sent = outbox.SendReport()
@@ -76,6 +88,8 @@ def run_once(job: worker.Worker) -> int:
             job.time_job()
             sent = drain_with_bar(app, job.transport)
             job.beat_send()
+        sent.sent += early.sent
+        sent.failed += early.failed
     finally:
         job.close()
     print(f"Mail: {worker.describe_poll(report)}.")
