@@ -13,7 +13,7 @@ from sqlmodel import Session
 from mailbot.app import App
 from mailbot.outgoing.replies import OutgoingMail
 from mailbot.storage import store
-from mailbot.storage.models import Case, Outbox
+from mailbot.storage.models import Attachment, Case, Outbox
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Tx:
     mailbox_id: int
     now: datetime
     recorded: list[int] = field(default_factory=list)  # messages stored by this mail
+    # Their attachments as stored, so no query (and no early flush) reads them back.
+    stored: dict[int, list[Attachment]] = field(default_factory=dict)
 
     def log(self, event: str, case: Case | None, actor: str = "mailbot", /,
             **detail: object) -> None:

@@ -147,9 +147,10 @@ def record_message(tx: Tx, case: Case | None, mail: Incoming, *, kind: str,
     assert message.id is not None
     tx.recorded.append(message.id)
     store.add_refs(tx.session, message.id, parsed.thread_ids)
-    for part in parsed.attachments:
+    tx.stored[message.id] = [
         store.add_attachment(tx.session, message.id, part.filename, part.content_type,
                              part.data, tx.app.config.limits.max_attachment_bytes)
+        for part in parsed.attachments]
     return message
 
 
@@ -167,6 +168,9 @@ def stored_files(tx: Tx, message_ids: Sequence[int | None]) -> list[FileAttachme
     never a risky one (reading/risky.py; the flow told the helper which stay behind)."""
     if not message_ids:
         return []
-    return [FileAttachment(a.filename, a.content_type, a.data)
-            for a in store.attachments_of(tx.session, list(message_ids))
+    # Those of a mail this unit of work stored come from `tx.stored` (newest ids, so last).
+    older = [i for i in message_ids if i not in tx.stored]
+    rows = store.attachments_of(tx.session, older) if older else []
+    rows += [a for i in sorted({i for i in message_ids if i in tx.stored}) for a in tx.stored[i]]
+    return [FileAttachment(a.filename, a.content_type, a.data) for a in rows
             if a.stored and a.data is not None and not risk(a.filename, a.content_type, a.data)]
