@@ -29,6 +29,7 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     select_autoescape,
 )
@@ -70,6 +71,18 @@ class Templates:
         self.env.filters["indent_quote"] = indent_quote
         self.env.filters["plural"] = plural
         self.env.filters["greeting"] = greeting
+        # Names with no template of their own (most mails have no `.html.j2`): jinja2 caches
+        # only what it found, and would look for these on disk again for every mail.
+        self._missing: set[str] = set()
+
+    def _optional(self, name: str) -> Template | None:
+        if name in self._missing:
+            return None
+        try:
+            return self.env.get_template(name)
+        except TemplateNotFound:
+            self._missing.add(name)
+            return None
 
     def render(self, name: str, **context: object) -> Rendered:
         """Text, HTML and subject from one context.
@@ -86,9 +99,8 @@ class Templates:
         # The subject block sits on the template's first line: it is the subject, not text.
         if subject and text.startswith(subject):
             text = text[len(subject):].lstrip("\n")
-        try:
-            html_template = self.env.get_template(f"{name}.html.j2")
-        except TemplateNotFound:
+        html_template = self._optional(f"{name}.html.j2")
+        if html_template is None:
             html_template = self.env.get_template("_text.html.j2")
             context = {**context, "body_html": text_to_html(text)}
         return Rendered(
