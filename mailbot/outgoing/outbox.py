@@ -37,7 +37,15 @@ class SendReport:
     failed: int = 0
     recovered: int = 0
     unreachable: int = 0  # given back without an attempt: the server did not answer
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the first MAX_ERRORS only
+
+    def error(self, text: str) -> None:
+        """Keep the server's answer; a long drain of refusals keeps only the first few."""
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(text)
+
+
+MAX_ERRORS = 20
 
 
 def retry_delay(attempts: int, delays: tuple[int, ...]) -> timedelta:
@@ -139,18 +147,18 @@ def _settle(app: App, item: Item, result: Result, report: SendReport) -> None:
             row.status = "pending"  # as it was: still due, no attempt counted
             report.retrying += 1
             report.unreachable += 1
-            report.errors.append(f"outbox {row.id} to {row.rcpt_to}: {result.detail}")
+            report.error(f"outbox {row.id} to {row.rcpt_to}: {result.detail}")
         elif result.status == "permanent" or row.attempts >= app.config.worker.max_attempts:
             row.status = "failed"
             report.failed += 1
-            report.errors.append(f"outbox {row.id} to {row.rcpt_to}: {result.detail}")
+            report.error(f"outbox {row.id} to {row.rcpt_to}: {result.detail}")
             store.log(session, "send_failed", at=now, mailbox_id=row.mailbox_id,
                       case_id=row.case_id, outbox_id=row.id, error=result.detail)
         else:
             row.status = "pending"
             row.next_attempt_at = now + retry_delay(row.attempts, app.config.worker.retry_delays)
             report.retrying += 1
-            report.errors.append(f"outbox {row.id} to {row.rcpt_to}: {result.detail}")
+            report.error(f"outbox {row.id} to {row.rcpt_to}: {result.detail}")
         session.add(row)
         session.commit()
 
