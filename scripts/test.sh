@@ -28,6 +28,6 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
 fi
 
 scripts/setup.sh --test
-# Two processes (or $MAILBOT_TEST_PROCESSES): the suite waits on real servers as much as it
+# Four processes (or $MAILBOT_TEST_PROCESSES), even on two cores: the suite waits on real servers more than it
 # computes, and every test makes its own mailbox, database and ports.
-exec .venv/bin/python -m pytest -n "${MAILBOT_TEST_PROCESSES:-2}" "$@"
+exec .venv/bin/python -m pytest -n "${MAILBOT_TEST_PROCESSES:-4}" "$@"
