@@ -18,19 +18,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from mailbot.adapters.clock import to_local
 from mailbot.app import App
-from mailbot.desk.casework import Tx, queue
+from mailbot.desk.casework import Tx
 from mailbot.district.deployment import District, School
 from mailbot.jobs import digests, periodic
 from mailbot.jobs.figures import Digest, hours_ru, iso_week, iso_week_bounds, week_label
 from mailbot.outgoing.compose import Rendered
-from mailbot.outgoing.replies import rendered_mail
+from mailbot.outgoing.replies import OutgoingMail, rendered_mail
 from mailbot.storage import db, store
-from mailbot.storage.models import Periodic
 
 KIND = "district_digest"
 LEDGER_BOX = "(district)"  # the mailbox row that keys the ledger: not an address
@@ -114,24 +112,13 @@ def send(pairs: Sequence[tuple[School, App]], district: District, week: str) -> 
                          "when it has ended")
     if not district.admins:
         return False
-    text = rendered(pairs, district, week)
-    mail = rendered_mail(app, None, text, kind=KIND, to=[("", a) for a in district.admins])
     with db.session(app.engine) as session:
-        ledger = _box(session, LEDGER_BOX)
-        if session.exec(select(Periodic.id).where(
-                Periodic.mailbox_id == ledger, Periodic.kind == KIND,
-                Periodic.key == week)).first() is not None:
-            return False
-        tx = Tx(session, app, _box(session, app.mailbox_name), app.clock.now())
-        session.add(Periodic(mailbox_id=ledger, kind=KIND, key=week, at=tx.now))
-        queue(tx, None, mail)
-        tx.log(KIND, None, key=week, mails=1)
-        try:
-            session.commit()
-        except IntegrityError:  # another worker queued it a moment ago
-            session.rollback()
-            return False
-    return True
+        ledger, box = _box(session, LEDGER_BOX), _box(session, app.mailbox_name)
+
+    def make(_tx: Tx) -> list[OutgoingMail]:
+        return [rendered_mail(app, None, rendered(pairs, district, week), kind=KIND,
+                              to=[("", a) for a in district.admins])]
+    return periodic.once(app, box, KIND, week, None, make, ledger=ledger)
 
 
 def due(pairs: Sequence[tuple[School, App]], district: District) -> str | None:

@@ -41,13 +41,18 @@ log = logging.getLogger("mailbot.jobs.periodic")
 Maker = Callable[[Tx], list[OutgoingMail]]
 
 
-def once(app: App, box_id: int, kind: str, key: str, case: Case | None, make: Maker) -> bool:
-    """Produce the mails of (kind, key) unless they were produced before; True if now."""
+def once(app: App, box_id: int, kind: str, key: str, case: Case | None, make: Maker, *,
+         ledger: int | None = None) -> bool:
+    """Produce the mails of (kind, key) unless they were produced before; True if now.
+
+    The mails are queued in mailbox `box_id`; the key is kept under `ledger` when given (the
+    district digest's own row, so no school's ledger decides it), else under `box_id`."""
+    ledger = box_id if ledger is None else ledger
     with db.session(app.engine) as session:
-        if _done(session, box_id, kind, key):
+        if _done(session, ledger, kind, key):
             return False
         tx = Tx(session, app, box_id, app.clock.now())
-        session.add(Periodic(mailbox_id=box_id, kind=kind, key=key,
+        session.add(Periodic(mailbox_id=ledger, kind=kind, key=key,
                              case_id=case.id if case else None, at=tx.now))
         try:
             # The key first, alone in the transaction: a second worker doing the same waits
