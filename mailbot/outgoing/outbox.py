@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -46,6 +46,22 @@ class SendReport:
 
 
 MAX_ERRORS = 20
+
+# Claims and settles are Core statements on the table: no ORM objects, no identity map, and
+# only the columns they need (a row's raw bytes are read once, for the send).
+_OUTBOX = Outbox.__table__
+_CLAIM_ONE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.status == "pending")
+    .values(status="sending", claimed_at=bindparam("now"))
+)
+_SENDABLE = select(_OUTBOX.c.id, _OUTBOX.c.mail_from, _OUTBOX.c.rcpt_to,
+                   _OUTBOX.c.raw).order_by(_OUTBOX.c.id)
+_SENT = (
+    update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id"))
+    .values(status="sent", sent_at=bindparam("now"), claimed_at=None,
+            attempts=_OUTBOX.c.attempts + 1, last_error="")
+)
 
 
 def retry_delay(attempts: int, delays: tuple[int, ...]) -> timedelta:
@@ -93,23 +109,19 @@ def _claim(app: App, limit: int) -> list[Item]:
     if app.engine.dialect.name == "postgresql":
         return _claim_skip_locked(app.engine, app.clock.now(), limit)
     now = app.clock.now()
-    items: list[Item] = []
-    with db.session(app.engine) as session:
-        due = session.exec(
-            select(Outbox.id).where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
-            .order_by(Outbox.id).limit(limit)
-        ).all()
-        for row_id in due:
-            claimed = session.execute(
-                update(Outbox).where(Outbox.id == row_id, Outbox.status == "pending")
-                .values(status="sending", claimed_at=now)
-            ).rowcount
-            if claimed:
-                row = session.get(Outbox, row_id)
-                assert row is not None
-                items.append(Item(row.id, row.mail_from, row.rcpt_to.split(","), row.raw))
-        session.commit()
-    return items
+    with app.engine.begin() as connection:
+        due = connection.execute(
+            select(_OUTBOX.c.id)
+            .where(_OUTBOX.c.status == "pending", _OUTBOX.c.next_attempt_at <= now)
+            .order_by(_OUTBOX.c.id).limit(limit)
+        ).scalars().all()
+        claimed = [row_id for row_id in due
+                   if connection.execute(_CLAIM_ONE, {"row_id": row_id, "now": now}).rowcount]
+        if not claimed:
+            return []
+        # Read after the claim, as the claimed rows stand (not as they were when found due).
+        rows = connection.execute(_SENDABLE.where(_OUTBOX.c.id.in_(claimed))).all()
+    return [Item(row_id, sender, rcpts.split(","), raw) for row_id, sender, rcpts, raw in rows]
 
 
 def _claim_skip_locked(engine: Engine, now: datetime, limit: int) -> list[Item]:
@@ -132,6 +144,12 @@ def _claim_skip_locked(engine: Engine, now: datetime, limit: int) -> list[Item]:
 
 def _settle(app: App, item: Item, result: Result, report: SendReport) -> None:
     now = app.clock.now()
+    if result.status == "sent":
+        # Nearly every result: one narrow UPDATE, committed at once.
+        with app.engine.begin() as connection:
+            if connection.execute(_SENT, {"row_id": item.id, "now": now}).rowcount:
+                report.sent += 1
+        return
     with db.session(app.engine) as session:
         row = session.get(Outbox, item.id)
         if row is None:
@@ -139,11 +157,8 @@ def _settle(app: App, item: Item, result: Result, report: SendReport) -> None:
         row.claimed_at = None
         if result.answered:
             row.attempts += 1
-        row.last_error = "" if result.status == "sent" else result.detail[:2000]
-        if result.status == "sent":
-            row.status, row.sent_at = "sent", now
-            report.sent += 1
-        elif result.status == "unreachable":
+        row.last_error = result.detail[:2000]
+        if result.status == "unreachable":
             row.status = "pending"  # as it was: still due, no attempt counted
             report.retrying += 1
             report.unreachable += 1
