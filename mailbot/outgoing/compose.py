@@ -69,6 +69,10 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Compiled once per process and never looked up on disk again: without this,
+            # every mail stats each template file it uses to see whether it changed. A
+            # template changed while mailbot runs is seen after a restart.
+            auto_reload=False,
         )
         self.env.filters["indent_quote"] = indent_quote
         self.env.filters["plural"] = plural
@@ -191,6 +195,8 @@ def _quoted_html(lines: list[str]) -> str:
 
 
 def _inline(line: str) -> str:
+    if "http" not in line:  # no link: most lines (the same result, without the search)
+        return str(escape(line))
     parts, last = [], 0
     for found in _URL.finditer(line):
         parts.append(str(escape(line[last:found.start()])))
