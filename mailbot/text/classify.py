@@ -30,7 +30,15 @@ from typing import Any
 from mailbot.text import memo
 from mailbot.text.category_rules import CATEGORY_IDS, OTHER, CategoryRules, load_rules
 from mailbot.text.terms import Matcher
-from mailbot.text.tokens import Token, claimed, find_phrase, index, quoted, tokenize
+from mailbot.text.tokens import (
+    Token,
+    claimed,
+    find_phrase,
+    index,
+    phrase_candidates,
+    quoted,
+    tokenize,
+)
 from mailbot.text.words import fold
 
 # Imported elsewhere from here: the categories and the rules (category_rules), tokenize (tokens).
@@ -73,7 +81,7 @@ def _score_region(region: str, text: str, factor: float, rules: CategoryRules,
         reasons.append(f"{region}: {what} → {cat} {points:+.1f}")
 
     where = index(tokens)
-    for term in rules.phrases:
+    for term in phrase_candidates(rules, rules.phrases, where):
         for hit in find_phrase(term, tokens, rules.phrase_gap, where):
             uses = claimed(hit, term)
             if used.intersection(uses):

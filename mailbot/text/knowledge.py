@@ -40,10 +40,20 @@ from pydantic import AfterValidator
 
 from mailbot.school import tomlfile
 from mailbot.school.tomlfile import AnyText, Count, RuleModel, Table, Text, list_of_tables
+from mailbot.text import memo
 from mailbot.text.category_rules import CATEGORY_IDS, OTHER
 from mailbot.text.fields import FilledTextList, FilledTexts, NotNegative, Positive, RuleError, Share
 from mailbot.text.terms import Abbreviations, Term, compile_term, lemmas_of
-from mailbot.text.tokens import Token, claimed, find_phrase, index, quoted, tokenize
+from mailbot.text.tokens import (
+    KeyIndex,
+    Token,
+    anchor,
+    claimed,
+    find_phrase,
+    index,
+    quoted,
+    tokenize,
+)
 from mailbot.text.typos import TypoIndex, deletion_index
 from mailbot.text.words import WORD_RE, fold
 
@@ -333,8 +343,8 @@ def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None 
     where = index(tokens)
     words = _Words(tokens)
     found: list[tuple[float, bool, int, Suggestion]] = []
-    for order, (article, terms) in enumerate(zip(knowledge.articles, knowledge.terms,
-                                                 strict=True)):
+    for order in _articles(knowledge).candidates(where):
+        article, terms = knowledge.articles[order], knowledge.terms[order]
         if role is not None and role not in article.audience:
             continue
         points, reasons = _match(terms, tokens, where, words)
@@ -353,22 +363,56 @@ def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None 
     return [item[3] for item in found[:limit] if item[3].score >= floor]
 
 
+def _articles(knowledge: Knowledge) -> KeyIndex:
+    """The articles by the words a text needs for them to score at all (the anchors of
+    their phrases, their lemma and abbreviation words; an article with a prefix word or an
+    anchorless phrase is always tried), made once per knowledge base."""
+    kept = memo.table(knowledge, "articles")
+    found = kept.get("index")
+    if found is None:
+        found = kept["index"] = KeyIndex([_needs(terms) for terms in knowledge.terms])
+    return found
+
+
+def _needs(terms: _Terms) -> frozenset[str] | None:
+    keys: set[str] = set()
+    for term in terms.phrases:
+        need = anchor(term)
+        if need is None:
+            return None
+        keys |= need
+    for term in terms.words:
+        (matcher,) = term.parts[0]
+        if matcher.kind == "prefix":
+            return None
+        keys.add(matcher.value)
+    return frozenset(keys)
+
+
 class _Words:
     """The text's distinct words (not abbreviations) in order, with where each occurs, so
-    a prefix («четверт*») is looked up rather than tried on every token."""
+    a prefix («четверт*») is looked up rather than tried on every token. Made on the first
+    prefix looked up: most texts reach no article with one."""
 
     def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
         self.at: dict[str, list[int]] = {}
-        for i, token in enumerate(tokens):
-            if token.abbr is None:
-                self.at.setdefault(token.folded, []).append(i)
-        self.sorted = sorted(self.at)
+        self.sorted: list[str] | None = None
+
+    def _words(self) -> list[str]:
+        if self.sorted is None:
+            for i, token in enumerate(self.tokens):
+                if token.abbr is None:
+                    self.at.setdefault(token.folded, []).append(i)
+            self.sorted = sorted(self.at)
+        return self.sorted
 
     def first_free(self, prefix: str, used: set[int]) -> int | None:
         """The first position not in `used` of a word that starts with `prefix`."""
+        words = self._words()
         best: int | None = None
-        for k in range(bisect_left(self.sorted, prefix), len(self.sorted)):
-            word = self.sorted[k]
+        for k in range(bisect_left(words, prefix), len(words)):
+            word = words[k]
             if not word.startswith(prefix):
                 break
             spot = next((i for i in self.at[word] if i not in used), None)

@@ -17,8 +17,8 @@ How a text is read (the classifier and the knowledge base read alike):
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -107,7 +107,63 @@ def index(tokens: list[Token]) -> dict[str, list[int]]:
     return where
 
 
-def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]]) -> list[int]:
+def anchor(term: Term) -> frozenset[str] | None:
+    """Keys one of which a text's `index` must hold for the phrase to match: the values of
+    its first part made only of lemmas and abbreviations. None when every part has a
+    prefix or a part of speech: such a phrase can match any text."""
+    for part in term.parts:
+        if not any(m.kind in ("prefix", "pos") for m in part):
+            return frozenset(m.value for m in part)
+    return None
+
+
+class KeyIndex:
+    """Items of a rule file (phrases, articles) by the `index` keys they need, built once:
+    a text is then tried only on the items whose keys it holds (a few of hundreds).
+
+    `needs[n]` is the keys one of which item n needs, or None for an item that can match
+    any text. Candidates come back in the items' order, because earlier phrases claim their
+    tokens first."""
+
+    def __init__(self, needs: Sequence[frozenset[str] | None]) -> None:
+        self.always: list[int] = []
+        self.by_key: dict[str, list[int]] = {}
+        for n, keys in enumerate(needs):
+            if keys is None:
+                self.always.append(n)
+            for key in keys or ():
+                self.by_key.setdefault(key, []).append(n)
+
+    def candidates(self, where: Mapping[str, list[int]]) -> list[int]:
+        """The numbers of the items that may match a text with this `index`, in order; the
+        others cannot match it."""
+        found = set(self.always)
+        by_key = self.by_key
+        if len(where) < len(by_key):
+            for key in where:
+                numbers = by_key.get(key)
+                if numbers:
+                    found.update(numbers)
+        else:
+            for key, numbers in by_key.items():
+                if key in where:
+                    found.update(numbers)
+        return sorted(found)
+
+
+def phrase_candidates(owner: object, terms: tuple[Term, ...],
+                      where: Mapping[str, list[int]]) -> list[Term]:
+    """The phrases of a rule file (`owner`) that may occur in a text with this `index`, in
+    their order; the `KeyIndex` is made on first use and kept with the rule file."""
+    kept = memo.table(owner, "phrase_index")
+    found = kept.get("phrases")
+    if found is None or found[0] is not terms:
+        found = kept["phrases"] = (terms, KeyIndex([anchor(term) for term in terms]))
+    return [terms[n] for n in found[1].candidates(where)]
+
+
+def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
+            gap: int) -> list[int]:
     """Token positions where the phrase could begin; none if a needed word is absent."""
     for part in term.parts[1:]:
         if not any(m.kind in ("prefix", "pos") or m.value in where for m in part):
@@ -115,8 +171,35 @@ def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]]) -> 
     first = term.parts[0]
     if any(m.kind in ("prefix", "pos") for m in first):
         # Only where the first word fits: a long mail has thousands of tokens.
-        return [i for i, token in enumerate(tokens) if any(fits(m, token) for m in first)]
-    return sorted({i for m in first for i in where.get(m.value, ())})
+        starts = [i for i, token in enumerate(tokens) if any(fits(m, token) for m in first)]
+    else:
+        starts = sorted({i for m in first for i in where.get(m.value, ())})
+    return _within_reach(term, starts, where, gap) if len(starts) > 1 else starts
+
+
+def _within_reach(term: Term, starts: list[int], where: Mapping[str, list[int]],
+                  gap: int) -> list[int]:
+    """The starts from which the phrase's rarest indexed later word is within reach.
+
+    Word j of a match lies j to j*(gap+1) tokens after its start, so a start with no
+    occurrence of that word in its window cannot match: «не» occurs hundreds of times in a
+    long mail, «оценки» after it a few.
+    """
+    rarest: tuple[int, list[int]] | None = None
+    for j, part in enumerate(term.parts[1:], start=1):
+        if any(m.kind in ("prefix", "pos") for m in part):
+            continue
+        spots = [i for m in part for i in where.get(m.value, ())]
+        if rarest is None or len(spots) < len(rarest[1]):
+            rarest = (j, spots)
+    if rarest is None or len(rarest[1]) >= len(starts):
+        return starts
+    j, spots = rarest
+    keep: set[int] = set()
+    for spot in spots:
+        keep.update(starts[bisect_left(starts, spot - j * (gap + 1)):
+                           bisect_right(starts, spot - j)])
+    return sorted(keep)
 
 
 def find_phrase(term: Term, tokens: list[Token], gap: int,
@@ -127,7 +210,7 @@ def find_phrase(term: Term, tokens: list[Token], gap: int,
     """
     found: list[tuple[int, ...]] = []
     after = 0
-    for start in _starts(term, tokens, where):
+    for start in _starts(term, tokens, where, gap):
         if start < after:
             continue
         hit = _phrase_at(term, tokens, start, gap, where)
