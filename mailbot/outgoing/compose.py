@@ -23,7 +23,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
-from functools import lru_cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 
@@ -232,53 +232,98 @@ def build(
 ) -> bytes:
     """The finished mail as bytes.
 
-    Built with the compat32 MIME classes: with the modern EmailMessage API, building took
-    about half of the ingest time in a profile (14 ms a mail under the profiler); the text
-    parts are encoded and written in one piece each (`_text_part`, `_Generator`). Every
-    header value passes through `single_line` (no line break can reach a header) and
-    non-ASCII text is RFC 2047-encoded by `Header`.
+    Every header value passes through `single_line` (no line break can reach a header) and
+    non-ASCII text is RFC 2047-encoded by compat32's `Header`. A mail without attachments
+    (nearly all) is written directly, in the bytes the compat32 MIME classes and generator
+    give for it (`_alternative`; tests/unit/test_compose_bytes.py compares the two); a mail
+    with attachments is built with those classes (`_with_attachments`).
     """
-    body = MIMEMultipart("alternative", boundary=_boundary())
-    body.attach(_text_part(rendered.text, "plain"))
-    body.attach(_text_part(rendered.html, "html"))
-    msg = body
-    if attachments:
-        msg = MIMEMultipart("mixed", boundary=_boundary())
-        msg.attach(body)
-        for item in attachments:
-            msg.attach(_attachment(item))
-    msg["From"] = _address(*sender)
+    boundary = _boundary()
     to_line = ", ".join(_address(name, addr) for name, addr in to)
+    headers: list[tuple[str, str]] = [("From", _address(*sender))]
     if to_line.isascii():
-        msg["To"] = to_line
+        headers.append(("To", to_line))
     if reply_to:
-        msg["Reply-To"] = _address(sender[0], reply_to)
-    msg["Subject"] = Header(single_line(rendered.subject, 900), "utf-8", header_name="Subject")
-    msg["Date"] = format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))
-    msg["Message-ID"] = f"<{single_line(message_id)}>"
+        headers.append(("Reply-To", _address(sender[0], reply_to)))
+    headers.append(("Subject", single_line(rendered.subject, 900)))
+    headers.append(("Date", format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))))
+    headers.append(("Message-ID", f"<{single_line(message_id)}>"))
     if in_reply_to:
-        msg["In-Reply-To"] = f"<{single_line(in_reply_to)}>"
+        headers.append(("In-Reply-To", f"<{single_line(in_reply_to)}>"))
     refs = [*references[-10:], in_reply_to] if in_reply_to else list(references[-10:])
     if refs:
-        msg["References"] = " ".join(f"<{single_line(r)}>" for r in dict.fromkeys(refs) if r)
+        headers.append(
+            ("References", " ".join(f"<{single_line(r)}>" for r in dict.fromkeys(refs) if r)))
     if auto_submitted:
-        msg["Auto-Submitted"] = auto_submitted
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg[LOOP_HEADER] = single_line(loop_domain)
-    msg["Content-Language"] = "ru"
-    out = BytesIO()
-    _Generator(out, mangle_from_=False, policy=SMTP_COMPAT).flatten(msg)
-    data = out.getvalue()
+        headers.append(("Auto-Submitted", auto_submitted))
+    headers.append(("X-Auto-Response-Suppress", "All"))
+    headers.append((LOOP_HEADER, single_line(loop_domain)))
+    headers.append(("Content-Language", "ru"))
+    if attachments:
+        data = _with_attachments(boundary, rendered, headers, attachments)
+    else:
+        data = _alternative(boundary, rendered, headers)
     if not to_line.isascii():
         # compat32 would RFC 2047-encode the address itself; an SMTPUTF8 header is raw UTF-8.
         data = b"To: " + to_line.encode("utf-8") + b"\r\n" + data
     return data
 
 
+def _alternative(boundary: str, rendered: Rendered, headers: list[tuple[str, str]]) -> bytes:
+    """multipart/alternative of the text and the HTML part, as `_with_attachments`'s MIME
+    classes and `_Generator` write it, without building and walking the message objects."""
+    before, after = _alternative_head()
+    out = [before, boundary.encode("ascii"), after, b"MIME-Version: 1.0\r\n"]
+    out += [_header_line(name, value) for name, value in headers]
+    out += [f"\r\n--{boundary}\r\n".encode("ascii"), _text_part_bytes(rendered.text, "plain"),
+            f"\r\n--{boundary}\r\n".encode("ascii"), _text_part_bytes(rendered.html, "html"),
+            f"\r\n--{boundary}--\r\n".encode("ascii")]
+    return b"".join(out)
+
+
+@cache
+def _alternative_head() -> tuple[bytes, bytes]:
+    """The Content-Type line of `_alternative`, around its boundary: every boundary has the
+    same length and holds no character compat32 folds at, so the line folds the same way."""
+    sample = _boundary_of(0)
+    line = _plain_line("Content-Type", f'multipart/alternative; boundary="{sample}"')
+    before, after = line.split(sample.encode("ascii"))
+    return before, after
+
+
+def _text_part_bytes(text: str, subtype: str) -> bytes:
+    """`_text_part(text, subtype)` as the generator writes it inside a multipart."""
+    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n").encode("ascii") + base64_lines(
+                text.encode("utf-8"), b"\r\n")
+
+
+def _with_attachments(boundary: str, rendered: Rendered, headers: list[tuple[str, str]],
+                      attachments: Sequence[FileAttachment]) -> bytes:
+    """Built with the compat32 MIME classes: with the modern EmailMessage API, building took
+    about half of the ingest time in a profile (14 ms a mail under the profiler)."""
+    body = MIMEMultipart("alternative", boundary=boundary)
+    body.attach(_text_part(rendered.text, "plain"))
+    body.attach(_text_part(rendered.html, "html"))
+    msg = MIMEMultipart("mixed", boundary=_boundary())
+    msg.attach(body)
+    for item in attachments:
+        msg.attach(_attachment(item))
+    for name, value in headers:
+        msg[name] = Header(value, "utf-8", header_name=name) if name == "Subject" else value
+    out = BytesIO()
+    _Generator(out, mangle_from_=False, policy=SMTP_COMPAT).flatten(msg)
+    return out.getvalue()
+
+
 def _boundary() -> str:
     """A multipart boundary no part can contain: every part is base64, whose lines hold at
     most two "=" (so the generator need not search the whole text for a free one)."""
-    return "=" * 15 + f"{secrets.randbelow(10**19):019d}" + "=="  # the email package's form
+    return _boundary_of(secrets.randbelow(10**19))
+
+
+def _boundary_of(number: int) -> str:
+    return "=" * 15 + f"{number:019d}" + "=="  # the email package's form
 
 
 def _text_part(text: str, subtype: str) -> MIMENonMultipart:
@@ -286,17 +331,17 @@ def _text_part(text: str, subtype: str) -> MIMENonMultipart:
     in one call (the email package encodes it 57 bytes at a time)."""
     part = MIMENonMultipart("text", subtype, charset="utf-8")
     part["Content-Transfer-Encoding"] = "base64"
-    part.set_payload(base64_lines(text.encode("utf-8")))
+    part.set_payload(base64_lines(text.encode("utf-8")).decode("ascii"))
     return part
 
 
-def base64_lines(data: bytes) -> str:
-    """`base64.encodebytes(data)` as text: lines of 76 characters (57 bytes), each ending in
-    a newline; encoded in one call rather than 57 bytes at a time."""
-    encoded = base64.b64encode(data).decode("ascii")
+def base64_lines(data: bytes, newline: bytes = b"\n") -> bytes:
+    """`base64.encodebytes(data)`: lines of 76 characters (57 bytes), each ending in
+    `newline`; encoded in one call rather than 57 bytes at a time."""
+    encoded = base64.b64encode(data)
     if not encoded:
-        return ""
-    return "\n".join([encoded[i:i + 76] for i in range(0, len(encoded), 76)]) + "\n"
+        return b""
+    return newline.join([encoded[i:i + 76] for i in range(0, len(encoded), 76)]) + newline
 
 
 class _Generator(BytesGenerator):
@@ -313,26 +358,46 @@ class _Generator(BytesGenerator):
             self.write(lines.replace("\n", self._NL))
 
     def _write_headers(self, msg: Message) -> None:
-        limit = self.policy.max_line_length
         for name, value in msg.raw_items():
-            if limit and unfolded(name, value, limit):
-                self._fp.write(f"{name}: {value}{self._NL}".encode("ascii"))
-            elif type(value) is str and self.policy is SMTP_COMPAT:
-                self._fp.write(_folded(name, value))  # From and To: the same few, again
+            if type(value) is str and self.policy is SMTP_COMPAT:
+                self._fp.write(_plain_line(name, value))
             else:
                 self._fp.write(self.policy.fold_binary(name, value))
         self.write(self._NL)
 
 
+def _header_line(name: str, value: str) -> bytes:
+    """One header as compat32 (SMTP_COMPAT) writes it; the Subject as `Header(value,
+    "utf-8")`, RFC 2047 encoded."""
+    return _subject_line(value) if name == "Subject" else _plain_line(name, value)
+
+
+def _plain_line(name: str, value: str) -> bytes:
+    """A header whose value compat32 folds as it is (not through `Header(value, "utf-8")`)."""
+    if unfolded(name, value, _LIMIT):
+        return f"{name}: {value}\r\n".encode("ascii")
+    return _folded(name, value)
+
+
+_LIMIT = SMTP_COMPAT.max_line_length
+
+
 @lru_cache(maxsize=256)
 def _folded(name: str, value: str) -> bytes:
+    """From and To: the same few, again and again."""
     return SMTP_COMPAT.fold_binary(name, value)
+
+
+@lru_cache(maxsize=256)
+def _subject_line(subject: str) -> bytes:
+    """A case's mails share their subject (the acknowledgement, the notice)."""
+    return SMTP_COMPAT.fold_binary("Subject", Header(subject, "utf-8", header_name="Subject"))
 
 
 def unfolded(name: str, value: object, limit: int) -> bool:
     """Whether compat32 would write this header as `name: value` unchanged: a plain string of
     printable ASCII that fits on one line and does not end in a space (which `Header` drops).
-    tests/unit/test_compose.py compares the two on random headers."""
+    tests/unit/test_compose_bytes.py compares the two on random headers."""
     return (type(value) is str and value.isascii() and value.isprintable() and name.isascii()
             and len(name) + len(value) + 2 <= limit and not value.endswith(" ")
             and value != "")
