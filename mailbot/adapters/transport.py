@@ -64,19 +64,33 @@ class MaildirTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.description = f"Maildir {path}"
+        self._tmp, self._new = str(path / "tmp"), str(path / "new")
 
     def send(self, items: list[Item], on_result: OnResult) -> None:
+        pid = os.getpid()
         for index, item in enumerate(items):
-            name = f"{time.time_ns()}.{os.getpid()}.{item.id}.mailbot"
+            name = f"{time.time_ns()}.{pid}.{item.id}.mailbot"
             try:
-                deliver(self.path, item.raw, name)
+                self._write(item.raw, name)
             except OSError as exc:
                 why = f"{self.description}: {exc}"
                 on_result(item, Result("unreachable", why))
                 _not_tried(items[index + 1:], on_result, why)
                 return
             else:
-                on_result(item, Result("sent", f"written to {self.path / 'new' / name}"))
+                on_result(item, Result("sent", f"written to {self._new}/{name}"))
+
+    def _write(self, raw: bytes, name: str) -> None:
+        """`deliver` (tmp, then rename) without making sure of the three folders for every
+        mail: only when the quick write fails is it tried again the full way, whose error,
+        if any, is the one reported."""
+        tmp = f"{self._tmp}/{name}"
+        try:
+            with open(tmp, "wb") as file:
+                file.write(raw)
+            os.replace(tmp, f"{self._new}/{name}")
+        except OSError:
+            deliver(self.path, raw, name)
 
     def check(self) -> str:
         deliver_dir = self.path / "new"
