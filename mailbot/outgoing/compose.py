@@ -152,7 +152,7 @@ def _block_html(lines: list[str]) -> str:
                 "</blockquote>")
     first_item = next((i for i, line in enumerate(lines) if line.startswith("- ")), None)
     if first_item is None:
-        return "<p>" + "<br>".join(_inline(line) for line in lines) + "</p>"
+        return "<p>" + _inline_lines(lines) + "</p>"
     # A lead-in («Что будет дальше:»), «- » items (an indented line continues one), and
     # whatever follows the list as a paragraph of its own.
     items: list[str] = []
@@ -166,10 +166,9 @@ def _block_html(lines: list[str]) -> str:
             break
         end += 1
     head, tail = lines[:first_item], lines[end:]
-    lead = ('<p style="margin-bottom:4px;">' + "<br>".join(_inline(x) for x in head) + "</p>"
-            if head else "")
+    lead = '<p style="margin-bottom:4px;">' + _inline_lines(head) + "</p>" if head else ""
     lis = "".join(f"<li>{_inline(item)}</li>" for item in items)
-    rest = "<p>" + "<br>".join(_inline(x) for x in tail) + "</p>" if tail else ""
+    rest = "<p>" + _inline_lines(tail) + "</p>" if tail else ""
     return f'{lead}<ul style="margin:0 0 12px;padding-left:20px;">{lis}</ul>{rest}'
 
 
@@ -190,8 +189,17 @@ def _quoted_html(lines: list[str]) -> str:
             paragraphs[-1][-1] += " " + line
         else:
             paragraphs[-1].append(line)
-    return "".join(f'<p style="margin:4px 0;">{"<br>".join(_inline(x) for x in para)}</p>'
+    return "".join(f'<p style="margin:4px 0;">{_inline_lines(para)}</p>'
                    for para in paragraphs if para)
+
+
+def _inline_lines(lines: list[str]) -> str:
+    """`<br>`-separated `_inline` lines; without a link among them they are escaped in one
+    piece (no line holds a line break: each comes from `splitlines`)."""
+    joined = "\n".join(lines)
+    if "http" not in joined:
+        return str(escape(joined)).replace("\n", "<br>")
+    return "<br>".join(_inline(line) for line in lines)
 
 
 def _inline(line: str) -> str:
