@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlmodel import select
 
-from mailbot.desk.casework import Tx, queue
+from mailbot.desk.casework import Pending, Tx, queue
 from mailbot.desk.plan import (
     USER_THREAD,
     Event,
@@ -114,9 +114,14 @@ class _Applying:
 def apply(tx: Tx, plan: Plan, mail: Incoming | None) -> Outcome:
     """Write the plan's steps in order, then the mail's ledger row; the outcome names the
     case the steps ended on."""
+    # The plan's events and outbox rows are written together after its last step (no step
+    # reads them back): one statement per table rather than one per row.
+    tx = replace(tx, pending=Pending())
     applying = _Applying(tx, plan, mail)
     for step in plan.steps:
         applying.step(step)
+    assert tx.pending is not None
+    tx.pending.write(tx.session)
     if mail is not None:
         store.record_ingested(tx.session, tx.mailbox_id, mail.source_key, plan.ledger, tx.now,
                               tx.recorded[0] if tx.recorded else None)

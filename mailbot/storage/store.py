@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, insert, or_
 from sqlalchemy import text as sql_text
 from sqlmodel import Session, select
 
@@ -143,12 +143,51 @@ def log(
     session: Session, event: str, /, *, at: datetime, mailbox_id: int | None = None,
     case_id: int | None = None, actor: str = "mailbot", **detail: object,
 ) -> None:
-    session.add(
-        Event(
-            mailbox_id=mailbox_id, case_id=case_id, at=at, actor=actor, kind=event,
-            detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
-        )
-    )
+    add_event(session, event_row(event, at=at, mailbox_id=mailbox_id, case_id=case_id,
+                                 actor=actor, **detail))
+
+
+def event_row(
+    event: str, /, *, at: datetime, mailbox_id: int | None = None, case_id: int | None = None,
+    actor: str = "mailbot", **detail: object,
+) -> dict[str, object]:
+    """The columns of an event row (all of them, so rows of several events share keys)."""
+    return {"mailbox_id": mailbox_id, "case_id": case_id, "at": at, "actor": actor,
+            "kind": event,
+            "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else ""}
+
+
+def add_event(session: Session, row: dict[str, object]) -> None:
+    session.add(Event(**row))
+
+
+def insert_events(session: Session, rows: list[dict[str, object]]) -> None:
+    """Event rows in one statement (an executemany), in order; their ids are never read.
+    On the session's connection, so no autoflush: the case they name is written already."""
+    if rows:
+        session.connection().execute(insert(Event.__table__), rows)  # type: ignore[arg-type]
+
+
+def outbox_row(
+    *, mailbox_id: int, case_id: int | None, kind: str, automatic: bool, message_id: str,
+    mail_from: str, rcpt_to: str, raw: bytes, next_attempt_at: datetime, created_at: datetime,
+) -> dict[str, object]:
+    """The columns of a new outbox row, the model's defaults included."""
+    return {"mailbox_id": mailbox_id, "case_id": case_id, "kind": kind, "automatic": automatic,
+            "message_id": message_id, "mail_from": mail_from, "rcpt_to": rcpt_to, "raw": raw,
+            "status": "pending", "attempts": 0, "next_attempt_at": next_attempt_at,
+            "claimed_at": None, "last_error": "", "created_at": created_at, "sent_at": None}
+
+
+def add_outbox(session: Session, row: dict[str, object]) -> None:
+    session.add(Outbox(**row))
+
+
+def insert_outbox(session: Session, rows: list[dict[str, object]]) -> None:
+    """Outbox rows in one statement (an executemany), in order; their ids are never read.
+    On the session's connection, so no autoflush: the case they name is written already."""
+    if rows:
+        session.connection().execute(insert(Outbox.__table__), rows)  # type: ignore[arg-type]
 
 
 def record_ingested(
