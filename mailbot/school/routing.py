@@ -310,11 +310,22 @@ def named_person(text: str, people: People) -> Person | None:
     several people are named, one who supervises another named person is the one the
     complaint is addressed to («прошу директора разобраться с учителем Кузнецовым»).
     """
-    tokens = [_Token(w, fold(w), bool(d)) for w, d in WORD_RE.findall(text or "")]
+    made = memo.table(people, "name_tokens")  # tokens are immutable: one per written word
+    tokens = []
+    for found in WORD_RE.findall(text or ""):
+        token = made.get(found)
+        if token is None:
+            token = made[found] = _Token(found[0], fold(found[0]), bool(found[1]))
+        tokens.append(token)
     mentions: list[tuple[frozenset[str], bool]] = []  # (who, may be the subject)
+    starts = memo.table(people, "mention_starts")
     i = 0
     while i < len(tokens):
-        hit = _name_at(tokens, i, people) or _position_at(tokens, i, people)
+        word = tokens[i].folded
+        may = starts.get(word)
+        if may is None:
+            may = starts[word] = _may_start(people, word)
+        hit = (_name_at(tokens, i, people) or _position_at(tokens, i, people)) if may else None
         if hit is None:
             i += 1
             continue
@@ -323,6 +334,16 @@ def named_person(text: str, people: People) -> Person | None:
             mentions.append((ids, _may_be_subject(tokens[i])))
         i = end
     return _the_one(mentions, people)
+
+
+def _may_start(people: People, word: str) -> bool:
+    """Whether a mention can begin at this word: somebody's surname or first name, or the
+    first word of a position (`_name_at` and `_position_at` find nothing elsewhere). The
+    same for every mail, so it is worked out once per word; most words are neither."""
+    if any(part in ("surname", "first") for part in _parts_of(people, word).values()):
+        return True
+    heads, _inside = _position_lemmas(people)
+    return bool((analyse(word)[1] | {word}) & heads)
 
 
 def _the_one(mentions: list[tuple[frozenset[str], bool]], people: People) -> Person | None:

@@ -28,13 +28,18 @@ def deletion_index(vocabulary: Iterable[str], min_length: int) -> dict[str, tupl
     "form:lemma" string per form (sets, and a string per deletion, took twice the memory).
     """
     index: dict[str, list[str]] = {}
-    for lemma in vocabulary:
+    get = index.get
+    # Each lemma once: then every "form:lemma" is new, and each of its deletions is
+    # distinct, so nothing is added to a key twice and no list needs searching.
+    for lemma in dict.fromkeys(vocabulary):
         for form in forms(lemma):
             if len(form) >= min_length:
                 entry = f"{form}:{lemma}"
                 for deleted in _deletions(form):
-                    found = index.setdefault(deleted, [])
-                    if entry not in found:
+                    found = get(deleted)
+                    if found is None:
+                        index[deleted] = [entry]
+                    else:
                         found.append(entry)
     return {k: tuple(v) for k, v in index.items()}
 
