@@ -50,11 +50,11 @@ MAX_ERRORS = 20
 # Claims and settles are Core statements on the table: no ORM objects, no identity map, and
 # only the columns they need (a row's raw bytes are read once, for the send).
 _OUTBOX = Outbox.__table__
-_CLAIM_ONE = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.status == "pending")
+_CLAIM = (
+    update(_OUTBOX).where(_OUTBOX.c.status == "pending")
     .values(status="sending", claimed_at=bindparam("now"))
 )
+_CLAIM_ONE = _CLAIM.where(_OUTBOX.c.id == bindparam("row_id"))
 _SENDABLE = select(_OUTBOX.c.id, _OUTBOX.c.mail_from, _OUTBOX.c.rcpt_to,
                    _OUTBOX.c.raw).order_by(_OUTBOX.c.id)
 _SENT = (
@@ -109,18 +109,25 @@ def _claim(app: App, limit: int) -> list[Item]:
     if app.engine.dialect.name == "postgresql":
         return _claim_skip_locked(app.engine, app.clock.now(), limit)
     now = app.clock.now()
-    with app.engine.begin() as connection:
+    with app.engine.connect() as connection:
         due = connection.execute(
             select(_OUTBOX.c.id)
             .where(_OUTBOX.c.status == "pending", _OUTBOX.c.next_attempt_at <= now)
             .order_by(_OUTBOX.c.id).limit(limit)
         ).scalars().all()
-        claimed = [row_id for row_id in due
-                   if connection.execute(_CLAIM_ONE, {"row_id": row_id, "now": now}).rowcount]
-        if not claimed:
+        if not due:
             return []
+        # All at once: when every row found due is still pending, all are ours. When another
+        # worker took some in between, undone and row by row, to know which.
+        claimed = due
+        if connection.execute(_CLAIM.where(_OUTBOX.c.id.in_(due)),
+                              {"now": now}).rowcount != len(due):
+            connection.rollback()
+            claimed = [row_id for row_id in due if connection.execute(
+                _CLAIM_ONE, {"row_id": row_id, "now": now}).rowcount]
         # Read after the claim, as the claimed rows stand (not as they were when found due).
         rows = connection.execute(_SENDABLE.where(_OUTBOX.c.id.in_(claimed))).all()
+        connection.commit()
     return [Item(row_id, sender, rcpts.split(","), raw) for row_id, sender, rcpts, raw in rows]
 
 
