@@ -14,7 +14,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import encoders
 from email.generator import NLCRE, BytesGenerator
 from email.header import Header
 from email.message import Message
@@ -384,6 +383,8 @@ def _plain_line(name: str, value: str) -> bytes:
     """A header whose value compat32 folds as it is (not through `Header(value, "utf-8")`)."""
     if unfolded(name, value, _LIMIT):
         return f"{name}: {value}\r\n".encode("ascii")
+    if unbroken(name, value, _LIMIT):
+        return f"{name}: \r\n {value}\r\n".encode("ascii")
     return _folded(name, value)
 
 
@@ -411,6 +412,14 @@ def unfolded(name: str, value: object, limit: int) -> bool:
             and value != "")
 
 
+def unbroken(name: str, value: str, limit: int) -> bool:
+    """Whether compat32 would write this header as `name: ` and the value whole on a line of
+    its own: one word of printable ASCII (no space to fold at) too long for the first line,
+    a long Message-ID. tests/unit/test_compose_bytes.py compares the two."""
+    return (type(value) is str and value.isascii() and value.isprintable() and name.isascii()
+            and len(name) + len(value) + 2 > limit and " " not in value)
+
+
 def _attachment(item: FileAttachment) -> MIMEBase:
     maintype, _, subtype = item.content_type.partition("/")
     if maintype == "message" or not subtype:
@@ -422,8 +431,9 @@ def _attachment(item: FileAttachment) -> MIMEBase:
         found = re.search(rb"^METHOD:(\w+)", item.data, re.MULTILINE)
         if found:
             part.set_param("method", found.group(1).decode())
-    part.set_payload(item.data)
-    encoders.encode_base64(part)
+    # What `encoders.encode_base64` does, with the bytes encoded in one call.
+    part.set_payload(base64_lines(item.data).decode("ascii"))
+    part["Content-Transfer-Encoding"] = "base64"
     # RFC 2231 for non-ASCII names: the form every client reads.
     filename = single_line(item.filename, 200) or "file"
     part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", filename))

@@ -16,6 +16,7 @@ import pytest
 from mailbot.outgoing import compose
 
 ALPHABET = "ab;, \t=<>@.\"()-:?" + "xyz" * 3
+WORD = ALPHABET.replace(" ", "").replace("\t", "")
 WORDS = ("Здравствуйте", "Re:", "[ЭЖ #12]", "не", "открывается", "дневник", "school", "—",
          "ученика", "5А", "«кавычки»", "a" * 40, "", "  ", "ё", "Fwd:", ";", ",")
 
@@ -120,3 +121,34 @@ def test_a_mail_without_attachments_is_what_the_email_package_writes(
         if not to_line.isascii():
             expected = b"To: " + to_line.encode() + b"\r\n" + expected
         assert raw == expected
+
+
+def test_a_long_header_of_one_word_is_on_a_line_of_its_own_as_compat32_writes_it() -> None:
+    rng = random.Random(15)
+    policy = compose.SMTP_COMPAT
+    checked = 0
+    for _ in range(5000):
+        name = rng.choice(("Message-ID", "In-Reply-To", "References"))
+        value = "".join(rng.choice(WORD) for _ in range(rng.randrange(300)))
+        if compose.unbroken(name, value, policy.max_line_length):
+            checked += 1
+            assert f"{name}: \r\n {value}\r\n".encode() == policy.fold_binary(name, value), value
+    assert checked > 3000
+    assert not compose.unbroken("Message-ID", "<a b>" * 30, policy.max_line_length)
+    assert not compose.unbroken("Message-ID", "<short@x>", policy.max_line_length)
+
+
+def test_an_attachment_is_what_the_email_package_encodes() -> None:
+    from email import encoders
+    from email.mime.base import MIMEBase
+
+    rng = random.Random(16)
+    for size in (0, 1, 56, 57, 58, 1000, 100_000):
+        data = rng.randbytes(size)
+        item = compose.FileAttachment("отчёт.pdf", "application/pdf", data)
+        expected = MIMEBase("application", "pdf")
+        expected.set_payload(data)
+        encoders.encode_base64(expected)
+        expected.add_header("Content-Disposition", "attachment",
+                            filename=("utf-8", "", "отчёт.pdf"))
+        assert compose._attachment(item).as_bytes() == expected.as_bytes()
