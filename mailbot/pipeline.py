@@ -26,6 +26,7 @@ from mailbot.desk.casework import Tx
 from mailbot.desk.decide import analyse, tagged_case
 from mailbot.desk.plan import Outcome
 from mailbot.desk.sender import identify
+from mailbot.desk.threads import ThreadFacts
 from mailbot.flows import Incoming, Situation
 from mailbot.flows.apply import apply
 from mailbot.flows.choose import plan_for
@@ -128,14 +129,17 @@ def _record(
 ) -> Outcome:
     now = app.clock.now()
     parsed = parse(raw)
-    existing = store.message_by_id(session, mailbox_id, parsed.message_id)
+    # The stored copy of its Message-ID and its thread's facts, read together.
+    existing, thread = store.arrival(session, mailbox_id, parsed.message_id, parsed.thread_ids,
+                                     tagged_case(parsed, app.config))
     if existing is not None:
-        store.record_ingested(session, mailbox_id, source_key, "duplicate", now, existing.id)
-        store.log(session, "duplicate", at=now, mailbox_id=mailbox_id, case_id=existing.case_id,
+        pk, case_id = existing
+        store.record_ingested(session, mailbox_id, source_key, "duplicate", now, pk)
+        store.log(session, "duplicate", at=now, mailbox_id=mailbox_id, case_id=case_id,
                   message_id=parsed.message_id, source=source_key)
-        return Outcome("duplicate", existing.case_id, reasons=("Message-ID already stored",))
+        return Outcome("duplicate", case_id, reasons=("Message-ID already stored",))
 
-    mail = incoming(session, app, mailbox_id, parsed, raw, source_key)
+    mail = incoming(session, app, mailbox_id, parsed, raw, source_key, thread)
     situation = Situation(mail, read_facts(session, app, mailbox_id, mail, now), app.config,
                           app.rules, now)
     tx = Tx(session, app, mailbox_id, now)
@@ -143,11 +147,13 @@ def _record(
 
 
 def incoming(session: Session, app: App, mailbox_id: int, parsed: ParsedMail, raw: bytes,
-             source_key: str) -> Incoming:
-    """What is known of a mail before its flow: its thread, new text, and who wrote it."""
-    facts = analyse(parsed, app.config, store.thread_facts(
-        session, mailbox_id, parsed.message_id, parsed.thread_ids,
-        tagged_case(parsed, app.config)))
+             source_key: str, thread: ThreadFacts | None = None) -> Incoming:
+    """What is known of a mail before its flow: its thread, new text, and who wrote it.
+    `thread`: its ThreadFacts when the caller has read them already (store.arrival)."""
+    if thread is None:
+        thread = store.thread_facts(session, mailbox_id, parsed.message_id, parsed.thread_ids,
+                                    tagged_case(parsed, app.config))
+    facts = analyse(parsed, app.config, thread)
     sender = identify(parsed, facts.auto, app.rules.people, app.secret, app.clock.now(),
                       app.config.security.authserv_id)
     return Incoming(parsed, facts, sender, raw, source_key)

@@ -54,25 +54,25 @@ def read_facts(session: Session, app: App, mailbox_id: int, mail: Incoming,
         return _machine_facts(session, app, mailbox_id, mail, now)
     case = user.case_of(mail, _own_case(session, mailbox_id, user.cited_case(mail)))
     limits = app.config.limits
-    since = store.period_start(now, limits.auto_reply_period_minutes)
     request = user.service_request(mail, case)
+    addr = mail.parsed.from_addr if request is not None else user.requester(mail).addr
+    known = store.sender_facts(
+        session, mailbox_id, addr,
+        auto_since=store.period_start(now, limits.auto_reply_period_minutes),
+        bounce_since=now - timedelta(days=limits.bounce_quiet_days),
+        stopped_since=now - timedelta(days=app.config.conversation.reopen_days))
+    hard_bounced = frozenset({addr}) if known.hard_bounced else frozenset()
     if request is not None:
-        addr = mail.parsed.from_addr
         return Facts(
-            auto_replies={addr: store.auto_replies_since(session, mailbox_id, addr, since)},
-            hard_bounced=_hard_bounced(session, mailbox_id, addr,
-                                       now - timedelta(days=limits.bounce_quiet_days)),
+            auto_replies={addr: known.auto_replies}, hard_bounced=hard_bounced,
             seats=_seats(session, app, mailbox_id, addr, seminars.requested_numbers(request),
                          now))
-    addr = user.requester(mail).addr
-    stopped = store.stopped_case_of(session, mailbox_id, addr,
-                                    now - timedelta(days=app.config.conversation.reopen_days))
+    stopped = session.get(Case, known.stopped_case_id) if known.stopped_case_id else None
     return Facts(
         open_counts=store.open_counts(session, mailbox_id),
-        auto_replies={addr: store.auto_replies_since(session, mailbox_id, addr, since)},
+        auto_replies={addr: known.auto_replies},
         stopped=detached(stopped) if stopped is not None else None,
-        hard_bounced=_hard_bounced(session, mailbox_id, addr,
-                                   now - timedelta(days=limits.bounce_quiet_days)),
+        hard_bounced=hard_bounced,
         **_case_facts(session, case),
     )
 
@@ -119,15 +119,6 @@ def _returned(session: Session, mailbox_id: int, mail: Incoming, report: BounceR
 def _as_returned(row: Outbox, how: str) -> Returned:
     assert row.id is not None
     return Returned(row.id, row.kind, row.rcpt_to, row.automatic, how)
-
-
-def _hard_bounced(session: Session, mailbox_id: int, addr: str, since: datetime,
-                  ) -> frozenset[str]:
-    """{addr} when mail to it came back as undeliverable (5.x.x) since `since`."""
-    rows = session.exec(select(Outbox.last_error).where(
-        Outbox.mailbox_id == mailbox_id, Outbox.status == "bounced", Outbox.rcpt_to == addr,
-        Outbox.created_at >= since)).all()
-    return frozenset({addr}) if any(e.startswith("5") for e in rows) else frozenset()
 
 
 def _own_case(session: Session, mailbox_id: int, number: int | None) -> Case | None:

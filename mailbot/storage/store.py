@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_
+from sqlalchemy import Select, bindparam, func, insert, literal_column, or_, union_all
 from sqlalchemy import text as sql_text
 from sqlmodel import Session, select
 
@@ -62,27 +63,41 @@ def thread_facts(
     session: Session, mailbox_id: int, message_id: str, thread_ids: tuple[str, ...],
     tagged: int | None,
 ) -> ThreadFacts:
-    by_reference: dict[str, int] = {}
-    if thread_ids:
-        rows = session.exec(
-            select(Message.message_id, Message.case_id).where(
-                Message.mailbox_id == mailbox_id, Message.message_id.in_(thread_ids[:200])
-            )
-        ).all()
-        by_reference = {mid: case for mid, case in rows}
-        outbox_rows = session.exec(
-            select(Outbox.message_id, Outbox.case_id).where(
-                Outbox.mailbox_id == mailbox_id, Outbox.message_id.in_(thread_ids[:200])
-            )
-        ).all()
-        for mid, case in outbox_rows:
-            if case is not None:
-                by_reference.setdefault(mid, case)
-    referencing = session.exec(
-        select(Message.case_id)
+    return arrival(session, mailbox_id, message_id, thread_ids, tagged)[1]
+
+
+def arrival(
+    session: Session, mailbox_id: int, message_id: str, thread_ids: tuple[str, ...],
+    tagged: int | None,
+) -> tuple[tuple[int, int | None] | None, ThreadFacts]:
+    """For a mail just fetched: (id, case_id) of the stored message with its Message-ID, if
+    any (a duplicate), and its ThreadFacts. One statement (a UNION ALL) reads the stored
+    messages with its own or a cited Message-ID, our outbox mails it cites and the stored
+    messages that cite it, where there were four; the tagged case costs two more."""
+    cited = thread_ids[:200]
+    parts = [select(literal_column("0"), Message.id, Message.message_id, Message.case_id).where(
+        Message.mailbox_id == mailbox_id, Message.message_id.in_([message_id, *cited]))]
+    if cited:
+        parts.append(
+            select(literal_column("1"), Outbox.id, Outbox.message_id, Outbox.case_id)
+            .where(Outbox.mailbox_id == mailbox_id, Outbox.message_id.in_(cited)))
+    parts.append(
+        select(literal_column("2"), Message.id, Message.message_id, Message.case_id)
         .join(MessageRef, MessageRef.message_pk == Message.id)
-        .where(Message.mailbox_id == mailbox_id, MessageRef.ref == message_id)
-    ).all()
+        .where(Message.mailbox_id == mailbox_id, MessageRef.ref == message_id))
+    rows = session.execute(union_all(*parts)).all()
+    wanted = set(cited)
+    existing: tuple[int, int | None] | None = None
+    by_reference: dict[str, int] = {}
+    for source, pk, mid, case in rows:
+        if source == 0 and mid == message_id:
+            existing = (pk, case)
+        if source == 0 and mid in wanted:
+            by_reference[mid] = case
+    for source, _pk, mid, case in rows:
+        if source == 1 and case is not None:
+            by_reference.setdefault(mid, case)
+    referencing = [case for source, _pk, _mid, case in rows if source == 2]
     tagged_case, participants = None, frozenset[str]()
     if tagged is not None:
         case = case_by_number(session, mailbox_id, tagged)
@@ -91,7 +106,7 @@ def thread_facts(
             participants = frozenset(
                 session.exec(select(Message.from_addr).where(Message.case_id == case.id)).all()
             ) | {case.requester_addr}
-    return ThreadFacts(
+    return existing, ThreadFacts(
         by_reference=by_reference,
         referencing_me=tuple(sorted(set(referencing))),
         tagged_case=tagged_case,
@@ -400,6 +415,45 @@ def stopped_case_of(session: Session, mailbox_id: int, addr: str, since: datetim
                            Case.status == "stopped", Case.closed_at >= since)
         .order_by(Case.id.desc())
     ).first()
+
+
+@dataclass(frozen=True)
+class SenderFacts:
+    """What the desk knows of one writer, read in one statement (sender_facts)."""
+
+    auto_replies: int  # automatic mails to them since the cap's period began
+    hard_bounced: bool  # mail to them came back undeliverable (5.x.x) lately
+    stopped_case_id: int | None  # their latest case stopped under clause 5 lately
+
+
+def _sender_facts_query() -> Select:  # type: ignore[type-arg]
+    """auto_replies_since, the hard-bounce check and stopped_case_of as scalar subqueries of
+    one SELECT (built once: the same conditions as those, by parameter)."""
+    box, addr = bindparam("box"), bindparam("addr")
+    auto = select(func.count(Outbox.id)).where(
+        Outbox.mailbox_id == box, Outbox.automatic.is_(True), Outbox.rcpt_to == addr,
+        Outbox.created_at >= bindparam("auto_since")).scalar_subquery()
+    bounced = select(Outbox.id).where(
+        Outbox.mailbox_id == box, Outbox.status == "bounced", Outbox.rcpt_to == addr,
+        Outbox.created_at >= bindparam("bounce_since"),
+        func.substr(Outbox.last_error, 1, 1) == "5").limit(1).scalar_subquery()
+    stopped = select(Case.id).where(
+        Case.mailbox_id == box, Case.requester_addr == addr, Case.status == "stopped",
+        Case.closed_at >= bindparam("stopped_since")).order_by(Case.id.desc()).limit(1)
+    return select(auto, bounced, stopped.scalar_subquery())
+
+
+_SENDER_FACTS = _sender_facts_query()
+
+
+def sender_facts(session: Session, mailbox_id: int, addr: str, *, auto_since: datetime,
+                 bounce_since: datetime, stopped_since: datetime) -> SenderFacts:
+    """The writer's recent automatic replies, a hard bounce of mail to them and a case of
+    theirs stopped lately: one statement where there were three."""
+    auto, bounced, stopped = session.execute(_SENDER_FACTS, {
+        "box": mailbox_id, "addr": addr, "auto_since": auto_since,
+        "bounce_since": bounce_since, "stopped_since": stopped_since}).one()
+    return SenderFacts(auto, bounced is not None, stopped)
 
 
 def count_events_of(session: Session, mailbox_id: int, kind: str, actor: str, text: str) -> int:
