@@ -135,7 +135,9 @@ _URL = re.compile(r"https?://[^\s<>\"«»]+[^\s<>\"«».,;:!?)]")
 def text_to_html(text: str) -> Markup:
     """Plain mail text as simple, escaped HTML: paragraphs, `- ` lists, `> ` quotes, links."""
     blocks = re.split(r"\n\s*\n", text.strip())
-    out = [_block_html(block.splitlines()) for block in blocks if block.strip()]
+    out = [_block_html(block.splitlines()) if ">" in block or "- " in block
+           else "<p>" + _inline_lines(block.splitlines()) + "</p>"  # no quote, no list
+           for block in blocks if block.strip()]
     return Markup("\n".join(out))
 
 
