@@ -134,7 +134,7 @@ def record_message(tx: Tx, case: Case | None, mail: Incoming, *, kind: str,
     """Store the mail (raw bytes, message, references, attachments) in the case, or in no
     case (machine mail about nothing of ours)."""
     parsed = mail.parsed
-    raw_row = store.store_raw(tx.session, mail.raw)
+    raw_id = store.insert_raw(tx.session, mail.raw)
     message = Message(
         mailbox_id=tx.mailbox_id, case_id=case.id if case else None, direction="in",
         message_id=parsed.message_id[:998],
@@ -143,7 +143,7 @@ def record_message(tx: Tx, case: Case | None, mail: Incoming, *, kind: str,
         from_name=parsed.from_name[:300], to_addrs=", ".join(parsed.to),
         cc_addrs=", ".join(parsed.cc), sent_at=parsed.date, received_at=tx.now,
         auto_kind=mail.facts.auto.kind, body_text=parsed.text,
-        new_text=mail.facts.new_text if text is None else text, raw_id=raw_row.id,
+        new_text=mail.facts.new_text if text is None else text, raw_id=raw_id,
         source_key=mail.source_key, sender_role=mail.sender.role,
         person_id=mail.sender.person_id, kind=kind,
     )

@@ -125,11 +125,13 @@ def auto_replies_since(session: Session, mailbox_id: int, rcpt: str, since: date
     ).one()
 
 
-def store_raw(session: Session, raw: bytes) -> RawMail:
-    row = RawMail(sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), data=raw)
-    session.add(row)
-    session.flush()
-    return row
+def insert_raw(session: Session, raw: bytes) -> int:
+    """Store a mail's bytes; its id. One INSERT on the session's connection, with no flush
+    of the unit of work for it (an ORM row would need one just to learn the id)."""
+    table = RawMail.__table__
+    result = session.connection().execute(insert(table).values(  # type: ignore[arg-type]
+        sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), data=raw))
+    return result.inserted_primary_key[0]
 
 
 def add_refs(session: Session, message_pk: int, refs: Iterable[str]) -> None:
