@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from mailbot.adapters.clock import local_text, to_local
 from mailbot.app import App
@@ -139,13 +140,30 @@ def response_times(app: App, box_id: int) -> int:
     """Reminders for cases without a first answer, counted in working hours."""
     if app.rules.calendar is None or app.rules.people is None:
         return 0
-    with db.session(app.engine) as session:
-        waiting = list(session.exec(
-            select(Case).where(Case.mailbox_id == box_id, Case.first_response_at.is_(None),
-                               Case.status.in_(("new", "assigned")), Case.assignee != "")
-        ).all())
-    return sum(send_due(app, box_id, due)
-               for due in sla_due(app.config, app.rules, app.clock.now(), waiting))
+    waiting = select(Case).where(Case.mailbox_id == box_id, Case.first_response_at.is_(None),
+                                 Case.status.in_(("new", "assigned")), Case.assignee != "")
+    now = app.clock.now()
+    dues = [due for cases in _in_chunks(app, waiting)
+            for due in sla_due(app.config, app.rules, now, cases)]
+    return sum(send_due(app, box_id, due) for due in dues)
+
+
+CHUNK = 500  # cases read at a time by the reminder jobs
+
+
+def _in_chunks(app: App, query: SelectOfScalar[Case]) -> Iterator[list[Case]]:
+    """The cases a query selects, a few hundred at a time in order of id: a district's
+    thousands of open cases are never all in memory at once (only the due ones are kept)."""
+    after = 0
+    while True:
+        with db.session(app.engine) as session:
+            cases = list(session.exec(query.where(Case.id > after).order_by(Case.id)
+                                      .limit(CHUNK)).all())
+        if not cases:
+            return
+        yield cases
+        assert cases[-1].id is not None
+        after = cases[-1].id
 
 
 def sla_due(config: Config, rules: Rulebook, now: datetime, waiting: list[Case]) -> list[Due]:
@@ -178,13 +196,12 @@ def vendor_waits(app: App, box_id: int) -> int:
     people = app.rules.people
     if app.rules.calendar is None or people is None or people.vendor is None:
         return 0
-    with db.session(app.engine) as session:
-        waiting = list(session.exec(
-            select(Case).where(Case.mailbox_id == box_id, Case.status == "waiting_vendor",
-                               Case.escalated_at.is_not(None))
-        ).all())
-    return sum(send_due(app, box_id, due)
-               for due in vendor_due(app.config, app.rules, app.clock.now(), waiting))
+    waiting = select(Case).where(Case.mailbox_id == box_id, Case.status == "waiting_vendor",
+                                 Case.escalated_at.is_not(None))
+    now = app.clock.now()
+    dues = [due for cases in _in_chunks(app, waiting)
+            for due in vendor_due(app.config, app.rules, now, cases)]
+    return sum(send_due(app, box_id, due) for due in dues)
 
 
 def vendor_due(config: Config, rules: Rulebook, now: datetime, waiting: list[Case]) -> list[Due]:

@@ -12,7 +12,8 @@ from pathlib import Path
 from icalendar import Calendar
 from sqlmodel import func, select
 
-from mailbot.jobs import digests
+from mailbot.desk.threads import find_tag
+from mailbot.jobs import digests, periodic
 from mailbot.jobs.figures import compute, iso_week_bounds
 from mailbot.storage import db
 from mailbot.storage.models import Case
@@ -112,6 +113,28 @@ def test_response_time_reminders_count_working_hours_and_skip_the_holiday(desk) 
     desk.worker.time_job()
     desk.send()
     assert Sent(desk).one("sla_supervisor", PETROVA)
+
+
+def test_reminders_reach_every_waiting_case_when_read_a_few_at_a_time(desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(periodic, "CHUNK", 2)  # five cases: three reads of at most two
+    desk.clock.current = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+    for n in range(5):
+        deliver(desk, make_mail(subject="Не могу войти в дневник",
+                                sender=(f"Родитель {n}", f"p{n}@mail.example"),
+                                message_id=f"chunk{n}@mail.example"))
+    with db.session(desk.app.engine) as session:
+        cases = list(session.exec(select(Case)).all())
+    assert len(cases) == 5 and all(c.assignee for c in cases)
+    created = max(c.created_at for c in cases)
+    remind_after, _ = desk.config.sla.targets("login")
+    desk.clock.current = desk.app.rules.calendar.add_working_hours(created, remind_after) + \
+        timedelta(minutes=1)
+    desk.worker.time_job()
+    desk.worker.time_job()
+    desk.send()
+    reminders = Sent(desk).of("sla_reminder")
+    assert sorted(find_tag(m["Subject"], desk.config.helpdesk.tag) for m in reminders) == \
+        sorted(c.number for c in cases)
 
 
 def test_weekly_digest_is_sent_once_even_after_downtime(make_desk) -> None:  # type: ignore[no-untyped-def]
