@@ -34,9 +34,10 @@ from mailbot.text.tokens import (
     Token,
     claimed,
     find_phrase,
-    index,
     phrase_candidates,
     quoted,
+    read,
+    rule_keys,
     tokenize,
 )
 from mailbot.text.words import fold
@@ -67,7 +68,7 @@ class Classification:
 def _score_region(region: str, text: str, factor: float, rules: CategoryRules,
                   scores: dict[str, float], reasons: list[str]) -> None:
     """Add one region's (subject's or body's) evidence, each term counted once."""
-    tokens = tokenize(text, rules)
+    tokens, where = read(text, rules, _phrase_keys(rules))
     used: set[int] = set()
     seen: set[tuple[str, str]] = set()
 
@@ -80,7 +81,6 @@ def _score_region(region: str, text: str, factor: float, rules: CategoryRules,
             scores[cat] = scores.get(cat, 0.0) + points
         reasons.append(f"{region}: {what} → {cat} {points:+.1f}")
 
-    where = index(tokens)
     for term in phrase_candidates(rules, rules.phrases, where):
         for hit in find_phrase(term, tokens, rules.phrase_gap, where):
             uses = claimed(hit, term)
@@ -106,6 +106,15 @@ def _score_region(region: str, text: str, factor: float, rules: CategoryRules,
         if hit:
             add(pattern.category, "re:" + pattern.text, pattern.weight,
                 f'pattern "{hit.group().strip()}"')
+
+
+def _phrase_keys(rules: CategoryRules) -> frozenset[str]:
+    """The words the phrases look up in a text's index (the single words do not)."""
+    kept = memo.table(rules, "phrase_keys")
+    keys = kept.get("keys")
+    if keys is None:
+        keys = kept["keys"] = rule_keys(rules.phrases)
+    return keys
 
 
 def _word_evidence(token: Token, rules: CategoryRules,

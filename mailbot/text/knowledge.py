@@ -50,9 +50,9 @@ from mailbot.text.tokens import (
     anchor,
     claimed,
     find_phrase,
-    index,
     quoted,
-    tokenize,
+    read,
+    rule_keys,
 )
 from mailbot.text.typos import TypoIndex, deletion_index
 from mailbot.text.words import WORD_RE, fold
@@ -339,8 +339,7 @@ def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None 
     if limit < 0:
         raise ValueError(f"limit must be 0 or more, got {limit}")
 
-    tokens = tokenize(text, knowledge.reader)
-    where = index(tokens)
+    tokens, where = read(text, knowledge.reader, _keys(knowledge))
     words = _Words(tokens)
     found: list[tuple[float, bool, int, Suggestion]] = []
     for order in _articles(knowledge).candidates(where):
@@ -374,6 +373,16 @@ def _articles(knowledge: Knowledge) -> KeyIndex:
     return found
 
 
+def _keys(knowledge: Knowledge) -> frozenset[str]:
+    """Every word the articles look up in a text's index."""
+    kept = memo.table(knowledge, "keys")
+    keys = kept.get("keys")
+    if keys is None:
+        keys = kept["keys"] = rule_keys(
+            [term for terms in knowledge.terms for term in (*terms.phrases, *terms.words)])
+    return keys
+
+
 def _needs(terms: _Terms) -> frozenset[str] | None:
     keys: set[str] = set()
     for term in terms.phrases:
@@ -390,35 +399,32 @@ def _needs(terms: _Terms) -> frozenset[str] | None:
 
 
 class _Words:
-    """The text's distinct words (not abbreviations) in order, with where each occurs, so
-    a prefix («четверт*») is looked up rather than tried on every token. Made on the first
-    prefix looked up: most texts reach no article with one."""
+    """The text's distinct words (not abbreviations), sorted, so a prefix («четверт*») is
+    looked up rather than tried on every word; the tokens are walked only for a prefix the
+    text has. Made on the first prefix looked up: most texts reach no article with one."""
 
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
-        self.at: dict[str, list[int]] = {}
         self.sorted: list[str] | None = None
 
     def _words(self) -> list[str]:
         if self.sorted is None:
-            for i, token in enumerate(self.tokens):
-                if token.abbr is None:
-                    self.at.setdefault(token.folded, []).append(i)
-            self.sorted = sorted(self.at)
+            distinct = dict(zip(map(id, self.tokens), self.tokens, strict=True)).values()
+            self.sorted = sorted({t.folded for t in distinct if t.abbr is None})
         return self.sorted
 
     def first_free(self, prefix: str, used: set[int]) -> int | None:
         """The first position not in `used` of a word that starts with `prefix`."""
         words = self._words()
-        best: int | None = None
+        fitting: set[str] = set()
         for k in range(bisect_left(words, prefix), len(words)):
-            word = words[k]
-            if not word.startswith(prefix):
+            if not words[k].startswith(prefix):
                 break
-            spot = next((i for i in self.at[word] if i not in used), None)
-            if spot is not None and (best is None or spot < best):
-                best = spot
-        return best
+            fitting.add(words[k])
+        if not fitting:
+            return None
+        return next((i for i, token in enumerate(self.tokens)
+                     if token.abbr is None and token.folded in fitting and i not in used), None)
 
 
 def _match(terms: _Terms, tokens: list[Token], where: Mapping[str, list[int]],

@@ -18,7 +18,8 @@ How a text is read (the classifier and the knowledge base read alike):
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -66,6 +67,35 @@ def tokenize(text: str, rules: Vocabulary) -> list[Token]:
     return tokens
 
 
+def read(text: str, rules: Vocabulary, keys: AbstractSet[str],
+         ) -> tuple[list[Token], dict[str, list[int]]]:
+    """`tokenize` and `index` in one pass, the index kept to `keys`: the lemmas and
+    abbreviations a rule file looks up (always the same set for one rule file; see
+    `rule_keys`). No other key is ever asked for, and most words of a mail are none of
+    them, so what a word adds to the index is worked out once per word and rule file."""
+    seen = memo.table(rules, "read")
+    tokens: list[Token] = []
+    where: dict[str, list[int]] = {}
+    for i, surface in enumerate(WORD_RE.findall(text)):
+        entry = seen.get(surface)
+        if entry is None:
+            token = _read(surface, rules)
+            wanted = [key for key in token.lemmas if key in keys]
+            if token.abbr and token.abbr not in token.lemmas and token.abbr in keys:
+                wanted.append(token.abbr)
+            entry = seen[surface] = (token, tuple(wanted))
+        tokens.append(entry[0])
+        for key in entry[1]:
+            where.setdefault(key, []).append(i)
+    return tokens, where
+
+
+def rule_keys(terms: Iterable[Term]) -> frozenset[str]:
+    """The lemmas and abbreviations of terms: the keys of `index` they can look up."""
+    return frozenset(m.value for term in terms for part in term.parts for m in part
+                     if m.kind in ("lemma", "abbr"))
+
+
 def _read(surface: str, rules: Vocabulary) -> Token:
     folded = fold(unmix(surface))
     entry = rules.abbreviations.get(folded)
@@ -109,12 +139,29 @@ def index(tokens: list[Token]) -> dict[str, list[int]]:
 
 def anchor(term: Term) -> frozenset[str] | None:
     """Keys one of which a text's `index` must hold for the phrase to match: the values of
-    its first part made only of lemmas and abbreviations. None when every part has a
-    prefix or a part of speech: such a phrase can match any text."""
-    for part in term.parts:
-        if not any(m.kind in ("prefix", "pos") for m in part):
-            return frozenset(m.value for m in part)
-    return None
+    one of its parts made only of lemmas and abbreviations — the part whose shortest word
+    is longest, as short words («не», «в», «как») are in almost every mail. None when
+    every part has a prefix or a part of speech: such a phrase can match any text."""
+    keyed = [frozenset(m.value for m in part) for part in term.parts if not _is_open(part)]
+    if not keyed:
+        return None
+    return max(keyed, key=lambda values: min(len(v) for v in values))
+
+
+# id of a phrase position -> (the position, kept so that its id stays its own; open).
+# By identity: equal positions of two rule files would compare their matchers one by one.
+_OPEN: dict[int, tuple[frozenset[Matcher], bool]] = {}
+
+
+def _is_open(part: frozenset[Matcher]) -> bool:
+    """Whether a position of a phrase has a prefix or a part of speech, so that it is not
+    looked up in the index; remembered per position of a loaded rule file."""
+    found = _OPEN.get(id(part))
+    if found is None:
+        if len(_OPEN) > memo.LIMIT:
+            _OPEN.clear()
+        found = _OPEN[id(part)] = (part, any(m.kind in ("prefix", "pos") for m in part))
+    return found[1]
 
 
 class KeyIndex:
@@ -166,10 +213,10 @@ def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
             gap: int) -> list[int]:
     """Token positions where the phrase could begin; none if a needed word is absent."""
     for part in term.parts[1:]:
-        if not any(m.kind in ("prefix", "pos") or m.value in where for m in part):
+        if not _is_open(part) and not any(m.value in where for m in part):
             return []
     first = term.parts[0]
-    if any(m.kind in ("prefix", "pos") for m in first):
+    if _is_open(first):
         # Only where the first word fits: a long mail has thousands of tokens.
         starts = [i for i, token in enumerate(tokens) if any(fits(m, token) for m in first)]
     else:
@@ -187,7 +234,7 @@ def _within_reach(term: Term, starts: list[int], where: Mapping[str, list[int]],
     """
     rarest: tuple[int, list[int]] | None = None
     for j, part in enumerate(term.parts[1:], start=1):
-        if any(m.kind in ("prefix", "pos") for m in part):
+        if _is_open(part):
             continue
         spots = [i for m in part for i in where.get(m.value, ())]
         if rarest is None or len(spots) < len(rarest[1]):
@@ -238,7 +285,7 @@ def _first_fit(part: frozenset[Matcher], tokens: list[Token], where: Mapping[str
                lo: int, hi: int) -> int | None:
     """The first position in [lo, hi) a matcher of the part accepts. Lemmas and
     abbreviations are looked up in the text's index rather than tried on every token."""
-    if any(m.kind in ("prefix", "pos") for m in part):
+    if _is_open(part):
         return next((i for i in range(lo, hi) if any(fits(m, tokens[i]) for m in part)), None)
     best: int | None = None
     for m in part:
