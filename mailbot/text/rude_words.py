@@ -14,6 +14,7 @@ the context rules (`mailbot.text.rude_context`) to say.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
 
@@ -171,6 +172,18 @@ def match_word(raw: str, spaced: bool, lex: Lexicon) -> WordMatch | None:
         return seen[key]
     found = seen[key] = _match_word(raw, spaced, lex)
     return found
+
+
+def any_match(words: Iterable[str], lex: Lexicon) -> bool:
+    """Whether any of these written words (not spaced) matches: `match_word` on each until
+    one does, with the memo fetched once for them all (a mail has hundreds)."""
+    seen = memo.table(lex, "words")
+    for raw in words:
+        key = (raw, False)
+        found = seen[key] if key in seen else seen.setdefault(key, _match_word(raw, False, lex))
+        if found is not None:
+            return True
+    return False
 
 
 def _match_word(raw: str, spaced: bool, lex: Lexicon) -> WordMatch | None:

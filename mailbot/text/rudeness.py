@@ -37,7 +37,7 @@ from typing import Any
 from mailbot.text.lexicon import Kind, Lexicon, load_lexicon
 from mailbot.text.rude_context import Context, insult_confidence
 from mailbot.text.rude_tokens import blank, merged_runs, plain_words, structure, tokenize
-from mailbot.text.rude_words import WordMatch, match_word
+from mailbot.text.rude_words import WordMatch, any_match, match_word
 
 # Lexicon and load_lexicon live in mailbot.text.lexicon; they are imported from here too.
 __all__ = ["Finding", "Lexicon", "detect", "load_lexicon", "passage"]
@@ -81,8 +81,7 @@ def detect(text: str, lexicon: Lexicon) -> list[Finding]:
     """
     blanked = blank(text)
     merged = merged_runs(blanked, lexicon)
-    if not merged and not any(match_word(word, False, lexicon) is not None
-                              for word in plain_words(blanked, lexicon)):
+    if not merged and not any_match(plain_words(blanked, lexicon), lexicon):
         return []  # no word to look at: most texts end here, without their tokens' context
     tokens = tokenize(blanked, lexicon, merged)
     candidates: list[tuple[int, WordMatch]] = []
