@@ -1,9 +1,10 @@
 """Render a mail from templates and build it as bytes ready for the outbox.
 
 One call renders the text and the HTML part from the same context (`<name>.txt.j2` and
-`<name>.html.j2`; the subject is the template's `subject` block). Headers are set through
-the `email` package's header registry, which encodes non-ASCII text and refuses line breaks,
-so nothing a user wrote can inject a header.
+`<name>.html.j2`; the subject is the template's `subject` block). Every header value is
+made one line (`single_line`), so nothing a user wrote can inject a header, and non-ASCII
+text is RFC 2047-encoded by the `email` package's compat32 `Header`; the bytes are those
+the package's compat32 generator writes (tests/unit/test_compose_bytes.py).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ no mail.
 
 On PostgreSQL a batch is claimed in one statement with `FOR UPDATE SKIP LOCKED`, so several
 workers take disjoint rows without waiting for each other; SQLite has one writer and claims
-row by row with a conditional update.
+the due rows with one conditional update (row by row when another worker took some between
+the search and the update). Claims and settles touch only the columns they need.
 """
 
 from __future__ import annotations
