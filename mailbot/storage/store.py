@@ -8,7 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, func, insert, literal_column, or_, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    union_all,
+)
 from sqlalchemy import text as sql_text
 from sqlmodel import Session, select
 
@@ -59,6 +68,29 @@ def message_by_id(session: Session, mailbox_id: int, message_id: str) -> Message
     ).first()
 
 
+def _arrival_query(citing: bool) -> CompoundSelect:
+    """store.arrival's statement, built once (with or without cited Message-IDs): the
+    stored messages with the mail's own or a cited id (0), our outbox mails it cites (1),
+    the stored messages that cite it (2)."""
+    box = bindparam("box")
+    parts = [select(literal_column("0"), Message.id, Message.message_id, Message.case_id)
+             .where(Message.mailbox_id == box,
+                    Message.message_id.in_(bindparam("ids", expanding=True)))]
+    if citing:
+        parts.append(
+            select(literal_column("1"), Outbox.id, Outbox.message_id, Outbox.case_id)
+            .where(Outbox.mailbox_id == box,
+                   Outbox.message_id.in_(bindparam("cited", expanding=True))))
+    parts.append(
+        select(literal_column("2"), Message.id, Message.message_id, Message.case_id)
+        .join(MessageRef, MessageRef.message_pk == Message.id)
+        .where(Message.mailbox_id == box, MessageRef.ref == bindparam("mine")))
+    return union_all(*parts)
+
+
+_ARRIVAL, _ARRIVAL_CITING = _arrival_query(False), _arrival_query(True)
+
+
 def thread_facts(
     session: Session, mailbox_id: int, message_id: str, thread_ids: tuple[str, ...],
     tagged: int | None,
@@ -75,17 +107,9 @@ def arrival(
     messages with its own or a cited Message-ID, our outbox mails it cites and the stored
     messages that cite it, where there were four; the tagged case costs two more."""
     cited = thread_ids[:200]
-    parts = [select(literal_column("0"), Message.id, Message.message_id, Message.case_id).where(
-        Message.mailbox_id == mailbox_id, Message.message_id.in_([message_id, *cited]))]
-    if cited:
-        parts.append(
-            select(literal_column("1"), Outbox.id, Outbox.message_id, Outbox.case_id)
-            .where(Outbox.mailbox_id == mailbox_id, Outbox.message_id.in_(cited)))
-    parts.append(
-        select(literal_column("2"), Message.id, Message.message_id, Message.case_id)
-        .join(MessageRef, MessageRef.message_pk == Message.id)
-        .where(Message.mailbox_id == mailbox_id, MessageRef.ref == message_id))
-    rows = session.execute(union_all(*parts)).all()
+    rows = session.execute(_ARRIVAL_CITING if cited else _ARRIVAL, {
+        "box": mailbox_id, "mine": message_id, "ids": [message_id, *cited],
+        **({"cited": list(cited)} if cited else {})}).all()
     wanted = set(cited)
     existing: tuple[int, int | None] | None = None
     by_reference: dict[str, int] = {}
@@ -256,8 +280,11 @@ def next_case_number(session: Session, mailbox_id: int) -> int:
     if session.get_bind().dialect.name == "postgresql":
         session.exec(sql_text("SELECT pg_advisory_xact_lock(:space, :box)").bindparams(
             space=_CASE_NUMBER_LOCK, box=mailbox_id))
-    top = session.exec(select(func.max(Case.number)).where(Case.mailbox_id == mailbox_id)).one()
+    top = session.execute(_TOP_NUMBER, {"box": mailbox_id}).scalar_one()
     return (top or 0) + 1
+
+
+_TOP_NUMBER = select(func.max(Case.number)).where(Case.mailbox_id == bindparam("box"))
 
 
 def case_by_number(session: Session, mailbox_id: int, number: int) -> Case | None:
@@ -313,13 +340,15 @@ def refs_of(session: Session, message_pk: int | None) -> list[str]:
 
 def open_counts(session: Session, mailbox_id: int) -> dict[str, int]:
     """Open cases per assignee, for routing to the least busy helper."""
-    rows = session.exec(
-        select(Case.assignee, func.count(Case.id))
-        .where(Case.mailbox_id == mailbox_id, Case.assignee != "",
-               Case.status.in_(list(OPEN_STATES)))
-        .group_by(Case.assignee)
-    ).all()
+    rows = session.execute(_OPEN_COUNTS, {"box": mailbox_id}).all()
     return {assignee: count for assignee, count in rows}
+
+
+_OPEN_COUNTS = (  # built once: open_counts runs for every user's mail
+    select(Case.assignee, func.count(Case.id))
+    .where(Case.mailbox_id == bindparam("box"), Case.assignee != "",
+           Case.status.in_(list(OPEN_STATES)))
+    .group_by(Case.assignee))
 
 
 def case_by_vendor_ticket(session: Session, mailbox_id: int, ticket: str) -> Case | None:
