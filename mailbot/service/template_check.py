@@ -25,10 +25,11 @@ def problems(app: App) -> tuple[int, list[str]]:
     # A sample whose template is gone belongs to a mail mailbot no longer writes.
     samples = {k: v for k, v in sample_mail.contexts(app).items() if k in available}
     shipped = _shipped_env(app.templates.env)
+    read: dict[str, tuple[set[str], list[str]]] = {}  # each template parsed once
     for name, context in sorted(samples.items()):
         try:
             stand_ins = {var: ChainableUndefined(name=var)
-                         for var in variables(shipped, f"{name}.txt.j2") - set(context)}
+                         for var in variables(shipped, f"{name}.txt.j2", read) - set(context)}
             app.templates.render(name, **stand_ins, **context)
         except TemplateError as exc:
             where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
@@ -36,8 +37,15 @@ def problems(app: App) -> tuple[int, list[str]]:
     return len(samples), failures
 
 
-def variables(env: Environment, name: str) -> set[str]:
-    """The variables a template and the templates it includes use from its context."""
+def variables(env: Environment, name: str,
+              read: dict[str, tuple[set[str], list[str]]] | None = None) -> set[str]:
+    """The variables a template and the templates it includes use from its context.
+
+    `read`: what each template already looked at uses and includes, shared between the
+    calls of one check (most mails include the same few templates, and a parse with its
+    variables costs as much as compiling the template).
+    """
+    read = {} if read is None else read
     found: set[str] = set()
     todo, seen = [name], set()
     while todo:
@@ -45,14 +53,23 @@ def variables(env: Environment, name: str) -> set[str]:
         if current in seen:
             continue
         seen.add(current)
-        try:
-            source = env.loader.get_source(env, current)[0]  # type: ignore[union-attr]
-        except TemplateError:
-            continue
-        tree = env.parse(source)
-        found |= meta.find_undeclared_variables(tree)
-        todo += [ref for ref in meta.find_referenced_templates(tree) if ref]
+        if current not in read:
+            read[current] = _uses(env, current)
+        used, included = read[current]
+        found |= used
+        todo += included
     return found
+
+
+def _uses(env: Environment, name: str) -> tuple[set[str], list[str]]:
+    """(variables one template uses, templates it includes); nothing for a missing one."""
+    try:
+        source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+    except TemplateError:
+        return set(), []
+    tree = env.parse(source)
+    return (meta.find_undeclared_variables(tree),
+            [ref for ref in meta.find_referenced_templates(tree) if ref])
 
 
 def _shipped_env(school: Environment) -> Environment:
