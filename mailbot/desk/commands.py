@@ -234,6 +234,10 @@ _HEAD_RE = re.compile(r"(?P<mark>[#№])(?P<space>\s*)(?P<word>[^\W\d_]+)[.!?:;,
                       re.DOTALL)
 _TOKEN_RE = re.compile(r"[#№]\s*(?P<token>\S+)(?P<rest>.*)", re.DOTALL)
 _ABBREVIATION_LENGTH = 5
+# Every character that is a command mark once a line is cleaned («#», «№», full-width «＃»):
+# a line holding none of them is text without cleaning it (most lines below the commands).
+_MARKS = "#№" + "".join(chr(code) for code, to in CLEAN.items() if to in ("#", "№"))
+_MARK_RE = re.compile(f"[{re.escape(_MARKS)}]")
 
 
 @dataclass(frozen=True)
@@ -438,6 +442,8 @@ def _check_allowed(allowed: Iterable[str] | None) -> frozenset[str]:
 
 def _check_misplaced(line: str, collector: _Collector) -> None:
     """A line of just an allowed command below other text: say why it was not carried out."""
+    if _MARK_RE.search(line) is None:
+        return
     hit = _read_head(line.translate(CLEAN).strip())
     if hit is None or hit.name not in collector.allowed or hit.rest.strip(" .!"):
         return

@@ -186,7 +186,8 @@ _RE_CLIENT_SIGNATURE = re.compile(
     r"outlook\s+(?:для|for)\b)",
     re.IGNORECASE,
 )
-_RE_LINK = re.compile(r"\(\s*\S+://[^)]*\)|<\S+://[^>]*>|\S+://\S+")
+_RE_LINK = re.compile(r"\(\s*\S+://[^)]*\)|<\S+://[^>]*>|\S+://\S+")  # always with "://"
+_RE_SENTENCE_MARK = re.compile(r"[,;:!?]")
 
 # A quoted line: "> …", or The Bat!'s initials before the mark ("СП> …").
 RE_QUOTED = re.compile(r"^\s*(?:>|[A-ZА-ЯЁ]{1,3}>(?:\s|>|$))")
@@ -195,9 +196,9 @@ RE_QUOTED = re.compile(r"^\s*(?:>|[A-ZА-ЯЁ]{1,3}>(?:\s|>|$))")
 def is_client_signature(text: str) -> bool:
     """A whole short line naming a client or device, with no sentence punctuation in it
     ("Отправлено с опозданием, извините" is the writer's own sentence)."""
-    bare = _RE_LINK.sub("", text).strip().rstrip(".")
+    bare = (_RE_LINK.sub("", text) if "://" in text else text).strip().rstrip(".")
     return (
         len(bare) <= 80
-        and not re.search(r"[,;:!?]", bare)
+        and _RE_SENTENCE_MARK.search(bare) is None
         and bool(_RE_CLIENT_SIGNATURE.match(bare))
     )

@@ -97,35 +97,52 @@ class _Cut:
 
 class _Text:
     """The lines of a text as the rules see them (whitespace collapsed, emoji gone), with
-    the client footers, the lines of disclaimer paragraphs, and each line's kind, asked
-    once."""
+    the client footers and each line's kind, asked once. Whether a line belongs to a
+    disclaimer paragraph is asked only for a line that is nothing else, so only such a
+    line's paragraph is searched (the search is the costly part of a long text)."""
 
     def __init__(self, text: str) -> None:
-        self.raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        self.lines = [" ".join(_RE_EMOJI.sub(" ", line).replace("\u00a0", " ").split())
-                      for line in self.raw]
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        self.raw = text.split("\n")
+        # Emoji and no-break spaces go in one pass over the text (neither is a line break).
+        plain = _RE_EMOJI.sub(" ", text).replace("\u00a0", " ").split("\n")
+        self.lines = [" ".join(line.split()) for line in plain]
         self.footers = {i for i, line in enumerate(self.lines)
                         if line and is_client_signature(line)}
-        self.disclaimers = self._disclaimer_lines()
+        self._paragraphs: dict[int, tuple[int, int]] | None = None
+        self._disclaimers: dict[int, bool] = {}  # paragraph start -> it reads as one
         self._kinds: dict[int, LineKind | None] = {}
 
-    def _disclaimer_lines(self) -> set[int]:
-        """Lines of paragraphs that read as a disclaimer when joined (it is often wrapped)."""
-        found: set[int] = set()
+    def _paragraph_of(self) -> dict[int, tuple[int, int]]:
+        """Each line of a paragraph of two lines or more -> that paragraph's (start, end)."""
+        found: dict[int, tuple[int, int]] = {}
         start = 0
         for i, line in enumerate([*self.lines, ""]):
             if line:
                 continue
-            if i - start > 1 and is_disclaimer(" ".join(self.lines[start:i])):
-                found.update(range(start, i))
+            if i - start > 1:
+                found.update(dict.fromkeys(range(start, i), (start, i)))
             start = i + 1
         return found
+
+    def in_disclaimer(self, i: int) -> bool:
+        """Line i is in a paragraph that reads as a disclaimer when joined (it is often
+        wrapped)."""
+        if self._paragraphs is None:
+            self._paragraphs = self._paragraph_of()
+        bounds = self._paragraphs.get(i)
+        if bounds is None:
+            return False
+        start, end = bounds
+        if start not in self._disclaimers:
+            self._disclaimers[start] = is_disclaimer(" ".join(self.lines[start:end]))
+        return self._disclaimers[start]
 
     def kind(self, i: int) -> LineKind | None:
         if i not in self._kinds:
             line = self.lines[i]
             kind = None if _RE_PS.match(line) else line_kind(line)  # a P.S. is never part
-            if kind is None and i in self.disclaimers:
+            if kind is None and self.in_disclaimer(i):
                 kind = LineKind("disclaimer")  # a wrapped line of a disclaimer
             self._kinds[i] = kind
         return self._kinds[i]

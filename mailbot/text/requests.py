@@ -15,6 +15,7 @@ that opens with anything else is read as a question.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -60,6 +61,9 @@ class SignupRequest:
     problem: str = ""  # for "problem": what to tell the writer (Russian)
 
 
+# facts.py asks about a user's mail to know what to load, then user.plan asks again about the
+# same text: the answer (immutable) is kept for the last few mails rather than read twice.
+@functools.lru_cache(maxsize=64)
 def read_request(subject: str, text: str, *, commands_only: bool = False,
                  ) -> SignupRequest | None:
     """The request in a user's mail, or None when it is an ordinary question.
