@@ -34,23 +34,19 @@ from mailbot.outgoing.compose import FileAttachment
 from mailbot.outgoing.replies import OutgoingMail, ThreadPoint, from_spec
 from mailbot.reading.risky import risk
 from mailbot.storage import store
-from mailbot.storage.models import Case, Message, Outbox, Registration, Subscription
+from mailbot.storage.models import Case, Outbox, Registration, Subscription
 
 
 class _Applying:
     def __init__(self, tx: Tx, plan: Plan, mail: Incoming | None) -> None:
         self.tx, self.mail = tx, mail
         self.case = tx.session.get(Case, plan.case_id) if plan.case_id is not None else None
-        self.message: Message | None = None
+        self.message: int | None = None  # the id of the mail as stored (Record)
 
     def step(self, step: Step) -> None:
         session = self.tx.session
         if isinstance(step, Open):
-            self.case = Case(mailbox_id=self.tx.mailbox_id,
-                             number=store.next_case_number(session, self.tx.mailbox_id),
-                             **step.fields)
-            session.add(self.case)
-            session.flush()
+            self.case = store.open_case(session, self.tx.mailbox_id, step.fields)
         elif isinstance(step, Set):
             assert self.case is not None
             for key, value in step.fields.items():
@@ -62,8 +58,7 @@ class _Applying:
                                           text=step.text)
         elif isinstance(step, Mark):
             assert self.message is not None
-            self.message.kind = step.kind
-            session.add(self.message)
+            store.set_message_kind(session, self.message, step.kind)
         elif isinstance(step, Event):
             self.tx.log(step.name, self.case if step.about_case else None, step.actor,
                         **step.detail)
@@ -130,33 +125,30 @@ def apply(tx: Tx, plan: Plan, mail: Incoming | None) -> Outcome:
 
 
 def record_message(tx: Tx, case: Case | None, mail: Incoming, *, kind: str,
-                   text: str | None = None) -> Message:
+                   text: str | None = None) -> int:
     """Store the mail (raw bytes, message, references, attachments) in the case, or in no
-    case (machine mail about nothing of ours)."""
+    case (machine mail about nothing of ours); the message's id."""
     parsed = mail.parsed
     raw_id = store.insert_raw(tx.session, mail.raw)
-    message = Message(
-        mailbox_id=tx.mailbox_id, case_id=case.id if case else None, direction="in",
-        message_id=parsed.message_id[:998],
-        in_reply_to=(parsed.in_reply_to[0] if parsed.in_reply_to else "")[:998],
-        subject=parsed.subject, from_addr=parsed.from_addr[:320],
-        from_name=parsed.from_name[:300], to_addrs=", ".join(parsed.to),
-        cc_addrs=", ".join(parsed.cc), sent_at=parsed.date, received_at=tx.now,
-        auto_kind=mail.facts.auto.kind, body_text=parsed.text,
-        new_text=mail.facts.new_text if text is None else text, raw_id=raw_id,
-        source_key=mail.source_key, sender_role=mail.sender.role,
-        person_id=mail.sender.person_id, kind=kind,
-    )
-    tx.session.add(message)
-    tx.session.flush()
-    assert message.id is not None
-    tx.recorded.append(message.id)
-    store.add_refs(tx.session, message.id, parsed.thread_ids)
-    tx.stored[message.id] = [
-        store.add_attachment(tx.session, message.id, part.filename, part.content_type,
+    message_pk = store.insert_message(tx.session, {
+        "mailbox_id": tx.mailbox_id, "case_id": case.id if case else None, "direction": "in",
+        "message_id": parsed.message_id[:998],
+        "in_reply_to": (parsed.in_reply_to[0] if parsed.in_reply_to else "")[:998],
+        "subject": parsed.subject, "from_addr": parsed.from_addr[:320],
+        "from_name": parsed.from_name[:300], "to_addrs": ", ".join(parsed.to),
+        "cc_addrs": ", ".join(parsed.cc), "sent_at": parsed.date, "received_at": tx.now,
+        "auto_kind": mail.facts.auto.kind, "body_text": parsed.text,
+        "new_text": mail.facts.new_text if text is None else text, "raw_id": raw_id,
+        "source_key": mail.source_key, "sender_role": mail.sender.role,
+        "person_id": mail.sender.person_id, "kind": kind,
+    })
+    tx.recorded.append(message_pk)
+    store.add_refs(tx.session, message_pk, parsed.thread_ids)
+    tx.stored[message_pk] = [
+        store.add_attachment(tx.session, message_pk, part.filename, part.content_type,
                              part.data, tx.app.config.limits.max_attachment_bytes)
         for part in parsed.attachments]
-    return message
+    return message_pk
 
 
 def last_user_point(tx: Tx, case: Case | None) -> ThreadPoint:

@@ -17,8 +17,11 @@ from sqlalchemy import (
     literal_column,
     or_,
     union_all,
+    update,
 )
 from sqlalchemy import text as sql_text
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from mailbot.desk.states import OPEN_STATES
@@ -158,6 +161,28 @@ def insert_raw(session: Session, raw: bytes) -> int:
     return result.inserted_primary_key[0]
 
 
+def insert_message(session: Session, row: dict[str, object]) -> int:
+    """Store a message row; its id. One INSERT on the session's connection: no ORM object
+    (its construction alone cost more than the statement) and no flush to learn the id."""
+    table = Message.__table__
+    return session.connection().execute(  # type: ignore[union-attr]
+        insert(table), row).inserted_primary_key[0]  # type: ignore[arg-type]
+
+
+def set_message_kind(session: Session, message_pk: int, kind: str) -> None:
+    """What became of a stored message, changed after insert_message (a plan's Mark step); a
+    copy the session holds (read back meanwhile) is told too."""
+    session.connection().execute(_SET_KIND, {"pk": message_pk, "kind": kind})
+    held = session.identity_map.get(identity_key(Message, message_pk))
+    if held is not None:
+        set_committed_value(held, "kind", kind)
+
+
+_SET_KIND = (update(Message.__table__)  # type: ignore[arg-type]
+             .where(Message.__table__.c.id == bindparam("pk"))  # type: ignore[attr-defined]
+             .values(kind=bindparam("kind")))
+
+
 def add_refs(session: Session, message_pk: int, refs: Iterable[str]) -> None:
     for ref in dict.fromkeys(refs):
         session.add(MessageRef(message_pk=message_pk, ref=ref[:998]))
@@ -235,12 +260,14 @@ def record_ingested(
     session: Session, mailbox_id: int, source_key: str, outcome: str, at: datetime,
     message_pk: int | None = None, quarantine_id: int | None = None,
 ) -> None:
-    session.add(
-        Ingested(
-            mailbox_id=mailbox_id, source_key=source_key, outcome=outcome, at=at,
-            message_pk=message_pk, quarantine_id=quarantine_id,
-        )
-    )
+    """The ledger row: one INSERT on the session's connection (nothing reads it back as an
+    object); a second row for the key fails here, inside the mail's savepoint."""
+    session.connection().execute(_INSERT_INGESTED, {
+        "mailbox_id": mailbox_id, "source_key": source_key, "outcome": outcome, "at": at,
+        "message_pk": message_pk, "quarantine_id": quarantine_id})
+
+
+_INSERT_INGESTED = insert(Ingested.__table__)  # type: ignore[arg-type]
 
 
 def quarantine(
@@ -285,6 +312,26 @@ def next_case_number(session: Session, mailbox_id: int) -> int:
 
 
 _TOP_NUMBER = select(func.max(Case.number)).where(Case.mailbox_id == bindparam("box"))
+
+
+def open_case(session: Session, mailbox_id: int, fields: dict[str, object]) -> Case:
+    """Write a new case numbered as next_case_number would, and return it as the session's
+    object. One INSERT ... RETURNING whose number is a subquery (the max of the mailbox's
+    numbers plus one, under the same PostgreSQL lock), where there were a SELECT, the
+    construction of a Case (pydantic's, slow) and a flush; the ORM loads the object from the
+    returned row as from a SELECT."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(sql_text("SELECT pg_advisory_xact_lock(:space, :box)").bindparams(
+            space=_CASE_NUMBER_LOCK, box=mailbox_id))
+    return session.scalars(_OPEN_CASE, {**fields, "mailbox_id": mailbox_id, "box": mailbox_id}
+                           ).one()
+
+
+_OPEN_CASE = select(Case).from_statement(
+    insert(Case.__table__)  # type: ignore[arg-type]
+    .values(number=select(func.coalesce(func.max(Case.number), 0) + 1)
+            .where(Case.mailbox_id == bindparam("box")).scalar_subquery())
+    .returning(*Case.__table__.c))  # type: ignore[attr-defined]
 
 
 def case_by_number(session: Session, mailbox_id: int, number: int) -> Case | None:
