@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
 from mailbot.text import morph
 from mailbot.text.greetings import is_greeting, strip_greeting
@@ -173,12 +174,25 @@ def _opening(text: str) -> list[str]:
     starts and after its greeting: «Добрый день, мама Софии, 4 А, не вижу…» gives «добрый
     день, мама софии…», «мама софии, 4 а…», «4 а…» and «не вижу…»; «здравствуйте мама
     лизы…» gives «мама лизы…» too."""
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+    for sentence in _sentences(text):
         if sentence.strip() and not is_greeting(sentence):
             folded = fold(sentence.strip())
             starts = [folded[m.end():] for m in re.finditer(r",\s*", folded)]
             return [folded, fold(strip_greeting(sentence)), *starts]
     return []
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _sentences(text: str) -> Iterator[str]:
+    """What re.split(_SENTENCE_END, text) gives, one piece at a time: the opening is
+    usually the first or second sentence, and a long mail need not be cut whole."""
+    start = 0
+    for end in _SENTENCE_END.finditer(text):
+        yield text[start:end.start()]
+        start = end.end()
+    yield text[start:]
 
 
 def _compile_cues(cues: tuple[tuple[str, float, str, str], ...],

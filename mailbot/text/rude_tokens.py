@@ -27,6 +27,8 @@ _SPACED_RUN = re.compile(rf"{_UNIT}(?:[ .\-_·•/|]{{1,3}}{_UNIT}){{2,}}")
 # Letters glued with dots, dashes or underscores inside a word: "ох.уели", "пи.з.д.е.ц".
 # (Possessive: a run of letters never gives any back to a separator, so no backtracking.)
 _GLUED_RUN = re.compile(r"(?<![\w.\-])[^\W_]++(?:[.\-_][^\W_]++)+")
+_GLUE = re.compile(r"[.\-_]")
+_NO_GLUE = str.maketrans("", "", ".-_")
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 _ADDRESS = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+", re.IGNORECASE)
 _SENTENCE_BREAK = re.compile(r"[.!?…]|\n[ \t]*\n")
@@ -131,12 +133,13 @@ def merged_runs(text: str, lex: Lexicon) -> list[Token]:
             merged.append(tok)
     for run in _GLUED_RUN.finditer(text):
         a, b = run.start(), run.end()
-        if any(a < t.end and t.start < b for t in merged):
+        if merged and any(a < t.end and t.start < b for t in merged):
             continue
-        tok = Token(re.sub(r"[.\-_]", "", run.group()), a, b, spaced=True)
-        parts = re.split(r"[.\-_]", run.group())
-        if _obscene(tok.raw, True, lex) and not any(_obscene(p, False, lex) for p in parts):
-            merged.append(tok)
+        glued = run.group()  # most are dates and numbers: "10.03", "5-6"; their parts are
+        joined = glued.translate(_NO_GLUE)  # looked at only when the whole is a bad word
+        if _obscene(joined, True, lex) and not any(
+                _obscene(p, False, lex) for p in _GLUE.split(glued)):
+            merged.append(Token(joined, a, b, spaced=True))
     return merged
 
 
