@@ -15,9 +15,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
+from typing import TYPE_CHECKING
 
 from mailbot import app as app_module
 from mailbot import worker as worker_module
@@ -33,6 +31,9 @@ from mailbot.outgoing import outbox
 from mailbot.service import loop, run_command
 from mailbot.service.health import Health
 from mailbot.service.watch import Outage, WatchedTransport
+
+if TYPE_CHECKING:  # imported where the scheduler is made: `run --once` needs none
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger("mailbot")
 
@@ -147,6 +148,9 @@ def _forever(running: Running) -> None:
 def _scheduler(running: Running) -> BackgroundScheduler:
     """Each school's poll, send and reminder jobs (the reminders job also sends its weekly
     digests when due: digests.due); the district digest beside the first school's."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     # Three jobs a school, each in a thread of its own when they fall due together.
     pool = ThreadPoolExecutor(max(10, 3 * len(running.workers) + 1))
     scheduler = BackgroundScheduler(timezone="UTC", executors={"default": pool})

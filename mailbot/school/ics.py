@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal
-
-from icalendar import Calendar, Event, vCalAddress
+from typing import TYPE_CHECKING, Literal
 
 from mailbot.school.schedule import AUDIENCES, Slot
+
+if TYPE_CHECKING:  # icalendar is imported when a file is written: most runs write none
+    from icalendar import Event
 
 PRODID = "-//mailbot//Консультации и семинары по ЭЖ//RU"
 Method = Literal["PUBLISH", "REQUEST"]
@@ -93,6 +94,8 @@ def cancel_ics(
 
 
 def _calendar(events: list[Event], method: str) -> bytes:
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -120,6 +123,8 @@ def _event(
     cancelled: bool,
     revision: int = 0,
 ) -> Event:
+    from icalendar import Event, vCalAddress
+
     event = Event()
     event.add("uid", slot_uid(slot, uid_domain))
     event.add("dtstamp", _as_utc(stamp))

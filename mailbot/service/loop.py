@@ -23,10 +23,8 @@ import logging
 import signal
 import threading
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import make_url
 
 from mailbot import worker as worker_module
@@ -36,6 +34,9 @@ from mailbot.service import bundled
 from mailbot.service.when import next_digests
 from mailbot.storage import db
 from mailbot.worker import Worker
+
+if TYPE_CHECKING:  # imported where the scheduler is made: `run --once` needs none
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger("mailbot")
 DIGESTS = ("admin_digest", "schedule_digest")
@@ -142,6 +143,10 @@ def quiet_skipped_ticks() -> None:
 
 
 def _scheduler(worker: Worker) -> BackgroundScheduler:
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     app = worker.app
     quiet_skipped_ticks()
     settings = app.config.worker
