@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     CompoundSelect,
+    Executable,
     Select,
     bindparam,
     func,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import text as sql_text
+from sqlalchemy.engine import Result
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
@@ -38,6 +40,14 @@ from mailbot.storage.models import (
     Quarantine,
     RawMail,
 )
+
+
+def _core(session: Session, statement: Executable, params: dict[str, object]) -> Result:  # type: ignore[type-arg]
+    """Run a Core statement of plain columns (built once) on the session's connection, after
+    the flush the session would make first: the same rows without the ORM's handling of a
+    statement (about half the cost of these small SELECTs, which run for every mail)."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 def mailbox(session: Session, name: str) -> Mailbox:
@@ -110,7 +120,7 @@ def arrival(
     messages with its own or a cited Message-ID, our outbox mails it cites and the stored
     messages that cite it, where there were four; the tagged case costs two more."""
     cited = thread_ids[:200]
-    rows = session.execute(_ARRIVAL_CITING if cited else _ARRIVAL, {
+    rows = _core(session, _ARRIVAL_CITING if cited else _ARRIVAL, {
         "box": mailbox_id, "mine": message_id, "ids": [message_id, *cited],
         **({"cited": list(cited)} if cited else {})}).all()
     wanted = set(cited)
@@ -387,7 +397,7 @@ def refs_of(session: Session, message_pk: int | None) -> list[str]:
 
 def open_counts(session: Session, mailbox_id: int) -> dict[str, int]:
     """Open cases per assignee, for routing to the least busy helper."""
-    rows = session.execute(_OPEN_COUNTS, {"box": mailbox_id}).all()
+    rows = _core(session, _OPEN_COUNTS, {"box": mailbox_id}).all()
     return {assignee: count for assignee, count in rows}
 
 
@@ -528,7 +538,7 @@ def sender_facts(session: Session, mailbox_id: int, addr: str, *, auto_since: da
                  bounce_since: datetime, stopped_since: datetime) -> SenderFacts:
     """The writer's recent automatic replies, a hard bounce of mail to them and a case of
     theirs stopped lately: one statement where there were three."""
-    auto, bounced, stopped = session.execute(_SENDER_FACTS, {
+    auto, bounced, stopped = _core(session, _SENDER_FACTS, {
         "box": mailbox_id, "addr": addr, "auto_since": auto_since,
         "bounce_since": bounce_since, "stopped_since": stopped_since}).one()
     return SenderFacts(auto, bounced is not None, stopped)
