@@ -463,15 +463,21 @@ def _word(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
     if matcher.kind == "prefix":
         spot = words.first_free(matcher.value, used)
         return None if spot is None else (spot, False)
-    free = [i for i in where.get(matcher.value, ()) if i not in used]
-    if matcher.kind == "abbr":
-        free = [i for i in free if tokens[i].abbr == matcher.value]
-        return (free[0], False) if free else None
-    # An unknown word that is itself a form of the rule word («видеоинструкции») also gets
-    # `typo_of` from the classifier (it is one letter from another form); its own best
-    # lemma tells the two apart.
-    exact = [i for i in free
-             if tokens[i].typo_of != matcher.value or tokens[i].lemma == matcher.value]
-    if exact:
-        return exact[0], False
-    return (free[0], True) if free else None
+    value, abbr = matcher.value, matcher.kind == "abbr"
+    typo: int | None = None  # the first free position, in case no exact form is free
+    for i in where.get(value, ()):
+        if i in used:
+            continue
+        token = tokens[i]
+        if abbr:
+            if token.abbr == value:
+                return i, False
+            continue
+        # An unknown word that is itself a form of the rule word («видеоинструкции») also
+        # gets `typo_of` from the classifier (it is one letter from another form); its own
+        # best lemma tells the two apart.
+        if token.typo_of != value or token.lemma == value:
+            return i, False
+        if typo is None:
+            typo = i
+    return None if typo is None else (typo, True)
