@@ -307,29 +307,15 @@ def cases(session: Session, limit: int = 50, status: str | None = None,
 _CASE_NUMBER_LOCK = 0x6E756D  # "num"
 
 
-def next_case_number(session: Session, mailbox_id: int) -> int:
-    """The number a new case of the mailbox gets: one more than the highest so far.
-
-    Two transactions must not both take it. On PostgreSQL a transaction lock per mailbox
-    serialises them until commit; SQLite writes one transaction at a time; and the unique
-    (mailbox_id, number) key refuses a duplicate whatever happens.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(sql_text("SELECT pg_advisory_xact_lock(:space, :box)").bindparams(
-            space=_CASE_NUMBER_LOCK, box=mailbox_id))
-    top = session.execute(_TOP_NUMBER, {"box": mailbox_id}).scalar_one()
-    return (top or 0) + 1
-
-
-_TOP_NUMBER = select(func.max(Case.number)).where(Case.mailbox_id == bindparam("box"))
-
-
 def open_case(session: Session, mailbox_id: int, fields: dict[str, object]) -> Case:
-    """Write a new case numbered as next_case_number would, and return it as the session's
-    object. One INSERT ... RETURNING whose number is a subquery (the max of the mailbox's
-    numbers plus one, under the same PostgreSQL lock), where there were a SELECT, the
-    construction of a Case (pydantic's, slow) and a flush; the ORM loads the object from the
-    returned row as from a SELECT."""
+    """Write a new case, numbered one more than the highest of its mailbox, and return it as
+    the session's object. One INSERT ... RETURNING whose number is a subquery, where there
+    were a SELECT, the construction of a Case (pydantic's, slow) and a flush; the ORM loads
+    the object from the returned row as from a SELECT.
+
+    Two transactions must not take one number. On PostgreSQL a transaction lock per mailbox
+    serialises them until commit; SQLite writes one transaction at a time; and the unique
+    (mailbox_id, number) key refuses a duplicate whatever happens."""
     if session.get_bind().dialect.name == "postgresql":
         session.exec(sql_text("SELECT pg_advisory_xact_lock(:space, :box)").bindparams(
             space=_CASE_NUMBER_LOCK, box=mailbox_id))

@@ -20,11 +20,9 @@ NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
 
 
 def _case(session: Session, box: int) -> Case:
-    case = Case(mailbox_id=box, number=store.next_case_number(session, box), subject="x",
-                requester_addr="a@mail.example", created_at=NOW, updated_at=NOW)
-    session.add(case)
-    session.flush()
-    return case
+    return store.open_case(session, box, {"subject": "x", "requester_addr": "a@mail.example",
+                                          "status": "new", "created_at": NOW,
+                                          "updated_at": NOW})
 
 
 def test_the_migration_keeps_old_numbers_and_new_cases_count_per_mailbox(db_url: str) -> None:
