@@ -26,7 +26,10 @@ class Mailbox(SQLModel, table=True):
 class Case(SQLModel, table=True):
     # A case's number counts within its mailbox (its school): what people see in the subject
     # tag and in every mail. The id stays the internal key (tokens, foreign keys).
-    __table_args__ = (UniqueConstraint("mailbox_id", "number", name="uq_case_mailbox_number"),)
+    # ix_case_open_counts: the open cases per helper (store.open_counts, every user's mail)
+    # are counted in the index alone, not by reading every case the school ever had.
+    __table_args__ = (UniqueConstraint("mailbox_id", "number", name="uq_case_mailbox_number"),
+                      Index("ix_case_open_counts", "mailbox_id", "status", "assignee"))
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
