@@ -13,7 +13,7 @@ from sqlmodel import Session
 from mailbot.app import App
 from mailbot.outgoing.replies import OutgoingMail
 from mailbot.storage import store
-from mailbot.storage.models import Attachment, Case
+from mailbot.storage.models import Attachment, Case, Event, Outbox
 
 
 @dataclass
@@ -27,8 +27,8 @@ class Pending:
     outbox: list[dict[str, object]] = field(default_factory=list)
 
     def write(self, session: Session) -> None:
-        store.insert_events(session, self.events)
-        store.insert_outbox(session, self.outbox)
+        store.insert_rows(session, Event, self.events)
+        store.insert_rows(session, Outbox, self.outbox)
         self.events, self.outbox = [], []
 
 
@@ -54,7 +54,7 @@ class Tx:
         if self.pending is not None:
             self.pending.events.append(row)
         else:
-            store.add_event(self.session, row)
+            self.session.add(Event(**row))
 
 
 def queue(tx: Tx, case: Case | None, mail: OutgoingMail) -> None:
@@ -68,5 +68,5 @@ def queue(tx: Tx, case: Case | None, mail: OutgoingMail) -> None:
     if tx.pending is not None:
         tx.pending.outbox.append(row)
     else:
-        store.add_outbox(tx.session, row)
+        tx.session.add(Outbox(**row))
     tx.log("mail_queued", case, kind=mail.kind, to=", ".join(mail.rcpt))

@@ -24,7 +24,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Result
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from mailbot.desk.states import OPEN_STATES
 from mailbot.desk.threads import ThreadFacts
@@ -151,17 +151,6 @@ def arrival(
     )
 
 
-def auto_replies_since(session: Session, mailbox_id: int, rcpt: str, since: datetime) -> int:
-    return session.exec(
-        select(func.count(Outbox.id)).where(
-            Outbox.mailbox_id == mailbox_id,
-            Outbox.automatic.is_(True),
-            Outbox.rcpt_to == rcpt,
-            Outbox.created_at >= since,
-        )
-    ).one()
-
-
 def insert_raw(session: Session, raw: bytes) -> int:
     """Store a mail's bytes; its id. One INSERT on the session's connection, with no flush
     of the unit of work for it (an ORM row would need one just to learn the id)."""
@@ -219,8 +208,8 @@ def log(
     session: Session, event: str, /, *, at: datetime, mailbox_id: int | None = None,
     case_id: int | None = None, actor: str = "mailbot", **detail: object,
 ) -> None:
-    add_event(session, event_row(event, at=at, mailbox_id=mailbox_id, case_id=case_id,
-                                 actor=actor, **detail))
+    session.add(Event(**event_row(event, at=at, mailbox_id=mailbox_id, case_id=case_id,
+                                  actor=actor, **detail)))
 
 
 def event_row(
@@ -231,17 +220,6 @@ def event_row(
     return {"mailbox_id": mailbox_id, "case_id": case_id, "at": at, "actor": actor,
             "kind": event,
             "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else ""}
-
-
-def add_event(session: Session, row: dict[str, object]) -> None:
-    session.add(Event(**row))
-
-
-def insert_events(session: Session, rows: list[dict[str, object]]) -> None:
-    """Event rows in one statement (an executemany), in order; their ids are never read.
-    On the session's connection, so no autoflush: the case they name is written already."""
-    if rows:
-        session.connection().execute(insert(Event.__table__), rows)  # type: ignore[arg-type]
 
 
 def outbox_row(
@@ -255,15 +233,13 @@ def outbox_row(
             "claimed_at": None, "last_error": "", "created_at": created_at, "sent_at": None}
 
 
-def add_outbox(session: Session, row: dict[str, object]) -> None:
-    session.add(Outbox(**row))
-
-
-def insert_outbox(session: Session, rows: list[dict[str, object]]) -> None:
-    """Outbox rows in one statement (an executemany), in order; their ids are never read.
-    On the session's connection, so no autoflush: the case they name is written already."""
+def insert_rows(session: Session, model: type[SQLModel], rows: list[dict[str, object]],
+                ) -> None:
+    """Rows of one table (`event_row`s, `outbox_row`s) in one statement (an executemany), in
+    order; their ids are never read. On the session's connection, so no autoflush: the case
+    they name is written already."""
     if rows:
-        session.connection().execute(insert(Outbox.__table__), rows)  # type: ignore[arg-type]
+        session.connection().execute(insert(model.__table__), rows)  # type: ignore[attr-defined]
 
 
 def record_ingested(
@@ -481,16 +457,6 @@ def has_event(session: Session, case_id: int | None, kind: str, text: str) -> bo
     return any(text in detail for detail in details)
 
 
-def stopped_case_of(session: Session, mailbox_id: int, addr: str, since: datetime,
-                    ) -> Case | None:
-    """The requester's latest case stopped under clause 5 since the given moment."""
-    return session.exec(
-        select(Case).where(Case.mailbox_id == mailbox_id, Case.requester_addr == addr,
-                           Case.status == "stopped", Case.closed_at >= since)
-        .order_by(Case.id.desc())
-    ).first()
-
-
 @dataclass(frozen=True)
 class SenderFacts:
     """What the desk knows of one writer, read in one statement (sender_facts)."""
@@ -501,8 +467,9 @@ class SenderFacts:
 
 
 def _sender_facts_query() -> Select:  # type: ignore[type-arg]
-    """auto_replies_since, the hard-bounce check and stopped_case_of as scalar subqueries of
-    one SELECT (built once: the same conditions as those, by parameter)."""
+    """The writer's automatic replies since the cap's period began, a hard bounce (5.x.x) of
+    mail to them lately and their latest case stopped under clause 5 lately, as scalar
+    subqueries of one SELECT (built once, by parameter)."""
     box, addr = bindparam("box"), bindparam("addr")
     auto = select(func.count(Outbox.id)).where(
         Outbox.mailbox_id == box, Outbox.automatic.is_(True), Outbox.rcpt_to == addr,
