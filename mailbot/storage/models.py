@@ -28,8 +28,11 @@ class Case(SQLModel, table=True):
     # tag and in every mail. The id stays the internal key (tokens, foreign keys).
     # ix_case_open_counts: the open cases per helper (store.open_counts, every user's mail)
     # are counted in the index alone, not by reading every case the school ever had.
+    # ix_case_requester: a writer's cases in their school (store.sender_facts, every user's
+    # mail), rather than every case of the school (migration 0008).
     __table_args__ = (UniqueConstraint("mailbox_id", "number", name="uq_case_mailbox_number"),
-                      Index("ix_case_open_counts", "mailbox_id", "status", "assignee"))
+                      Index("ix_case_open_counts", "mailbox_id", "status", "assignee"),
+                      Index("ix_case_requester", "mailbox_id", "requester_addr", "status"))
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
@@ -140,8 +143,11 @@ class Ingested(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """Every mail mailbot sends, written here before any attempt to send it."""
 
-    # The cap on automatic replies counts rows per recipient and period, once per new case.
-    __table_args__ = (Index("ix_outbox_rcpt_created", "mailbox_id", "rcpt_to", "created_at"),)
+    # The cap on automatic replies and the check for a hard bounce read rows per recipient and
+    # period for every user's mail (store.sender_facts): in the index alone, status and all,
+    # never the rows with their raw bytes (migration 0008).
+    __table_args__ = (Index("ix_outbox_rcpt_facts", "mailbox_id", "rcpt_to", "created_at",
+                            "status", "automatic"),)
 
     id: int | None = Field(default=None, primary_key=True)
     mailbox_id: int = Field(foreign_key="mailbox.id", index=True)
