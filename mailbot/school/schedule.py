@@ -31,6 +31,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from mailbot.school.workcal import WorkCalendar
+from mailbot.text import memo
 
 AUDIENCES: Mapping[str, str] = MappingProxyType({
     "all": "все",
@@ -156,12 +157,25 @@ def upcoming(
         now = now.replace(tzinfo=UTC)  # naive moments are UTC, as databases return them
     first = now.astimezone(calendar.zone).date()
     slots = [
-        s for s in slots_between(schedule, calendar, first, first + timedelta(days=horizon_days))
+        s for s in _days_slots(schedule, calendar, first, horizon_days)
         if s.start > now and (audience is None or s.audience in (audience, "all"))
     ]
     if category is not None:
         slots = [s for s in slots if category in s.topics] + [s for s in slots if not s.topics]
     return slots[:limit]
+
+
+def _days_slots(schedule: Schedule, calendar: WorkCalendar, first: date,
+                days: int) -> tuple[Slot, ...]:
+    """slots_between for `days` from `first`, worked out once per schedule, calendar and day:
+    every user's mail asks for them (the consultations offered in its acknowledgement)."""
+    kept = memo.table(schedule, "days_slots")
+    key = (id(calendar), first, days)
+    found = kept.get(key)
+    if found is None or found[0] is not calendar:
+        found = kept[key] = (calendar, tuple(slots_between(
+            schedule, calendar, first, first + timedelta(days=days))))
+    return found[1]
 
 
 def week_slots(

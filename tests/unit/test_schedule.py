@@ -323,6 +323,14 @@ def test_upcoming_never_in_the_past(shipped: Schedule, cal: WorkCalendar) -> Non
     assert all(s.start > now for s in upcoming(shipped, cal, now, limit=50))
 
 
+def test_upcoming_later_the_same_day(shipped: Schedule, cal: WorkCalendar) -> None:
+    # The day's slots are worked out once; a later moment of that day still drops what began.
+    morning = [when(s) for s in upcoming(shipped, cal, local(2026, 12, 1, 9), limit=2)]
+    evening = [when(s) for s in upcoming(shipped, cal, local(2026, 12, 1, 16), limit=2)]
+    assert morning == ["01.12 15:00", "02.12 14:00"]
+    assert evening == ["02.12 14:00", "03.12 15:00"]
+
+
 def test_upcoming_for_an_audience_and_for_other(shipped: Schedule, cal: WorkCalendar) -> None:
     now = local(2026, 12, 4, 14)
     parents = upcoming(shipped, cal, now, category="parent_link", audience="parents", limit=5)
