@@ -70,11 +70,18 @@ def helper_message_id(keys: Keyring, domain: str, case: int, person: str, kind: 
     return f"mailbot.{case}.{kind}.{person}.{nonce}.{day}.{sig}@{domain}"
 
 
+# RFC 5321 4.5.3.1.1: a server may refuse a local part longer than this.
+_LOCAL_PART_MAX = 64
+
+
 def reply_address(keys: Keyring, address: str, case: int, person: str, now: datetime) -> str:
-    """`help+c42.ivanova.20790.<sig>@school.example`, for servers that deliver sub-addresses."""
+    """`help+c42.ivanova.20790.<sig>@school.example`, for servers that deliver sub-addresses;
+    "" (no such address: the token in the Message-ID still works) when the help address's
+    name, the case number and a long person id would make a local part over 64 octets."""
     local, domain = address.split("@", 1)
     day = day_number(now)
-    return f"{local}+c{case}.{person}.{day}.{signature(keys.current, case, person, day)}@{domain}"
+    plus = f"{local}+c{case}.{person}.{day}.{signature(keys.current, case, person, day)}"
+    return f"{plus}@{domain}" if len(plus.encode()) <= _LOCAL_PART_MAX else ""
 
 
 def find_token(keys: Keyring, thread_ids: Iterable[str], addresses: Iterable[str],

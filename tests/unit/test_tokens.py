@@ -59,6 +59,18 @@ def test_the_plus_address_carries_the_token_too() -> None:
     assert stale is not None and stale.expired_on == date(2027, 4, 2)
 
 
+def test_no_plus_address_past_64_octets_of_local_part() -> None:
+    # «podderzhka-ezhednevnik» + case 123456 + a person id of 30 letters: 76 octets.
+    person = "konstantinopolskaya-vasilisa-a"
+    assert tokens.reply_address(KEYS, "podderzhka-ezhednevnik@school.example", 123456,
+                                person, NOW) == ""
+    # help+c123456.<28 letters>.20790.<16 hex>: 64 octets, the most a server must take.
+    person = person[:-2]
+    fits = tokens.reply_address(KEYS, "help@school.example", 123456, person, NOW)
+    assert len(fits.split("@")[0]) == 64
+    assert tokens.find_token(KEYS, [], [fits], NOW).person == person  # type: ignore[union-attr]
+
+
 def test_a_token_is_accepted_for_token_days_then_reported_expired() -> None:
     keys = Keyring(SECRET, token_days=10)
     mid = _notice(keys)
