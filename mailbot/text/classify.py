@@ -13,7 +13,8 @@ so a school can read a decision and correct the vocabulary. The text is read as 
    ("четверт*", for jargon the dictionary lacks). A word the dictionary does not know that
    is one slip away from a rule word counts as that word (пороль -> пароль), in phrases too;
    as a single word it weighs `fuzzy_factor` of the full weight.
-3. Patterns are searched in the folded text (lower case, ё as е).
+3. Patterns are searched in the folded text (lower case, ё as е), only where they can
+   match (`category_rules.pattern_hits`).
 4. The subject counts `subject_weight` times more than the body: people put the topic there.
 
 A category may set `priority_at`: once it reaches that score it wins over bigger topical
@@ -28,7 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from mailbot.text import memo
-from mailbot.text.category_rules import CATEGORY_IDS, OTHER, CategoryRules, load_rules
+from mailbot.text.category_rules import (
+    CATEGORY_IDS,
+    OTHER,
+    CategoryRules,
+    load_rules,
+    pattern_hits,
+)
 from mailbot.text.terms import Matcher
 from mailbot.text.tokens import (
     Token,
@@ -100,12 +107,9 @@ def _score_region(region: str, text: str, factor: float, rules: CategoryRules,
         for cat, key, weight, what in hits:
             add(cat, key, weight, what)
 
-    folded_text = fold(text)
-    for pattern in rules.patterns:
-        hit = pattern.regex.search(folded_text)
-        if hit:
-            add(pattern.category, "re:" + pattern.text, pattern.weight,
-                f'pattern "{hit.group().strip()}"')
+    for pattern, hit in pattern_hits(rules, fold(text)):
+        add(pattern.category, "re:" + pattern.text, pattern.weight,
+            f'pattern "{hit.group().strip()}"')
 
 
 def _phrase_keys(rules: CategoryRules) -> frozenset[str]:
