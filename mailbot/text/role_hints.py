@@ -204,8 +204,31 @@ _TEXT_RES = _compile_cues(_TEXT_CUES)
 _SIGNATURE_RES = _compile_cues(_SIGNATURE_CUES)
 # Each text cue without its word boundaries: it matches wherever the cue does, and, with
 # no leading `\b`, the regex engine can skip ahead to a first letter or word — three times
-# faster over a whole mail. Only a text it matches is searched with the cue itself.
+# faster over a whole mail. Only a text it matches is searched with the cue itself, and
+# only from where the gate matched first: the cue cannot match any earlier.
 _TEXT_GATES = tuple(re.compile(regex.pattern.replace(r"\b", "")) for *_, regex in _TEXT_RES)
+# Words of which every match of a cue contains one, for the cues where looking for them
+# (`in`, several times faster than a regex) spares most mails the gate. Keep them in step
+# with the cues: a word missing here makes its cue miss.
+_CUE_WORDS: dict[str, tuple[str, ...]] = {
+    "«как родитель / роль — родитель»": ("родител",),
+    "«ребёнку поставили»": ("ставили", "вывели"),
+    "«мне поставили»": ("мне",),
+    "«коллеги»": ("коллеги",),
+    "«я веду предмет»": ("веду",),
+    "«у меня в журнале»": ("журнале",),
+}
+_TEXT_WORDS = tuple(_CUE_WORDS.get(label, ()) for _role, _points, label, _regex in _TEXT_RES)
+
+
+def _cue_hit(folded: str, regex: re.Pattern[str], gate: re.Pattern[str],
+             words: tuple[str, ...]) -> re.Match[str] | None:
+    """`regex.search(folded)`, sooner: not at all without one of the cue's words or a
+    match of its gate, and from the gate's first match on."""
+    if words and not any(word in folded for word in words):
+        return None
+    near = gate.search(folded)
+    return regex.search(folded, near.start()) if near else None
 
 
 def _closing_lines(text: str) -> list[str]:
@@ -234,8 +257,9 @@ def guess_role_hint(text: str) -> tuple[str | None, list[str]]:
         points[role] = points.get(role, 0.0) + weight
         reasons.append(f'{role} +{weight:.1f}: {label} "{found.strip()}"')
 
-    for (role, weight, label, regex), gate in zip(_TEXT_RES, _TEXT_GATES, strict=True):
-        hit = regex.search(folded) if gate.search(folded) else None
+    cues = zip(_TEXT_RES, _TEXT_GATES, _TEXT_WORDS, strict=True)
+    for (role, weight, label, regex), gate, words in cues:
+        hit = _cue_hit(folded, regex, gate, words)
         if hit:
             score(role, weight, label, hit.group())
     closing = _closing_lines(folded)
