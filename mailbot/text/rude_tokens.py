@@ -10,9 +10,11 @@ it stands inside quotation marks and what follows it: the context rules ask abou
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
+from mailbot.text import memo
 from mailbot.text.lexicon import INVISIBLE, Lexicon, fold
 from mailbot.text.rude_words import match_word
 
@@ -27,6 +29,9 @@ _SPACED_RUN = re.compile(rf"{_UNIT}(?:[ .\-_·•/|]{{1,3}}{_UNIT}){{2,}}")
 # Letters glued with dots, dashes or underscores inside a word: "ох.уели", "пи.з.д.е.ц".
 # (Possessive: a run of letters never gives any back to a separator, so no backtracking.)
 _GLUED_RUN = re.compile(r"(?<![\w.\-])[^\W_]++(?:[.\-_][^\W_]++)+")
+# A dot, dash or underscore between two letters or digits: every glued run holds one. The
+# engine skips to such a character far faster than it tries `_GLUED_RUN` at every letter.
+_GLUE_SPOT = re.compile(r"[.\-_](?<=[^\W_][.\-_])(?=[^\W_])")
 _GLUE = re.compile(r"[.\-_]")
 _NO_GLUE = str.maketrans("", "", ".-_")
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
@@ -119,38 +124,70 @@ def _obscene(raw: str, spaced: bool, lex: Lexicon) -> bool:
     return found is not None and found.kind == "obscene"
 
 
+def _bad_glued(glued: str, lex: Lexicon) -> bool:
+    """Whether letters glued with dots, dashes or underscores are a bad word together and
+    none of their parts is one on its own ("пи.з.д.е.ц", not "из-за")."""
+    return _obscene(glued.translate(_NO_GLUE), True, lex) and not any(
+        _obscene(p, False, lex) for p in _GLUE.split(glued))
+
+
+def _glued_runs(text: str) -> Iterator[re.Match[str]]:
+    """What `_GLUED_RUN.finditer(text)` gives, nearly three times faster.
+
+    Every glued run holds a glue (`_GLUE_SPOT`) and starts where the letters before its
+    first glue start, so only that one place is tried for each glue found, from the left.
+    Those letters never reach back past `pos`, which follows a run's end (not a letter) or
+    a glue. Where no run starts there, none starts before the glue either.
+    """
+    pos = 0
+    while (spot := _GLUE_SPOT.search(text, pos)) is not None:
+        start = spot.start()
+        while start > pos and text[start - 1].isalnum():  # isalnum is [^\W_]
+            start -= 1
+        run = _GLUED_RUN.match(text, start)
+        if run is None:  # "..а.б": a dot before it, not a glued run
+            pos = spot.end()
+            continue
+        yield run
+        pos = run.end()
+
+
 def merged_runs(text: str, lex: Lexicon) -> list[Token]:
     """Runs of spaced or glued letters that are a bad word together: "х у й" and
     "пи.з.д.е.ц", but not "из-за" or the initials "А. С." (for glued runs, no part may match
     on its own)."""
     merged: list[Token] = []
     for run in _SPACED_RUN.finditer(text):
-        units = [c for c in run.group() if c.isalnum()]
-        if sum(1 for c in units if c.isalpha()) < 2:
+        spaced = run.group()  # most are marks and numbers: "5 4 4 3", "3 и 3"
+        if sum(map(str.isalpha, spaced)) < 2:  # the separators are no letters
             continue
-        tok = Token("".join(units), run.start(), run.end(), spaced=True)
+        tok = Token("".join(c for c in spaced if c.isalnum()), run.start(), run.end(),
+                    spaced=True)
         if match_word(tok.raw, True, lex) is not None:
             merged.append(tok)
-    for run in _GLUED_RUN.finditer(text):
+    # Most glued runs are dates and numbers ("10.03.2026", "5-6") and words such as
+    # "что-то", the same in every mail: each is judged once per lexicon and process.
+    judged = memo.table(lex, "glued runs")
+    for run in _glued_runs(text):
+        glued = run.group()
+        bad = judged.get(glued)
+        if bad is None:
+            bad = judged[glued] = _bad_glued(glued, lex)
         a, b = run.start(), run.end()
-        if merged and any(a < t.end and t.start < b for t in merged):
-            continue
-        glued = run.group()  # most are dates and numbers: "10.03", "5-6"; their parts are
-        joined = glued.translate(_NO_GLUE)  # looked at only when the whole is a bad word
-        if _obscene(joined, True, lex) and not any(
-                _obscene(p, False, lex) for p in _GLUE.split(glued)):
-            merged.append(Token(joined, a, b, spaced=True))
+        if bad and not any(a < t.end and t.start < b for t in merged):
+            merged.append(Token(glued.translate(_NO_GLUE), a, b, spaced=True))
     return merged
 
 
 def plain_words(text: str, lex: Lexicon) -> set[str]:
     """The distinct words `tokenize` reads outside merged runs, as it reads them: for
     `detect` to see at once that a text has nothing to look at (most texts)."""
-    found: set[str] = set()
     runs = set(_TOKEN_RUN.findall(text))
-    for raw in [p for r in runs for p in r.split("_") if p] if "_" in text else runs:
-        if raw.isalpha():
-            found.add(raw)
+    if "_" in text:
+        runs = {p for r in runs for p in r.split("_") if p}
+    found = set(filter(str.isalpha, runs))  # most words: read as they are
+    for raw in runs - found:  # with digits, masks or signs
+        if raw.isdecimal():  # a number: no letter to find
             continue
         stripped = _strip_emphasis(raw.strip("@$"), lex.masks)
         if stripped and _LETTER.search(stripped):

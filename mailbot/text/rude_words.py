@@ -14,7 +14,6 @@ the context rules (`mailbot.text.rude_context`) to say.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
 
@@ -174,15 +173,16 @@ def match_word(raw: str, spaced: bool, lex: Lexicon) -> WordMatch | None:
     return found
 
 
-def any_match(words: Iterable[str], lex: Lexicon) -> bool:
+def any_match(words: set[str], lex: Lexicon) -> bool:
     """Whether any of these written words (not spaced) matches: `match_word` on each until
-    one does, with the memo fetched once for them all (a mail has hundreds)."""
-    seen = memo.table(lex, "words")
-    for raw in words:
-        key = (raw, False)
-        found = seen[key] if key in seen else seen.setdefault(key, _match_word(raw, False, lex))
-        if found is not None:
+    one does. The words found to match nothing are kept per lexicon and process, and a
+    mail's words are told from them in one set difference (a mail has hundreds, nearly all
+    of them seen before)."""
+    clean = memo.table(lex, "words that match nothing")
+    for raw in words.difference(clean):
+        if match_word(raw, False, lex) is not None:
             return True
+        clean[raw] = None
     return False
 
 
