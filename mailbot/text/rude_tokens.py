@@ -159,7 +159,7 @@ def merged_runs(text: str, lex: Lexicon) -> list[Token]:
     merged: list[Token] = []
     for run in _SPACED_RUN.finditer(text):
         spaced = run.group()  # most are marks and numbers: "5 4 4 3", "3 и 3"
-        if sum(map(str.isalpha, spaced)) < 2:  # the separators are no letters
+        if sum(map(str.isalpha, spaced)) < 2:  # separators are not letters
             continue
         tok = Token("".join(c for c in spaced if c.isalnum()), run.start(), run.end(),
                     spaced=True)
