@@ -209,34 +209,60 @@ def phrase_candidates(owner: object, terms: tuple[Term, ...],
     return [terms[n] for n in found[1].candidates(where)]
 
 
+# id of a phrase -> (the phrase, kept so that its id stays its own; per position, the
+# index keys it is looked up by, or None for an open position).
+_LOOKUPS: dict[int, tuple[Term, tuple[tuple[str, ...] | None, ...]]] = {}
+
+
+def _lookups(term: Term) -> tuple[tuple[str, ...] | None, ...]:
+    """Per position of a phrase, the values of its matchers, looked up in a text's index;
+    None for a position with a prefix or a part of speech (`_is_open`), tried on the
+    tokens instead. Worked out once per phrase of a loaded rule file."""
+    found = _LOOKUPS.get(id(term))
+    if found is None:
+        if len(_LOOKUPS) > memo.LIMIT:
+            _LOOKUPS.clear()
+        found = _LOOKUPS[id(term)] = (term, tuple(
+            None if _is_open(part) else tuple(m.value for m in part) for part in term.parts))
+    return found[1]
+
+
 def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
-            gap: int) -> list[int]:
+            gap: int) -> Sequence[int]:
     """Token positions where the phrase could begin; none if a needed word is absent."""
-    for part in term.parts[1:]:
-        if not _is_open(part) and not any(m.value in where for m in part):
+    lookups = _lookups(term)
+    present = where.keys()
+    for values in lookups[1:]:
+        if values is not None and present.isdisjoint(values):
             return []
-    first = term.parts[0]
-    if _is_open(first):
+    first = lookups[0]
+    if first is None:
         # Only where the first word fits: a long mail has thousands of tokens.
-        starts = [i for i, token in enumerate(tokens) if any(fits(m, token) for m in first)]
+        parts = term.parts[0]
+        starts = [i for i, token in enumerate(tokens) if any(fits(m, token) for m in parts)]
+    elif len(first) == 1:
+        starts = where.get(first[0], [])  # already in order; only read
     else:
-        starts = sorted({i for m in first for i in where.get(m.value, ())})
-    return _within_reach(term, starts, where, gap) if len(starts) > 1 else starts
+        starts = sorted({i for value in first for i in where.get(value, ())})
+    return _within_reach(lookups, starts, where, gap) if len(starts) > 1 else starts
 
 
-def _within_reach(term: Term, starts: list[int], where: Mapping[str, list[int]],
-                  gap: int) -> list[int]:
+def _within_reach(lookups: tuple[tuple[str, ...] | None, ...], starts: Sequence[int],
+                  where: Mapping[str, list[int]], gap: int) -> Sequence[int]:
     """The starts from which the phrase's rarest indexed later word is within reach.
 
     Word j of a match lies j to j*(gap+1) tokens after its start, so a start with no
     occurrence of that word in its window cannot match: «не» occurs hundreds of times in a
     long mail, «оценки» after it a few.
     """
-    rarest: tuple[int, list[int]] | None = None
-    for j, part in enumerate(term.parts[1:], start=1):
-        if _is_open(part):
+    rarest: tuple[int, Sequence[int]] | None = None
+    for j, values in enumerate(lookups[1:], start=1):
+        if values is None:
             continue
-        spots = [i for m in part for i in where.get(m.value, ())]
+        if len(values) == 1:
+            spots: Sequence[int] = where.get(values[0], ())
+        else:
+            spots = [i for value in values for i in where.get(value, ())]
         if rarest is None or len(spots) < len(rarest[1]):
             rarest = (j, spots)
     if rarest is None or len(rarest[1]) >= len(starts):
@@ -272,9 +298,14 @@ def _phrase_at(term: Term, tokens: list[Token], start: int, gap: int,
     if not any(fits(m, tokens[start]) for m in term.parts[0]):
         return None
     positions = [start]
-    for part in term.parts[1:]:
+    for part, values in zip(term.parts[1:], _lookups(term)[1:], strict=True):
         last = positions[-1]
-        found = _first_fit(part, tokens, where, last + 1, min(len(tokens), last + gap + 2))
+        hi = min(len(tokens), last + gap + 2)
+        if values is None:
+            found = next((i for i in range(last + 1, hi)
+                          if any(fits(m, tokens[i]) for m in part)), None)
+        else:
+            found = _first_fit(part, tokens, where, last + 1, hi)
         if found is None:
             return None
         positions.append(found)
@@ -283,10 +314,8 @@ def _phrase_at(term: Term, tokens: list[Token], start: int, gap: int,
 
 def _first_fit(part: frozenset[Matcher], tokens: list[Token], where: Mapping[str, list[int]],
                lo: int, hi: int) -> int | None:
-    """The first position in [lo, hi) a matcher of the part accepts. Lemmas and
+    """The first position in [lo, hi) a matcher of an indexed part accepts: its lemmas and
     abbreviations are looked up in the text's index rather than tried on every token."""
-    if _is_open(part):
-        return next((i for i in range(lo, hi) if any(fits(m, tokens[i]) for m in part)), None)
     best: int | None = None
     for m in part:
         spots = where.get(m.value, ())
