@@ -50,6 +50,7 @@ from mailbot.text.tokens import (
     anchor,
     claimed,
     find_phrase,
+    phrase_candidates,
     quoted,
     read,
     rule_keys,
@@ -341,12 +342,13 @@ def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None 
 
     tokens, where = read(text, knowledge.reader, _keys(knowledge))
     words = _Words(tokens)
+    phrases = _phrases(knowledge, where)
     found: list[tuple[float, bool, int, Suggestion]] = []
     for order in _articles(knowledge).candidates(where):
         article, terms = knowledge.articles[order], knowledge.terms[order]
         if role is not None and role not in article.audience:
             continue
-        points, reasons = _match(terms, tokens, where, words)
+        points, reasons = _match(terms, tokens, where, words, phrases)
         if not reasons:
             continue
         if category in article.categories and knowledge.category_bonus:
@@ -371,6 +373,16 @@ def _articles(knowledge: Knowledge) -> KeyIndex:
     if found is None:
         found = kept["index"] = KeyIndex([_needs(terms) for terms in knowledge.terms])
     return found
+
+
+def _phrases(knowledge: Knowledge, where: Mapping[str, list[int]]) -> set[int]:
+    """The ids of the articles' phrases that may occur in a text with this `index` (the
+    text holds their `anchor`); the others cannot match it."""
+    kept = memo.table(knowledge, "phrases")
+    phrases = kept.get("all")
+    if phrases is None:
+        phrases = kept["all"] = tuple(term for terms in knowledge.terms for term in terms.phrases)
+    return {id(term) for term in phrase_candidates(knowledge, phrases, where)}
 
 
 def _keys(knowledge: Knowledge) -> frozenset[str]:
@@ -428,12 +440,15 @@ class _Words:
 
 
 def _match(terms: _Terms, tokens: list[Token], where: Mapping[str, list[int]],
-           words: _Words) -> tuple[float, list[str]]:
-    """Points and reasons of one article's words in the text."""
+           words: _Words, phrases: set[int]) -> tuple[float, list[str]]:
+    """Points and reasons of one article's words in the text; of its phrases, only those
+    in `phrases` (`_phrases`) are looked for."""
     used: set[int] = set()
     points = 0.0
     reasons: list[str] = []
     for term in terms.phrases:
+        if id(term) not in phrases:
+            continue
         for hit in find_phrase(term, tokens, PHRASE_GAP, where):
             uses = claimed(hit, term)
             if used & uses:
