@@ -21,7 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from mailbot.text import memo
 from mailbot.text.terms import Abbreviations, Matcher, Term
@@ -209,28 +209,39 @@ def phrase_candidates(owner: object, terms: tuple[Term, ...],
     return [terms[n] for n in found[1].candidates(where)]
 
 
-# id of a phrase -> (the phrase, kept so that its id stays its own; per position, the
-# index keys it is looked up by, or None for an open position).
-_LOOKUPS: dict[int, tuple[Term, tuple[tuple[str, ...] | None, ...]]] = {}
+class _Plan(NamedTuple):
+    """What matching needs of a phrase beyond its text, worked out once per phrase of a
+    loaded rule file (`_plan`)."""
+
+    term: Term  # kept so that its id stays its own
+    # Per position, the values of its matchers, looked up in a text's index; None for a
+    # position with a prefix or a part of speech (`_is_open`), tried on the tokens instead.
+    lookups: tuple[tuple[str, ...] | None, ...]
+    claims: tuple[int, ...]  # the positions whose tokens a match uses up (`claimed`)
 
 
-def _lookups(term: Term) -> tuple[tuple[str, ...] | None, ...]:
-    """Per position of a phrase, the values of its matchers, looked up in a text's index;
-    None for a position with a prefix or a part of speech (`_is_open`), tried on the
-    tokens instead. Worked out once per phrase of a loaded rule file."""
-    found = _LOOKUPS.get(id(term))
+_PLANS: dict[int, _Plan] = {}  # id of a phrase -> its plan
+
+
+def _plan(term: Term) -> _Plan:
+    found = _PLANS.get(id(term))
     if found is None:
-        if len(_LOOKUPS) > memo.LIMIT:
-            _LOOKUPS.clear()
-        found = _LOOKUPS[id(term)] = (term, tuple(
-            None if _is_open(part) else tuple(m.value for m in part) for part in term.parts))
-    return found[1]
+        if len(_PLANS) > memo.LIMIT:
+            _PLANS.clear()
+        found = _PLANS[id(term)] = _Plan(
+            term,
+            tuple(None if _is_open(part) else tuple(m.value for m in part)
+                  for part in term.parts),
+            tuple(j for j, part in enumerate(term.parts)
+                  if not all(m.kind == "pos" for m in part)),
+        )
+    return found
 
 
 def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
             gap: int) -> Sequence[int]:
     """Token positions where the phrase could begin; none if a needed word is absent."""
-    lookups = _lookups(term)
+    lookups = _plan(term).lookups
     present = where.keys()
     for values in lookups[1:]:
         if values is not None and present.isdisjoint(values):
@@ -298,7 +309,7 @@ def _phrase_at(term: Term, tokens: list[Token], start: int, gap: int,
     if not any(fits(m, tokens[start]) for m in term.parts[0]):
         return None
     positions = [start]
-    for part, values in zip(term.parts[1:], _lookups(term)[1:], strict=True):
+    for part, values in zip(term.parts[1:], _plan(term).lookups[1:], strict=True):
         last = positions[-1]
         hi = min(len(tokens), last + gap + 2)
         if values is None:
@@ -335,8 +346,7 @@ def claimed(hit: tuple[int, ...], term: Term) -> set[int]:
     A part-of-speech slot («как <INFN>») only frames the phrase: its word still counts on
     its own («как войти» is about logging in).
     """
-    return {i for i, part in zip(hit, term.parts, strict=True)
-            if not all(m.kind == "pos" for m in part)}
+    return {hit[j] for j in _plan(term).claims}
 
 
 def quoted(tokens: list[Token], hit: tuple[int, ...]) -> str:
