@@ -133,13 +133,33 @@ def indent_quote(text: str) -> str:
 _URL = re.compile(r"https?://[^\s<>\"«»]+[^\s<>\"«».,;:!?)]")
 
 
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+# A block this short is remembered (`_short_block_html`); a longer one is someone's text.
+_SHORT_BLOCK = 2000
+
+
 def text_to_html(text: str) -> Markup:
     """Plain mail text as simple, escaped HTML: paragraphs, `- ` lists, `> ` quotes, links."""
-    blocks = re.split(r"\n\s*\n", text.strip())
-    out = [_block_html(block.splitlines()) if ">" in block or "- " in block
-           else "<p>" + _inline_lines(block.splitlines()) + "</p>"  # no quote, no list
-           for block in blocks if block.strip()]
-    return Markup("\n".join(out))
+    blocks = _BLANK_LINES.split(text.strip())
+    return Markup("\n".join([
+        _short_block_html(block) if len(block) <= _SHORT_BLOCK else _text_block_html(block)
+        for block in blocks if block.strip()]))
+
+
+@lru_cache(maxsize=256)
+def _short_block_html(block: str) -> str:
+    """`_text_block_html`, remembered: most blocks of a mail are the template's own words,
+    the same in every mail of its kind (the signature, the helper's commands, the greeting),
+    and were most of the time `text_to_html` took."""
+    return _text_block_html(block)
+
+
+def _text_block_html(block: str) -> str:
+    """One block of text (no empty line inside) as HTML."""
+    if ">" in block or "- " in block:
+        return _block_html(block.splitlines())
+    return "<p>" + _inline_lines(block.splitlines()) + "</p>"  # no quote, no list
 
 
 def _block_html(lines: list[str]) -> str:
