@@ -33,6 +33,7 @@ inside a sentence stay. A postscript («P.S. …») after a signature stays in t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -58,7 +59,18 @@ _BARE_KINDS = ("name", "role", "org", "contact", "rule", "disclaimer")  # a bloc
 _RE_HARD_DELIMITER = re.compile(rf"^\s*(?:-- +|{HTML_SIGNATURE_MARK}\s*)$")
 _RE_SOFT_DELIMITER = re.compile(r"^\s*(?:[-–—_=~*]{2,80}|—)\s*$")
 _RE_PS = re.compile(r"^(?:p\.?\s?p?\.?\s?s\.?|п\.?\s?с\.?|зы)(?=[\s:.,-]|$)", re.IGNORECASE)
-_RE_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]+")
+_EMOJI = "\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d"
+_RE_EMOJI = re.compile(f"[{_EMOJI}]+")
+_RE_BLANK = re.compile(r"[\s" + _EMOJI + "]*")  # a line that is empty once emoji are gone
+# What a line must start with for _RE_PS to match it once tidied.
+_RE_PS_START = re.compile(r"[\s" + _EMOJI + "]*[pпз]", re.IGNORECASE)
+# How a line that is a client footer starts when it holds no link (is_client_signature reads
+# a line without its links): with the first word of _RE_CLIENT_SIGNATURE (quote_markers.py).
+_RE_FOOTER_START = re.compile(
+    r"[\s" + _EMOJI + "]*(?:отправлен|sent|envoy|gesendet|enviado|inviato|получит|скача|загрузи"
+    r"|get|download)",
+    re.IGNORECASE,
+)
 # A text that leads into the next line: «Данные ребёнка:», «обратиться к», «учителю —».
 _RE_LEADS_ON = re.compile(
     r"(?:[:,;—–-]|\b(?:к|в|во|на|и|а|но|для|от|у|по|о|об|с|со|за|про|это|—|of|to|and|the|for"
@@ -99,26 +111,47 @@ class _Text:
     """The lines of a text as the rules see them (whitespace collapsed, emoji gone), with
     the client footers and each line's kind, asked once. Whether a line belongs to a
     disclaimer paragraph is asked only for a line that is nothing else, so only such a
-    line's paragraph is searched (the search is the costly part of a long text)."""
+    line's paragraph is searched (the search is the costly part of a long text).
+
+    A line is tidied (``line``) only when a rule asks for it: the rules read the end of a
+    text, and a long text's other lines are only asked whether they are blank (``blank``,
+    from the raw line: nothing but whitespace and emoji) and whether they can be a client
+    footer (only a line starting with a footer's first word, or holding a link, can be one).
+    """
 
     def __init__(self, text: str) -> None:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         self.raw = text.split("\n")
-        # Emoji and no-break spaces go in one pass over the text (neither is a line break).
-        plain = _RE_EMOJI.sub(" ", text).replace("\u00a0", " ").split("\n")
-        self.lines = [" ".join(line.split()) for line in plain]
-        self.footers = {i for i, line in enumerate(self.lines)
-                        if line and is_client_signature(line)}
+        self._lines: dict[int, str] = {}
+        self._blank = [_RE_BLANK.fullmatch(raw) is not None for raw in self.raw]
+        links = "://" in text
+        self.footers = {i for i, raw in enumerate(self.raw)
+                        if (_RE_FOOTER_START.match(raw) or (links and "://" in raw))
+                        and self.line(i) and is_client_signature(self.line(i))}
         self._paragraphs: dict[int, tuple[int, int]] | None = None
         self._disclaimers: dict[int, bool] = {}  # paragraph start -> it reads as one
         self._kinds: dict[int, LineKind | None] = {}
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def line(self, i: int) -> str:
+        """Line i with emoji and no-break spaces gone and whitespace collapsed."""
+        if i not in self._lines:
+            plain = _RE_EMOJI.sub(" ", self.raw[i]).replace("\u00a0", " ")
+            self._lines[i] = " ".join(plain.split())
+        return self._lines[i]
+
+    def blank(self, i: int) -> bool:
+        """Line i is empty once tidied (the same as ``not self.line(i)``)."""
+        return self._blank[i]
 
     def _paragraph_of(self) -> dict[int, tuple[int, int]]:
         """Each line of a paragraph of two lines or more -> that paragraph's (start, end)."""
         found: dict[int, tuple[int, int]] = {}
         start = 0
-        for i, line in enumerate([*self.lines, ""]):
-            if line:
+        for i in range(len(self.raw) + 1):
+            if i < len(self.raw) and not self.blank(i):
                 continue
             if i - start > 1:
                 found.update(dict.fromkeys(range(start, i), (start, i)))
@@ -135,12 +168,13 @@ class _Text:
             return False
         start, end = bounds
         if start not in self._disclaimers:
-            self._disclaimers[start] = is_disclaimer(" ".join(self.lines[start:end]))
+            paragraph = " ".join(self.line(j) for j in range(start, end))
+            self._disclaimers[start] = is_disclaimer(paragraph)
         return self._disclaimers[start]
 
     def kind(self, i: int) -> LineKind | None:
         if i not in self._kinds:
-            line = self.lines[i]
+            line = self.line(i)
             kind = None if _RE_PS.match(line) else line_kind(line)  # a P.S. is never part
             if kind is None and self.in_disclaimer(i):
                 kind = LineKind("disclaimer")  # a wrapped line of a disclaimer
@@ -163,7 +197,7 @@ def split_signature(text: str, *, keep_thanks: bool = True, bare: bool = True) -
     options = _Options(keep_thanks, bare)
     cut = _end_cut(found, end, options)
     if cut is None:
-        ps = _postscript(found.lines, end)
+        ps = _postscript(found, end)
         cut = _end_cut(found, ps, options) if ps is not None else None
     body: list[str] = []
     signature: list[str] = []
@@ -178,8 +212,8 @@ def split_signature(text: str, *, keep_thanks: bool = True, bare: bool = True) -
         else:
             body.append(line)
     name = cut.name if cut is not None else None
-    if name is None and end < len(found.lines):
-        name = _first_name(found.lines[end + 1 :])
+    if name is None and end < len(found):
+        name = _first_name(found.line(i) for i in range(end + 1, len(found)))
     signature = [line for line in signature if line.strip() != HTML_SIGNATURE_MARK]
     return SignatureSplit(_tidy(body), _tidy(signature), display_name(name) if name else None)
 
@@ -191,12 +225,12 @@ def _delimiter(found: _Text) -> int:
             return i
         if _RE_SOFT_DELIMITER.match(line) and _signed_block(found, i + 1):
             return i
-    return len(found.lines)
+    return len(found)
 
 
 def _signed_block(found: _Text, start: int) -> bool:
     """The lines from start to the end read as a signature block that names someone."""
-    kinds = [found.kind(i) for i in range(start, len(found.lines)) if found.lines[i]]
+    kinds = [found.kind(i) for i in range(start, len(found)) if not found.blank(i)]
     if not kinds or len(kinds) > _MAX_BLOCK or any(k is None for k in kinds):
         return False
     known = [k for k in kinds if k is not None]
@@ -206,21 +240,21 @@ def _signed_block(found: _Text, start: int) -> bool:
     )
 
 
-def _postscript(lines: list[str], end: int) -> int | None:
+def _postscript(found: _Text, end: int) -> int | None:
     for i in range(end - 1, 0, -1):
-        if lines[i] and _RE_PS.match(lines[i]):
+        if _RE_PS_START.match(found.raw[i]) and _RE_PS.match(found.line(i)):
             return i
     return None
 
 
 def _end_cut(found: _Text, end: int, options: _Options) -> _Cut | None:
     """A sign-off and its block, or a block of name and position, at the end of lines[:end]."""
-    content = [i for i in range(end) if found.lines[i] and i not in found.footers]
+    content = [i for i in range(end) if not found.blank(i) and i not in found.footers]
     below: list[LineKind] = []  # the lines under the one looked at, bottom-up
     counted = 0  # lines of the block, disclaimers aside
     for pos in range(len(content) - 1, -1, -1):
         i = content[pos]
-        line = found.lines[i]
+        line = found.line(i)
         sign_off = closing(line)
         if sign_off is not None and _closing_fits(sign_off, below):
             start = i
@@ -238,7 +272,7 @@ def _end_cut(found: _Text, end: int, options: _Options) -> _Cut | None:
     if not options.bare:
         return None
     block = list(zip(content[len(content) - len(below) :], below[::-1], strict=True))
-    return _bare_cut(found.lines, content, block, end)
+    return _bare_cut(found, content, block, end)
 
 
 def _closing_fits(found: Closing, below: list[LineKind]) -> bool:
@@ -281,7 +315,7 @@ def _inline_cut(line: str, i: int, below: list[LineKind], end: int) -> _Cut | No
     return _Cut(i, offset, end, _closing_name(found, below[::-1]))
 
 
-def _bare_cut(lines: list[str], content: list[int], block: list[tuple[int, LineKind]],
+def _bare_cut(found: _Text, content: list[int], block: list[tuple[int, LineKind]],
               end: int) -> _Cut | None:
     """A block with no sign-off: a name or a position with a school or a contact (or a
     disclaimer), under text that is more than a greeting and does not lead into it.
@@ -303,13 +337,14 @@ def _bare_cut(lines: list[str], content: list[int], block: list[tuple[int, LineK
     block = block[who:]  # a block starts with who, not with a phone
     first = block[0][0]
     alone = (  # «Администратор ЭЖ» as a paragraph of its own (not the answer «Teacher.»)
-        len(block) == 1 and block[0][1].kind == "role" and not lines[first - 1]
-        and not lines[first].endswith(".") and nominative_start(lines[first])
+        len(block) == 1 and block[0][1].kind == "role" and not found.line(first - 1)
+        and not found.line(first).endswith(".") and nominative_start(found.line(first))
     )
     if not alone and not _names_signer(block):
         return None
-    body = [lines[i] for i in content if i < block[0][0]]
-    if not body or all(is_greeting(text) for text in body) or _RE_LEADS_ON.search(body[-1]):
+    body = [i for i in content if i < first]
+    if (not body or all(is_greeting(found.line(i)) for i in body)
+            or _RE_LEADS_ON.search(found.line(body[-1]))):
         return None
     name = next((kind.name for _, kind in block if kind.kind == "name"), None)
     return _Cut(block[0][0], 0, end, name)
@@ -328,7 +363,7 @@ def _names_signer(block: list[tuple[int, LineKind]]) -> bool:
     return ("role" in kinds and bool(kinds & {"org", "contact"})) or kinds >= {"org", "contact"}
 
 
-def _first_name(lines: list[str]) -> str | None:
+def _first_name(lines: Iterable[str]) -> str | None:
     """The signer's name in a delimited signature: the first line that names a person, or
     a line of capitalised words right under the delimiter ("Zoltan Kovacs")."""
     first = True

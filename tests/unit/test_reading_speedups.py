@@ -1,0 +1,69 @@
+"""The shortcuts of the reading code give what the plain computations they replace give."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from mailbot.reading import signatures
+from mailbot.reading.quote_markers import is_client_signature
+
+_PIECES = [
+    "Отправлено с iPhone", "отправлено 😀с iPhone", "Sent from my Galaxy", "ſent from my iPhone",
+    "(http://x.ru) Sent from my iPhone", "Отправ(http://a.b)лено с iPhone", "😀 Sent from Mail",
+    "Получить Outlook для Android", "get Outlook for iOS", "Скачайте Outlook для iOS",
+    "😀", "\u200d", "\ufe0f", "\u00a0", " ", "\t", "\x0b", "\x1c", "\u2028", "\x85", "\u3000",
+    "P.S. не забудьте", "😀 P. S. ещё", "п.с. и ещё", "ЗЫ: вот", "p.p.s.", "Пожалуйста",
+    "С уважением,", "Иванова Надежда Павловна", "учитель математики", "тел. 8-912-345-67-89",
+    "--", "-- ", "-----", "Это сообщение конфиденциально", "Спасибо!", "https://school.ru",
+    "Не могу войти в электронный дневник.", "", "", "\r",
+]
+
+
+def _random_texts(count: int) -> list[str]:
+    rng = random.Random(7)
+    texts = []
+    for _ in range(count):
+        lines = []
+        for _ in range(rng.randint(1, 12)):
+            parts = rng.randint(1, 3)
+            lines.append("".join(rng.choice(_PIECES) + rng.choice(["", " ", "😀", "\u00a0"])
+                                 for _ in range(parts)))
+        texts.append("\n".join(lines))
+    return texts
+
+
+def _eager_lines(text: str) -> list[str]:
+    """The tidied lines as _Text computed them for the whole text at once."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    plain = signatures._RE_EMOJI.sub(" ", text).replace("\u00a0", " ").split("\n")
+    return [" ".join(line.split()) for line in plain]
+
+
+def test_blank_is_an_empty_tidied_line_for_every_character() -> None:
+    chars = [chr(cp) for cp in [*range(0x10000), *range(0x1F000, 0x1FB00)]]
+    for ch in chars:
+        for raw in (ch, f" {ch}\u00a0", f"{ch}😀"):
+            tidied = " ".join(signatures._RE_EMOJI.sub(" ", raw).replace("\u00a0", " ").split())
+            assert (signatures._RE_BLANK.fullmatch(raw) is not None) == (tidied == ""), repr(raw)
+
+
+def test_postscript_start_is_the_first_letter_of_the_ps_pattern_in_any_case() -> None:
+    for cp in range(0x10000):
+        ch = chr(cp)
+        plain = re.match("p|п|з", ch, re.IGNORECASE) is not None
+        assert (signatures._RE_PS_START.match(ch) is not None) == plain, hex(cp)
+
+
+def test_lazy_lines_blanks_and_footers_equal_the_eager_ones() -> None:
+    for text in _random_texts(3000):
+        found = signatures._Text(text)
+        lines = _eager_lines(text)
+        assert len(found) == len(lines)
+        assert [found.line(i) for i in range(len(lines))] == lines
+        assert [found.blank(i) for i in range(len(lines))] == [not line for line in lines]
+        eager_footers = {i for i, line in enumerate(lines) if line and is_client_signature(line)}
+        assert found.footers == eager_footers
+        for i, line in enumerate(lines):
+            if line and signatures._RE_PS.match(line):
+                assert signatures._RE_PS_START.match(found.raw[i])
