@@ -28,7 +28,6 @@ comes first, then the file's order: the same text always gets the same list.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,7 @@ from mailbot.text.tokens import (
     claimed,
     find_phrase,
     phrase_candidates,
+    prefix_key,
     quoted,
     read,
     rule_keys,
@@ -340,15 +340,14 @@ def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None 
     if limit < 0:
         raise ValueError(f"limit must be 0 or more, got {limit}")
 
-    tokens, where = read(text, knowledge.reader, _keys(knowledge))
-    words = _Words(tokens)
+    tokens, where = read(text, knowledge.reader, _keys(knowledge), _stems(knowledge))
     phrases = _phrases(knowledge, where)
     found: list[tuple[float, bool, int, Suggestion]] = []
     for order in _articles(knowledge).candidates(where):
         article, terms = knowledge.articles[order], knowledge.terms[order]
         if role is not None and role not in article.audience:
             continue
-        points, reasons = _match(terms, tokens, where, words, phrases)
+        points, reasons = _match(terms, tokens, where, phrases)
         if not reasons:
             continue
         if category in article.categories and knowledge.category_bonus:
@@ -366,7 +365,7 @@ def suggest(knowledge: Knowledge, *, category: str, text: str, role: str | None 
 
 def _articles(knowledge: Knowledge) -> KeyIndex:
     """The articles by the words a text needs for them to score at all (the anchors of
-    their phrases, their lemma and abbreviation words; an article with a prefix word or an
+    their phrases, their words, a prefix word by its `prefix_key`; an article with an
     anchorless phrase is always tried), made once per knowledge base."""
     kept = memo.table(knowledge, "articles")
     found = kept.get("index")
@@ -383,6 +382,17 @@ def _phrases(knowledge: Knowledge, where: Mapping[str, list[int]]) -> set[int]:
     if phrases is None:
         phrases = kept["all"] = tuple(term for terms in knowledge.terms for term in terms.phrases)
     return {id(term) for term in phrase_candidates(knowledge, phrases, where)}
+
+
+def _stems(knowledge: Knowledge) -> tuple[str, ...]:
+    """Every stem of the articles' prefix words ("четвертн*"), indexed by `read`."""
+    kept = memo.table(knowledge, "stems")
+    stems = kept.get("stems")
+    if stems is None:
+        stems = kept["stems"] = tuple(dict.fromkeys(
+            matcher.value for terms in knowledge.terms for term in terms.words
+            for matcher in term.parts[0] if matcher.kind == "prefix"))
+    return stems
 
 
 def _keys(knowledge: Knowledge) -> frozenset[str]:
@@ -404,43 +414,12 @@ def _needs(terms: _Terms) -> frozenset[str] | None:
         keys |= need
     for term in terms.words:
         (matcher,) = term.parts[0]
-        if matcher.kind == "prefix":
-            return None
-        keys.add(matcher.value)
+        keys.add(prefix_key(matcher.value) if matcher.kind == "prefix" else matcher.value)
     return frozenset(keys)
 
 
-class _Words:
-    """The text's distinct words (not abbreviations), sorted, so a prefix («четверт*») is
-    looked up rather than tried on every word; the tokens are walked only for a prefix the
-    text has. Made on the first prefix looked up: most texts reach no article with one."""
-
-    def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
-        self.sorted: list[str] | None = None
-
-    def _words(self) -> list[str]:
-        if self.sorted is None:
-            distinct = dict(zip(map(id, self.tokens), self.tokens, strict=True)).values()
-            self.sorted = sorted({t.folded for t in distinct if t.abbr is None})
-        return self.sorted
-
-    def first_free(self, prefix: str, used: set[int]) -> int | None:
-        """The first position not in `used` of a word that starts with `prefix`."""
-        words = self._words()
-        fitting: set[str] = set()
-        for k in range(bisect_left(words, prefix), len(words)):
-            if not words[k].startswith(prefix):
-                break
-            fitting.add(words[k])
-        if not fitting:
-            return None
-        return next((i for i, token in enumerate(self.tokens)
-                     if token.abbr is None and token.folded in fitting and i not in used), None)
-
-
 def _match(terms: _Terms, tokens: list[Token], where: Mapping[str, list[int]],
-           words: _Words, phrases: set[int]) -> tuple[float, list[str]]:
+           phrases: set[int]) -> tuple[float, list[str]]:
     """Points and reasons of one article's words in the text; of its phrases, only those
     in `phrases` (`_phrases`) are looked for."""
     used: set[int] = set()
@@ -459,7 +438,7 @@ def _match(terms: _Terms, tokens: list[Token], where: Mapping[str, list[int]],
             reasons.append(f'phrase "{quoted(tokens, hit)}" ({term.text}) +{weight:.1f}')
             break
     for term in terms.words:
-        hit = _word(term, tokens, where, used, words)
+        hit = _word(term, tokens, where, used)
         if hit is None:
             continue
         i, typo = hit
@@ -472,11 +451,13 @@ def _match(terms: _Terms, tokens: list[Token], where: Mapping[str, list[int]],
 
 
 def _word(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
-          used: set[int], words: _Words) -> tuple[int, bool] | None:
-    """The first free token that is this word, preferring an exact form to a typo."""
+          used: set[int]) -> tuple[int, bool] | None:
+    """The first free token that is this word, preferring an exact form to a typo; for a
+    prefix, the first free word (not an abbreviation) that starts with it."""
     (matcher,) = term.parts[0]
     if matcher.kind == "prefix":
-        spot = words.first_free(matcher.value, used)
+        spots = where.get(prefix_key(matcher.value), ())
+        spot = next((i for i in spots if i not in used), None)
         return None if spot is None else (spot, False)
     value, abbr = matcher.value, matcher.kind == "abbr"
     typo: int | None = None  # the first free position, in case no exact form is free

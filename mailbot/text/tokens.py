@@ -67,12 +67,14 @@ def tokenize(text: str, rules: Vocabulary) -> list[Token]:
     return tokens
 
 
-def read(text: str, rules: Vocabulary, keys: AbstractSet[str],
+def read(text: str, rules: Vocabulary, keys: AbstractSet[str], stems: Sequence[str] = (),
          ) -> tuple[list[Token], dict[str, list[int]]]:
     """`tokenize` and `index` in one pass, the index kept to `keys`: the lemmas and
     abbreviations a rule file looks up (always the same set for one rule file; see
     `rule_keys`). No other key is ever asked for, and most words of a mail are none of
-    them, so what a word adds to the index is worked out once per word and rule file."""
+    them, so what a word adds to the index is worked out once per word and rule file.
+    The words (not abbreviations) that start with one of `stems` (the rule file's
+    "stem*" words, also always the same) are indexed under `prefix_key(stem)`."""
     seen = memo.table(rules, "read")
     tokens: list[Token] = []
     where: dict[str, list[int]] = {}
@@ -80,14 +82,28 @@ def read(text: str, rules: Vocabulary, keys: AbstractSet[str],
         entry = seen.get(surface)
         if entry is None:
             token = _read(surface, rules)
-            wanted = [key for key in token.lemmas if key in keys]
-            if token.abbr and token.abbr not in token.lemmas and token.abbr in keys:
-                wanted.append(token.abbr)
-            entry = seen[surface] = (token, tuple(wanted))
+            entry = seen[surface] = (token, _index_keys(token, keys, stems))
         tokens.append(entry[0])
         for key in entry[1]:
             where.setdefault(key, []).append(i)
     return tokens, where
+
+
+def _index_keys(token: Token, keys: AbstractSet[str], stems: Sequence[str],
+                ) -> tuple[str, ...]:
+    """The keys of a text's index a token is listed under (see `read`)."""
+    wanted = [key for key in token.lemmas if key in keys]
+    if token.abbr is None:
+        wanted.extend(prefix_key(stem) for stem in stems if token.folded.startswith(stem))
+    elif token.abbr not in token.lemmas and token.abbr in keys:
+        wanted.append(token.abbr)
+    return tuple(wanted)
+
+
+def prefix_key(stem: str) -> str:
+    """The key of `read`'s index for the words that start with `stem` ("stem*": no lemma
+    or abbreviation has a star)."""
+    return stem + "*"
 
 
 def rule_keys(terms: Iterable[Term]) -> frozenset[str]:

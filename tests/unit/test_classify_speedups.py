@@ -1,5 +1,7 @@
-"""The classifier's shortcuts give what the plain way gives: a pattern searched only where it
-can match (`category_rules.pattern_hits`) finds what `regex.search` finds."""
+"""The shortcuts of the classifier and the knowledge base give what the plain way gives: a
+pattern searched only where it can match (`category_rules.pattern_hits`) finds what
+`regex.search` finds; a prefix word found through the text's index (`tokens.prefix_key`)
+is the first free word that starts with it, never an abbreviation."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.text.category_rules import CategoryRules, load_rules, pattern_hits
+from mailbot.text.knowledge import Knowledge, Suggestion, knowledge_from_dict, suggest
 from mailbot.text.words import fold
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +105,45 @@ def test_random_texts(tmp_path: Path) -> None:
     for _ in range(3000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
         assert _fast(rules, text) == _plain(rules, text), text
+
+
+# ------------------------------------------------------------------ knowledge: prefix words
+
+
+def _knowledge(*articles: list[str]) -> Knowledge:
+    return knowledge_from_dict({
+        "settings": {"base_url": "https://help.example/", "min_score": 1.0, "min_share": 0.0,
+                     "category_bonus": 0.0},
+        "article": [{"id": f"a{n}", "title": f"A{n}", "link": f"a{n}.html",
+                     "categories": ["homework"], "words": words}
+                    for n, words in enumerate(articles, start=1)],
+    }, "small.toml")
+
+
+def test_a_prefix_word_is_not_an_abbreviation() -> None:
+    knowledge = _knowledge(["ЭПОС"], ["эпо*", "журнал"])
+    by_id = {s.article.id: s.reasons for s in
+             suggest(knowledge, category="homework", text="ЭПОС, журнал")}
+    assert by_id["a2"] == ('word "журнал" (журнал) +1.0',)
+    by_id = {s.article.id: s.reasons for s in
+             suggest(knowledge, category="homework", text="эпопея с журналом")}
+    assert by_id["a2"] == ('word "эпопея" (эпо*) +1.0', 'word "журналом" (журнал) +1.0')
+
+
+def test_a_prefix_word_takes_the_first_word_a_phrase_left() -> None:
+    knowledge = _knowledge(["домашнее задание", "домашн*"])
+    (found,) = suggest(knowledge, category="homework",
+                       text="домашнее задание, домашняя работа, домашний")
+    assert found.reasons == ('phrase "домашнее задание" (домашнее задание) +2.0',
+                             'word "домашняя" (домашн*) +1.0')
+
+
+def test_an_article_of_prefix_words_only_needs_such_a_word() -> None:
+    knowledge = _knowledge(["домашк*"], ["задание"])
+    assert ids(suggest(knowledge, category="homework", text="где домашка?")) == ["a1"]
+    assert ids(suggest(knowledge, category="homework", text="где задание?")) == ["a2"]
+    assert suggest(knowledge, category="homework", text="где ДОМ?") == []
+
+
+def ids(found: list[Suggestion]) -> list[str]:
+    return [s.article.id for s in found]
