@@ -48,8 +48,8 @@ from mailbot.text.tokens import (
     Token,
     anchor,
     claimed,
-    find_phrase,
     phrase_candidates,
+    phrase_hits,
     prefix_key,
     quoted,
     read,
@@ -428,7 +428,7 @@ def _match(terms: _Terms, tokens: list[Token], where: Mapping[str, list[int]],
     for term in terms.phrases:
         if id(term) not in phrases:
             continue
-        for hit in find_phrase(term, tokens, PHRASE_GAP, where):
+        for hit in phrase_hits(term, tokens, PHRASE_GAP, where):
             uses = claimed(hit, term)
             if used & uses:
                 continue

@@ -18,7 +18,7 @@ How a text is read (the classifier and the knowledge base read alike):
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
@@ -308,16 +308,20 @@ def find_phrase(term: Term, tokens: list[Token], gap: int,
 
     `where` is the text's `index`.
     """
-    found: list[tuple[int, ...]] = []
+    return list(phrase_hits(term, tokens, gap, where))
+
+
+def phrase_hits(term: Term, tokens: list[Token], gap: int,
+                where: Mapping[str, list[int]]) -> Iterator[tuple[int, ...]]:
+    """The matches of `find_phrase` one by one, for a caller that may need only the first."""
     after = 0
     for start in _starts(term, tokens, where, gap):
         if start < after:
             continue
         hit = _phrase_at(term, tokens, start, gap, where)
         if hit is not None:
-            found.append(hit)
+            yield hit
             after = hit[-1] + 1
-    return found
 
 
 def _phrase_at(term: Term, tokens: list[Token], start: int, gap: int,
