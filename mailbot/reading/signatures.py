@@ -58,6 +58,8 @@ _MAX_SHORT = 3  # unclassified short lines a signed block may hold
 _BARE_KINDS = ("name", "role", "org", "contact", "rule", "disclaimer")  # a block with no sign-off
 _RE_HARD_DELIMITER = re.compile(rf"^\s*(?:-- +|{HTML_SIGNATURE_MARK}\s*)$")
 _RE_SOFT_DELIMITER = re.compile(r"^\s*(?:[-–—_=~*]{2,80}|—)\s*$")
+# How a line that either delimiter matches starts.
+_RE_DELIMITER_START = re.compile(rf"\s*[-–—_=~*{HTML_SIGNATURE_MARK}]")
 _RE_PS = re.compile(r"^(?:p\.?\s?p?\.?\s?s\.?|п\.?\s?с\.?|зы)(?=[\s:.,-]|$)", re.IGNORECASE)
 _EMOJI = "\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d"
 _RE_EMOJI = re.compile(f"[{_EMOJI}]+")
@@ -220,7 +222,9 @@ def split_signature(text: str, *, keep_thanks: bool = True, bare: bool = True) -
 
 def _delimiter(found: _Text) -> int:
     """Index of the line where a delimited signature starts (len(lines) if none)."""
-    for i, line in enumerate(found.raw):
+    starts = [i for i, line in enumerate(found.raw) if _RE_DELIMITER_START.match(line)]
+    for i in starts:
+        line = found.raw[i]
         if _RE_HARD_DELIMITER.match(line):
             return i
         if _RE_SOFT_DELIMITER.match(line) and _signed_block(found, i + 1):
@@ -230,10 +234,16 @@ def _delimiter(found: _Text) -> int:
 
 def _signed_block(found: _Text, start: int) -> bool:
     """The lines from start to the end read as a signature block that names someone."""
-    kinds = [found.kind(i) for i in range(start, len(found)) if not found.blank(i)]
-    if not kinds or len(kinds) > _MAX_BLOCK or any(k is None for k in kinds):
+    known: list[LineKind] = []
+    for i in range(start, len(found)):
+        if found.blank(i):
+            continue
+        kind = found.kind(i)
+        if kind is None or len(known) == _MAX_BLOCK:
+            return False  # prose, or too long for a block
+        known.append(kind)
+    if not known:
         return False
-    known = [k for k in kinds if k is not None]
     shorts = sum(k.kind == "short" for k in known)
     return shorts <= _MAX_SHORT and any(
         k.kind in ("name", "person", "role", "org", "footer", "disclaimer") for k in known
@@ -382,9 +392,9 @@ def _tidy(lines: list[str]) -> str:
     out: list[str] = []
     for line in lines:
         value = line.rstrip()
-        if not value.strip() and (not out or not out[-1].strip()):
+        if not value and (not out or not out[-1]):
             continue
         out.append(value)
-    while out and not out[-1].strip():
+    while out and not out[-1]:
         out.pop()
     return "\n".join(out)

@@ -67,3 +67,47 @@ def test_lazy_lines_blanks_and_footers_equal_the_eager_ones() -> None:
         for i, line in enumerate(lines):
             if line and signatures._RE_PS.match(line):
                 assert signatures._RE_PS_START.match(found.raw[i])
+
+
+def _plain_delimiter(found: signatures._Text) -> int:
+    """_delimiter as it was: both patterns tried on every line, the whole block's kinds
+    asked before its length."""
+    def signed_block(start: int) -> bool:
+        kinds = [found.kind(i) for i in range(start, len(found)) if not found.blank(i)]
+        if not kinds or len(kinds) > signatures._MAX_BLOCK or any(k is None for k in kinds):
+            return False
+        shorts = sum(k.kind == "short" for k in kinds if k is not None)
+        return shorts <= signatures._MAX_SHORT and any(
+            k is not None and k.kind in ("name", "person", "role", "org", "footer", "disclaimer")
+            for k in kinds
+        )
+
+    for i, line in enumerate(found.raw):
+        if signatures._RE_HARD_DELIMITER.match(line):
+            return i
+        if signatures._RE_SOFT_DELIMITER.match(line) and signed_block(i + 1):
+            return i
+    return len(found)
+
+
+def test_delimiter_equals_trying_every_line() -> None:
+    rng = random.Random(3)
+    rules = ["--", "-- ", " -- ", "\ue000", " \ue000 ", "-----", "__", "—", "~~", "**", "- -",
+             "—\u3000", "\t==", "-"]
+    for text in _random_texts(3000):
+        lines = text.split("\n")
+        for _ in range(rng.randint(0, 2)):
+            lines.insert(rng.randint(0, len(lines)), rng.choice(rules))
+        if rng.random() < 0.5:
+            lines += ["Иванова Надежда Павловна"] * rng.randint(0, 25)
+        text = "\n".join(lines)
+        assert signatures._delimiter(signatures._Text(text)) == _plain_delimiter(
+            signatures._Text(text)), repr(text)
+
+
+def test_delimiter_start_holds_for_every_character() -> None:
+    for cp in range(0x10000):
+        for line in (chr(cp), f"{chr(cp)}--", f"{chr(cp)}-- ", f"--{chr(cp)}"):
+            if (signatures._RE_HARD_DELIMITER.match(line)
+                    or signatures._RE_SOFT_DELIMITER.match(line)):
+                assert signatures._RE_DELIMITER_START.match(line), repr(line)
