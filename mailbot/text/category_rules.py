@@ -363,12 +363,11 @@ _PLAIN = ((0x0000, 0x052F), (0x2000, 0x2BFF), (0xFE00, 0xFE0F), (0x1F000, 0x1FAF
 
 
 def _guard(patterns: Iterable[Pattern]) -> re.Pattern[str] | None:
-    """A search for a character of a text that `needs` cannot vouch for: one outside
-    `_PLAIN`, or another form of a literal character that the case-insensitive search
-    takes for it («С» or «ᲃ» for «с»). A text with none of them holds a pattern's literal
-    words as written whenever the pattern can match it."""
-    letters = {c for p in patterns if p.needs is not None for word in _words(p.needs)
-               for c in word}
+    """A search for a character of a text that `needs` and `starts` cannot vouch for: one
+    outside `_PLAIN`, or another form of one of their letters that the case-insensitive
+    search takes for it («С» or «ᲃ» for «с»). A text with none of them holds a pattern's
+    literal words as written wherever the pattern matches it."""
+    letters = {c for p in patterns for word in (*_words(p.needs), *p.starts) for c in word}
     if not letters:
         return None
     plain = "".join(chr(code) for low, high in _PLAIN for code in range(low, high + 1))
@@ -380,10 +379,10 @@ def _guard(patterns: Iterable[Pattern]) -> re.Pattern[str] | None:
     return re.compile(f"[^{_ranges(allowed)}]")
 
 
-def _words(need: Need) -> Iterable[str]:
+def _words(need: Need | None) -> Iterable[str]:
     if isinstance(need, str):
         yield need
-    else:
+    elif need is not None:
         for part in need[1]:
             yield from _words(part)
 

@@ -6,6 +6,7 @@ is the first free word that starts with it, never an abbreviation."""
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,29 @@ def test_what_a_pattern_needs(tmp_path: Path) -> None:
         assert by_text[text].starts == ()
     assert by_text[r"(?-i:код)\s*7"].needs == "7"  # the group's own flags: only what follows
     assert by_text[r"(?-i:код)\s*7"].starts == ()
+
+
+def test_random_patterns_on_random_texts(tmp_path: Path) -> None:
+    parts = ["код", "КОД", "стоит", "н", "ки", "50", "4", r"\b", r"\s*", r"\s+", r"\d", r"\w*",
+             "[аи]", "[45]", "-?", "(?:", "(", ")", "|", "+", "?", "{2}", ".", "ᲃ", "k", "ss",
+             "(?-i:", "(?=", "(?<=к)", r"\.", " "]
+    rng = random.Random(11)
+    patterns: set[str] = set()
+    while len(patterns) < 150:
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(1, 7)))
+        try:
+            re.compile(text, re.IGNORECASE)
+        except re.error:
+            continue
+        patterns.add(text)
+    rules = _rules(tmp_path, sorted(patterns))
+    assert sum(p.needs is not None for p in rules.patterns) > 50
+    assert sum(bool(p.starts) for p in rules.patterns) > 10
+    letters = ["код", "стоит", "н", "ки", "5", "0", "4", " ", "-", "а", "и", "ᲃ", "С", "К",
+               ".", "k", "\u212a", "ſ", "s", "\n", "кк"]
+    for _ in range(400):
+        text = "".join(rng.choice(letters) for _ in range(rng.randint(0, 14)))
+        assert _fast(rules, text) == _plain(rules, text), text
 
 
 def test_random_texts(tmp_path: Path) -> None:
