@@ -111,3 +111,14 @@ def test_delimiter_start_holds_for_every_character() -> None:
             if (signatures._RE_HARD_DELIMITER.match(line)
                     or signatures._RE_SOFT_DELIMITER.match(line)):
                 assert signatures._RE_DELIMITER_START.match(line), repr(line)
+
+
+def test_zero_width_characters_go_as_translate_took_them() -> None:
+    from mailbot.reading import quotes
+
+    table = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+    rng = random.Random(5)
+    alphabet = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f \nab>Жё😀"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert quotes._RE_ZERO_WIDTH.sub("", text) == text.translate(table)
