@@ -97,11 +97,7 @@ class Templates:
         `_text.html.j2`, so every mail has both parts and the wording lives in one place.
         """
         text_template = self.env.get_template(f"{name}.txt.j2")
-        subject_block = text_template.blocks.get("subject")
-        subject = ""
-        if subject_block is not None:
-            subject = "".join(subject_block(text_template.new_context(dict(context))))
-        text = text_template.render(**context)
+        subject, text = _subject_and_text(text_template, context)
         # The subject block sits on the template's first line: it is the subject, not text.
         if subject and text.startswith(subject):
             text = text[len(subject):].lstrip("\n")
@@ -112,6 +108,20 @@ class Templates:
         return Rendered(
             subject=" ".join(subject.split()), text=text, html=html_template.render(**context)
         )
+
+
+def _subject_and_text(template: Template, context: dict[str, object]) -> tuple[str, str]:
+    """The template's `subject` block ("" without one) and the whole template, rendered in
+    one jinja2 context: what `template.render(**context)` does, through jinja2's low-level
+    API (`root_render_func`), with the block rendered in the same context first (a block
+    changes nothing in its context; a second context for it cost as much as the block)."""
+    ctx = template.new_context(context)  # a copy: rendering does not change `context`
+    subject_block = template.blocks.get("subject")
+    try:
+        subject = "" if subject_block is None else "".join(subject_block(ctx))
+        return subject, "".join(template.root_render_func(ctx))
+    except Exception:  # noqa: BLE001 - re-raised by jinja2, as `render` does it
+        template.environment.handle_exception()
 
 
 def plural(number: int, one: str, few: str, many: str) -> str:
