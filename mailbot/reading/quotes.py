@@ -114,6 +114,8 @@ def _header_span(lines: list[_Line], i: int) -> tuple[int, bool] | None:
     """If a reply header starts at line i (it may be wrapped over up to three lines),
     return (index after it, strict). Wrapped forms must start like a header, so a line of
     the answer just above a header is never swallowed into it."""
+    if not any(line.text.endswith(":") for line in lines[i : i + 3]):
+        return None  # every header (is_strict_header, is_soft_header) ends with a colon
     found: tuple[int, bool] | None = None
     for k in range(3):
         chunk = lines[i : i + k + 1]

@@ -122,3 +122,15 @@ def test_zero_width_characters_go_as_translate_took_them() -> None:
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert quotes._RE_ZERO_WIDTH.sub("", text) == text.translate(table)
+
+
+def test_a_reply_header_always_ends_with_a_colon() -> None:
+    from mailbot.reading.quote_markers import is_soft_header, is_strict_header
+
+    headers = ["Пн, 23 нояб. 2026 г. в 10:00, Анна <a@b.ru>:", "Иван пишет:", "On Mon, Bob wrote:",
+               "23.11.2026 10:00, a@b.ru:", "Вы писали 1 марта 2026 г., 12:30:"]
+    for header in headers:
+        assert is_strict_header(header) or is_soft_header(header)
+        for tail in ("", " ", ".", ": ок", ":)"):
+            line = header[:-1] + tail
+            assert not is_strict_header(line) and not is_soft_header(line)
