@@ -234,6 +234,8 @@ class _Plan(NamedTuple):
     # position with a prefix or a part of speech (`_is_open`), tried on the tokens instead.
     lookups: tuple[tuple[str, ...] | None, ...]
     claims: tuple[int, ...]  # the positions whose tokens a match uses up (`claimed`)
+    first: tuple[Matcher, ...]  # the matchers of the first position
+    later: tuple[tuple[frozenset[Matcher], tuple[str, ...] | None], ...]  # the others, lookups
 
 
 _PLANS: dict[int, _Plan] = {}  # id of a phrase -> its plan
@@ -244,12 +246,15 @@ def _plan(term: Term) -> _Plan:
     if found is None:
         if len(_PLANS) > memo.LIMIT:
             _PLANS.clear()
+        lookups = tuple(None if _is_open(part) else tuple(m.value for m in part)
+                        for part in term.parts)
         found = _PLANS[id(term)] = _Plan(
             term,
-            tuple(None if _is_open(part) else tuple(m.value for m in part)
-                  for part in term.parts),
+            lookups,
             tuple(j for j, part in enumerate(term.parts)
                   if not all(m.kind == "pos" for m in part)),
+            tuple(term.parts[0]),
+            tuple(zip(term.parts[1:], lookups[1:], strict=True)),
         )
     return found
 
@@ -326,12 +331,15 @@ def phrase_hits(term: Term, tokens: list[Token], gap: int,
 
 def _phrase_at(term: Term, tokens: list[Token], start: int, gap: int,
                where: Mapping[str, list[int]]) -> tuple[int, ...] | None:
-    if not any(fits(m, tokens[start]) for m in term.parts[0]):
+    plan = _plan(term)
+    first = tokens[start]
+    if not any(fits(m, first) for m in plan.first):
         return None
     positions = [start]
-    for part, values in zip(term.parts[1:], _plan(term).lookups[1:], strict=True):
-        last = positions[-1]
-        hi = min(len(tokens), last + gap + 2)
+    last = start
+    end = len(tokens)
+    for part, values in plan.later:
+        hi = min(end, last + gap + 2)
         if values is None:
             found = next((i for i in range(last + 1, hi)
                           if any(fits(m, tokens[i]) for m in part)), None)
@@ -340,6 +348,7 @@ def _phrase_at(term: Term, tokens: list[Token], start: int, gap: int,
         if found is None:
             return None
         positions.append(found)
+        last = found
     return tuple(positions)
 
 
