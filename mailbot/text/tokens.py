@@ -242,6 +242,7 @@ _PLANS: dict[int, _Plan] = {}  # id of a phrase -> its plan
 
 
 def _plan(term: Term) -> _Plan:
+    """The plan of a phrase, made on its first use (by identity, as `_is_open`)."""
     found = _PLANS.get(id(term))
     if found is None:
         if len(_PLANS) > memo.LIMIT:
@@ -262,7 +263,8 @@ def _plan(term: Term) -> _Plan:
 def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
             gap: int) -> Sequence[int]:
     """Token positions where the phrase could begin; none if a needed word is absent."""
-    lookups = _plan(term).lookups
+    plan = _plan(term)
+    lookups = plan.lookups
     present = where.keys()
     for values in lookups[1:]:
         if values is not None and present.isdisjoint(values):
@@ -270,8 +272,8 @@ def _starts(term: Term, tokens: list[Token], where: Mapping[str, list[int]],
     first = lookups[0]
     if first is None:
         # Only where the first word fits: a long mail has thousands of tokens.
-        parts = term.parts[0]
-        starts = [i for i, token in enumerate(tokens) if any(fits(m, token) for m in parts)]
+        starts = [i for i, token in enumerate(tokens)
+                  if any(fits(m, token) for m in plan.first)]
     elif len(first) == 1:
         starts = where.get(first[0], [])  # already in order; only read
     else:
