@@ -1,6 +1,6 @@
 """The shortcuts of the classifier and the knowledge base give what the plain way gives: a
-pattern searched only where it can match (`category_rules.pattern_hits`) finds what
-`regex.search` finds; a prefix word found through the text's index (`tokens.prefix_key`)
+pattern searched only where it can match (`category_rules.pattern_hits`, `pattern_needs`)
+finds what `regex.search` finds; a prefix word found through the text's index (`tokens.prefix_key`)
 is the first free word that starts with it, never an abbreviation."""
 
 from __future__ import annotations
