@@ -58,21 +58,23 @@ _MAX_SHORT = 3  # unclassified short lines a signed block may hold
 _BARE_KINDS = ("name", "role", "org", "contact", "rule", "disclaimer")  # a block with no sign-off
 _RE_HARD_DELIMITER = re.compile(rf"^\s*(?:-- +|{HTML_SIGNATURE_MARK}\s*)$")
 _RE_SOFT_DELIMITER = re.compile(r"^\s*(?:[-–—_=~*]{2,80}|—)\s*$")
-# How a line that either delimiter matches starts.
-_RE_DELIMITER_START = re.compile(rf"\s*[-–—_=~*{HTML_SIGNATURE_MARK}]")
 _RE_PS = re.compile(r"^(?:p\.?\s?p?\.?\s?s\.?|п\.?\s?с\.?|зы)(?=[\s:.,-]|$)", re.IGNORECASE)
 _EMOJI = "\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d"
 _RE_EMOJI = re.compile(f"[{_EMOJI}]+")
-_RE_BLANK = re.compile(r"[\s" + _EMOJI + "]*")  # a line that is empty once emoji are gone
 # What a line must start with for _RE_PS to match it once tidied.
 _RE_PS_START = re.compile(r"[\s" + _EMOJI + "]*[pпз]", re.IGNORECASE)
-# How a line that is a client footer starts when it holds no link (is_client_signature reads
-# a line without its links): with the first word of _RE_CLIENT_SIGNATURE (quote_markers.py).
-_RE_FOOTER_START = re.compile(
-    r"[\s" + _EMOJI + "]*(?:отправлен|sent|envoy|gesendet|enviado|inviato|получит|скача|загрузи"
-    r"|get|download)",
+# What a raw line starts with once whitespace and emoji are skipped, as far as _Text needs
+# to know: nothing (the line is blank once tidied), the first word of a client footer
+# (_RE_CLIENT_SIGNATURE in quote_markers.py; is_client_signature reads a line without its
+# links, so a line with a link may be a footer too), or a character a delimiter starts with.
+_RE_LINE_START = re.compile(
+    r"[\s" + _EMOJI + "]*(?:$"
+    r"|(?P<footer>отправлен|sent|envoy|gesendet|enviado|inviato|получит|скача|загрузи|get"
+    r"|download)"
+    rf"|(?P<delimiter>[-–—_=~*{HTML_SIGNATURE_MARK}]))",
     re.IGNORECASE,
 )
+_RE_LINE_BREAK = re.compile("\r\n?")  # as replace("\r\n", "\n").replace("\r", "\n")
 # A text that leads into the next line: «Данные ребёнка:», «обратиться к», «учителю —».
 _RE_LEADS_ON = re.compile(
     r"(?:[:,;—–-]|\b(?:к|в|во|на|и|а|но|для|от|у|по|о|об|с|со|за|про|это|—|of|to|and|the|for"
@@ -116,19 +118,21 @@ class _Text:
     line's paragraph is searched (the search is the costly part of a long text).
 
     A line is tidied (``line``) only when a rule asks for it: the rules read the end of a
-    text, and a long text's other lines are only asked whether they are blank (``blank``,
-    from the raw line: nothing but whitespace and emoji) and whether they can be a client
-    footer (only a line starting with a footer's first word, or holding a link, can be one).
+    text, and of a long text's other lines only how they start is read (_RE_LINE_START):
+    whether they are blank (``blanks``), may be a client footer, may be a delimiter.
     """
 
     def __init__(self, text: str) -> None:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = _RE_LINE_BREAK.sub("\n", text)
         self.raw = text.split("\n")
         self._lines: dict[int, str] = {}
-        self._blank = [_RE_BLANK.fullmatch(raw) is not None for raw in self.raw]
+        starts = [_RE_LINE_START.match(raw) for raw in self.raw]
+        kinds = [start.lastgroup if start else "text" for start in starts]
+        self.blanks = [kind is None for kind in kinds]  # line i is empty once tidied
+        self.delimiter_starts = [i for i, kind in enumerate(kinds) if kind == "delimiter"]
         links = "://" in text
-        self.footers = {i for i, raw in enumerate(self.raw)
-                        if (_RE_FOOTER_START.match(raw) or (links and "://" in raw))
+        self.footers = {i for i, kind in enumerate(kinds)
+                        if (kind == "footer" or (links and "://" in self.raw[i]))
                         and self.line(i) and is_client_signature(self.line(i))}
         self._paragraphs: dict[int, tuple[int, int]] | None = None
         self._disclaimers: dict[int, bool] = {}  # paragraph start -> it reads as one
@@ -144,16 +148,12 @@ class _Text:
             self._lines[i] = " ".join(plain.split())
         return self._lines[i]
 
-    def blank(self, i: int) -> bool:
-        """Line i is empty once tidied (the same as ``not self.line(i)``)."""
-        return self._blank[i]
-
     def _paragraph_of(self) -> dict[int, tuple[int, int]]:
         """Each line of a paragraph of two lines or more -> that paragraph's (start, end)."""
         found: dict[int, tuple[int, int]] = {}
         start = 0
         for i in range(len(self.raw) + 1):
-            if i < len(self.raw) and not self.blank(i):
+            if i < len(self.raw) and not self.blanks[i]:
                 continue
             if i - start > 1:
                 found.update(dict.fromkeys(range(start, i), (start, i)))
@@ -201,9 +201,12 @@ def split_signature(text: str, *, keep_thanks: bool = True, bare: bool = True) -
     if cut is None:
         ps = _postscript(found, end)
         cut = _end_cut(found, ps, options) if ps is not None else None
-    body: list[str] = []
-    signature: list[str] = []
-    for i, line in enumerate(found.raw):
+    # Above the first line a cut or the delimiter can take, only the footers leave the body.
+    first = min(end, cut.start) if cut is not None else end
+    body = [line for i, line in enumerate(found.raw[:first]) if i not in found.footers]
+    signature = [found.raw[i] for i in sorted(found.footers) if i < first]
+    for i in range(first, len(found)):
+        line = found.raw[i]
         if cut is not None and cut.start <= i < cut.end:
             if i == cut.start and cut.offset:
                 body.append(line[: cut.offset].rstrip())
@@ -222,8 +225,7 @@ def split_signature(text: str, *, keep_thanks: bool = True, bare: bool = True) -
 
 def _delimiter(found: _Text) -> int:
     """Index of the line where a delimited signature starts (len(lines) if none)."""
-    starts = [i for i, line in enumerate(found.raw) if _RE_DELIMITER_START.match(line)]
-    for i in starts:
+    for i in found.delimiter_starts:  # no other line can match either pattern
         line = found.raw[i]
         if _RE_HARD_DELIMITER.match(line):
             return i
@@ -236,7 +238,7 @@ def _signed_block(found: _Text, start: int) -> bool:
     """The lines from start to the end read as a signature block that names someone."""
     known: list[LineKind] = []
     for i in range(start, len(found)):
-        if found.blank(i):
+        if found.blanks[i]:
             continue
         kind = found.kind(i)
         if kind is None or len(known) == _MAX_BLOCK:
@@ -259,7 +261,8 @@ def _postscript(found: _Text, end: int) -> int | None:
 
 def _end_cut(found: _Text, end: int, options: _Options) -> _Cut | None:
     """A sign-off and its block, or a block of name and position, at the end of lines[:end]."""
-    content = [i for i in range(end) if not found.blank(i) and i not in found.footers]
+    blanks, footers = found.blanks, found.footers
+    content = [i for i in range(end) if not blanks[i] and i not in footers]
     below: list[LineKind] = []  # the lines under the one looked at, bottom-up
     counted = 0  # lines of the block, disclaimers aside
     for pos in range(len(content) - 1, -1, -1):

@@ -33,6 +33,11 @@ def _random_texts(count: int) -> list[str]:
     return texts
 
 
+def _line_char(cp: int) -> bool:
+    """A character that can be inside a line: no surrogate, no line break."""
+    return not 0xD800 <= cp < 0xE000 and cp not in (10, 13)
+
+
 def _eager_lines(text: str) -> list[str]:
     """The tidied lines as _Text computed them for the whole text at once."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -40,12 +45,14 @@ def _eager_lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in plain]
 
 
-def test_blank_is_an_empty_tidied_line_for_every_character() -> None:
-    chars = [chr(cp) for cp in [*range(0x10000), *range(0x1F000, 0x1FB00)]]
-    for ch in chars:
-        for raw in (ch, f" {ch}\u00a0", f"{ch}😀"):
-            tidied = " ".join(signatures._RE_EMOJI.sub(" ", raw).replace("\u00a0", " ").split())
-            assert (signatures._RE_BLANK.fullmatch(raw) is not None) == (tidied == ""), repr(raw)
+def test_blanks_are_the_empty_tidied_lines_for_every_character() -> None:
+    chars = [chr(cp) for cp in range(0x20000) if _line_char(cp)]  # planes 0 and 1
+    raws = [raw for ch in chars for raw in (ch, f" {ch}\u00a0", f"{ch}😀")]
+    found = signatures._Text("\n".join(raws))
+    assert len(found) == len(raws)
+    for i, raw in enumerate(raws):
+        tidied = " ".join(signatures._RE_EMOJI.sub(" ", raw).replace("\u00a0", " ").split())
+        assert found.blanks[i] == (tidied == ""), repr(raw)
 
 
 def test_postscript_start_is_the_first_letter_of_the_ps_pattern_in_any_case() -> None:
@@ -61,7 +68,7 @@ def test_lazy_lines_blanks_and_footers_equal_the_eager_ones() -> None:
         lines = _eager_lines(text)
         assert len(found) == len(lines)
         assert [found.line(i) for i in range(len(lines))] == lines
-        assert [found.blank(i) for i in range(len(lines))] == [not line for line in lines]
+        assert found.blanks == [not line for line in lines]
         eager_footers = {i for i, line in enumerate(lines) if line and is_client_signature(line)}
         assert found.footers == eager_footers
         for i, line in enumerate(lines):
@@ -73,7 +80,7 @@ def _plain_delimiter(found: signatures._Text) -> int:
     """_delimiter as it was: both patterns tried on every line, the whole block's kinds
     asked before its length."""
     def signed_block(start: int) -> bool:
-        kinds = [found.kind(i) for i in range(start, len(found)) if not found.blank(i)]
+        kinds = [found.kind(i) for i in range(start, len(found)) if not found.blanks[i]]
         if not kinds or len(kinds) > signatures._MAX_BLOCK or any(k is None for k in kinds):
             return False
         shorts = sum(k.kind == "short" for k in kinds if k is not None)
@@ -105,12 +112,25 @@ def test_delimiter_equals_trying_every_line() -> None:
             signatures._Text(text)), repr(text)
 
 
-def test_delimiter_start_holds_for_every_character() -> None:
-    for cp in range(0x10000):
-        for line in (chr(cp), f"{chr(cp)}--", f"{chr(cp)}-- ", f"--{chr(cp)}"):
-            if (signatures._RE_HARD_DELIMITER.match(line)
-                    or signatures._RE_SOFT_DELIMITER.match(line)):
-                assert signatures._RE_DELIMITER_START.match(line), repr(line)
+def test_delimiter_starts_hold_every_delimiter_for_every_character() -> None:
+    lines = [line for cp in range(0x10000) if _line_char(cp)
+             for line in (chr(cp), f"{chr(cp)}--", f"{chr(cp)}-- ", f"--{chr(cp)}")]
+    found = signatures._Text("\n".join(lines))
+    assert len(found) == len(lines)  # no character of these breaks a line
+    starts = set(found.delimiter_starts)
+    for i, line in enumerate(lines):
+        if (signatures._RE_HARD_DELIMITER.match(line)
+                or signatures._RE_SOFT_DELIMITER.match(line)):
+            assert i in starts, repr(line)
+
+
+def test_footers_for_every_character_before_a_footer() -> None:
+    lines = [f"{chr(cp)}{footer}" for cp in range(0x10000) if _line_char(cp)
+             for footer in ("Отправлено с iPhone", "sent from my iPhone", " Get Outlook for iOS")]
+    found = signatures._Text("\n".join(lines))
+    eager = {i for i, line in enumerate(_eager_lines("\n".join(lines)))
+             if line and is_client_signature(line)}
+    assert found.footers == eager
 
 
 def test_zero_width_characters_go_as_translate_took_them() -> None:
