@@ -126,13 +126,15 @@ class _Text:
         text = _RE_LINE_BREAK.sub("\n", text)
         self.raw = text.split("\n")
         self._lines: dict[int, str] = {}
+        # How each line starts: None (blank), "footer", "delimiter" or "text" (anything else).
         starts = [_RE_LINE_START.match(raw) for raw in self.raw]
-        kinds = [start.lastgroup if start else "text" for start in starts]
-        self.blanks = [kind is None for kind in kinds]  # line i is empty once tidied
-        self.delimiter_starts = [i for i, kind in enumerate(kinds) if kind == "delimiter"]
+        openings = [start.lastgroup if start else "text" for start in starts]
+        self.blanks = [opening is None for opening in openings]  # empty once tidied
+        self.delimiter_starts = [i for i, opening in enumerate(openings)
+                                 if opening == "delimiter"]
         links = "://" in text
-        self.footers = {i for i, kind in enumerate(kinds)
-                        if (kind == "footer" or (links and "://" in self.raw[i]))
+        self.footers = {i for i, opening in enumerate(openings)
+                        if (opening == "footer" or (links and "://" in self.raw[i]))
                         and self.line(i) and is_client_signature(self.line(i))}
         self._paragraphs: dict[int, tuple[int, int]] | None = None
         self._disclaimers: dict[int, bool] = {}  # paragraph start -> it reads as one
