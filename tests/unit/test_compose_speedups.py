@@ -18,6 +18,9 @@ SUBJECT_TEMPLATES = {
                     "{% endblock %}\n{{ x }} {{ y | default('-') }}\n"),
     "late.txt.j2": "Начало {{ n }}\n{% block subject %}{{ title }}{% endblock %}\nконец\n",
     "none.txt.j2": "Без темы {{ title }}\n",
+    "base.txt.j2": "{% block subject %}База {{ n }}{% endblock %}\n{% block body %}{% endblock %}\n",
+    "child.txt.j2": ('{% extends "base.txt.j2" %}{% block subject %}[{{ n }}] {{ title }}'
+                     "{% endblock %}{% block body %}Текст {{ title }}{% endblock %}"),
     "loop.txt.j2": ("{% block subject %}{% for i in range(n) %}{{ i }},{% endfor %}{% endblock %}"
                     "\n{% for i in range(n) %}- {{ title }} {{ i }}\n{% endfor %}"),
 }
