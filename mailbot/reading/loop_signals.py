@@ -10,6 +10,7 @@ protection.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from email.header import Header, decode_header
 from email.message import Message
@@ -46,10 +47,25 @@ def header_text(value: object) -> str:
     as UTF-8 and then cp1251, the usual suspects in Russian mail.  A str that already holds
     non-ASCII text (a message parsed with a modern policy) is decoded already.
     """
+    if type(value) is str:
+        return _str_text(value)
     if isinstance(value, str) and not value.isascii():
         return value
     if not isinstance(value, str | Header):
         return str(value)
+    return _decoded_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _str_text(value: str) -> str:
+    """header_text of a plain str, remembered: detect_auto reads Subject twice (its signal
+    and the notice's text), and a mail may be checked more than once (bounces.py)."""
+    if not value.isascii():
+        return value
+    return _decoded_text(value)
+
+
+def _decoded_text(value: str | Header) -> str:
     try:
         chunks = decode_header(value)
     except Exception:  # noqa: BLE001 - garbage encoded words
@@ -390,15 +406,20 @@ _MACHINE_NAME = re.compile(
 )
 
 
+_EMPTY_ADDRESS = re.compile(r"<\s*>")
+_QUOTED_OR_COMMENT = re.compile(r'"([^"]*)"|\(([^()]*)\)')
+_ADDRESS_OR_COMMENT = re.compile(r"<[^<>]*>|\([^()]*\)")
+
+
 def sender_name(msg: Message) -> list[Signal]:
     """A mail system's display name on From, or a From that is only ``<>``."""
     for value in header_values(msg, "From")[:1]:
         text = " ".join(value.split())
-        if re.fullmatch(r"<\s*>", text):
+        if _EMPTY_ADDRESS.fullmatch(text):
             return [("auto_reply", "From is empty (<>)")]
-        names = re.findall(r'"([^"]*)"|\(([^()]*)\)', text)
+        names = _QUOTED_OR_COMMENT.findall(text)
         candidates = [a or b for a, b in names]
-        bare = re.sub(r"<[^<>]*>|\([^()]*\)", " ", text).strip().strip('"').strip()
+        bare = _ADDRESS_OR_COMMENT.sub(" ", text).strip().strip('"').strip()
         candidates.append(bare)
         for name in candidates:
             if _MACHINE_NAME.match(" ".join(name.split())):
