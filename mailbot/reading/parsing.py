@@ -17,12 +17,13 @@ so that the desk can record it (loops.py decides what is machine mail).
 
 from __future__ import annotations
 
-import email
 import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from email.feedparser import BytesFeedParser
 from email.message import Message
+from email.policy import compat32
 from email.utils import parsedate_to_datetime
 
 from mailbot.adapters.clock import from_aware
@@ -85,8 +86,17 @@ def parse(raw: bytes) -> ParsedMail:
         raise MailError(f"unreadable mail: {type(exc).__name__}: {reason}") from None
 
 
+def _message(raw: bytes) -> Message:
+    """What ``email.message_from_bytes(raw)`` gives, with the bytes fed to the parser in one
+    piece instead of 8 KB at a time (its result does not depend on the pieces; this is
+    faster)."""
+    parser = BytesFeedParser(policy=compat32)
+    parser.feed(raw)
+    return parser.close()
+
+
 def _parse(raw: bytes) -> ParsedMail:
-    msg = email.message_from_bytes(raw)
+    msg = _message(raw)
     from_name, from_addr = first_address(_all(msg, "From"))
     if not from_addr:
         from_name, from_addr = _machine_sender(msg)

@@ -164,3 +164,42 @@ def test_line_breaks_become_newlines_as_the_two_replaces_made_them() -> None:
         text = "".join(rng.choice("\r\n a\u0416") for _ in range(rng.randint(0, 12)))
         expected = text.replace("\r\n", "\n").replace("\r", "\n")
         assert bodies._RE_LINE_BREAK.sub("\n", text) == expected, repr(text)
+
+
+def _structure(msg: object) -> object:
+    """Everything the parser puts into a Message, parts included."""
+    from email.message import Message
+
+    if not isinstance(msg, Message):
+        return ("not a message", repr(msg))
+    payload = msg._payload
+    if isinstance(payload, list):
+        payload = [_structure(part) for part in payload]
+    defects = [(type(d).__name__, str(d)) for d in msg.defects]
+    return (msg._headers, payload, msg.preamble, msg.epilogue, defects, msg._unixfrom,
+            repr(msg._charset), msg._default_type)
+
+
+def test_one_feed_parses_as_message_from_bytes() -> None:
+    import email
+    from pathlib import Path
+
+    from mailbot.reading import parsing
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    mails = [path.read_bytes() for path in sorted(fixtures.rglob("*.eml"))]
+    assert mails
+    rng = random.Random(9)
+    pieces = [b"\r", b"\n", b"\r\n", b"\x0c", b"\x1c", b"--", b"\n\n", b"\n--x--\n", b"\xd0\x90"]
+    for index in range(len(mails) * 2):
+        raw = bytearray(mails[index % len(mails)])
+        if index >= len(mails):  # broken copies: pieces put in, bytes cut off
+            for _ in range(rng.randint(1, 6)):
+                at = rng.randint(0, len(raw))
+                if rng.random() < 0.7:
+                    raw[at:at] = rng.choice(pieces)
+                else:
+                    del raw[at : at + rng.randint(1, 40)]
+        data = bytes(raw)
+        expected = _structure(email.message_from_bytes(data))
+        assert _structure(parsing._message(data)) == expected
