@@ -324,16 +324,27 @@ def _has_position(text: str) -> bool:
     return bool(_POSITION.search(text))
 
 
+def _without_addresses(text: str) -> str:
+    """The text with its e-mail addresses and links blanked out. The patterns are tried
+    only on a text that holds what any of their matches must (an "@"; a "." or "://")."""
+    if "@" in text:
+        text = _RE_EMAIL.sub(" ", text)
+    if "." in text or "://" in text:
+        text = _RE_URL.sub(" ", text)
+    return text
+
+
 def _is_contact(text: str) -> bool:
     if _RE_MESSENGER.match(text):
         return True
-    rest = _RE_EMAIL.sub(" ", text)
-    rest = _RE_URL.sub(" ", rest)
+    rest = _without_addresses(text)
     found = rest != text
     without_phones = _RE_PHONE.sub(" ", rest)
     if without_phones != rest and sum(c.isdigit() for c in rest) >= 6:
         found = True
-    rest = _RE_HOURS.sub(" ", without_phones)
+    rest = without_phones
+    if "-" in rest or "–" in rest or "—" in rest:  # every match of _RE_HOURS holds a dash
+        rest = _RE_HOURS.sub(" ", rest)
     found = found or rest != without_phones
     if not found:
         return False
@@ -344,7 +355,7 @@ def _is_contact(text: str) -> bool:
 
 def _contact_name(text: str) -> str | None:
     """The name on a contact line: The Bat!'s «Татьяна   mailto:t@list.ru»."""
-    rest = _RE_URL.sub(" ", _RE_EMAIL.sub(" ", text))
+    rest = _without_addresses(text)
     rest = re.sub(r"\bmailto:?|\(\s*\)|<\s*>", " ", rest, flags=re.IGNORECASE)
     rest = " ".join(rest.split()).strip(" ,;:<>()")
     return rest if rest and name_words(rest) else None

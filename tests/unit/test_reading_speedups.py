@@ -203,3 +203,18 @@ def test_one_feed_parses_as_message_from_bytes() -> None:
         data = bytes(raw)
         expected = _structure(email.message_from_bytes(data))
         assert _structure(parsing._message(data)) == expected
+
+
+def test_contact_patterns_are_skipped_only_where_they_cannot_match() -> None:
+    from mailbot.reading import signature_lines as lines
+
+    pieces = ["a@b.ru", "@", ".", "://", "http://x", "https://ya.ru/a", "www.ru", "WWW.SCHOOL.RU",
+              "t.me/x", "vk.com/id1", "school.рф", "пн", "Пн-пт", "9:00–18:00", "10.00 — 17.00",
+              "mon -", "тел.", "+7 912 654-99-63", "8(912)1234567", " ", "Анна", "mailto:", ","]
+    rng = random.Random(13)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        plain = lines._RE_URL.sub(" ", lines._RE_EMAIL.sub(" ", text))
+        assert lines._without_addresses(text) == plain, text
+        if lines._RE_HOURS.search(text):
+            assert "-" in text or "–" in text or "—" in text, text
