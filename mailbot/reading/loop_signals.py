@@ -47,7 +47,7 @@ def header_text(value: object) -> str:
     as UTF-8 and then cp1251, the usual suspects in Russian mail.  A str that already holds
     non-ASCII text (a message parsed with a modern policy) is decoded already.
     """
-    if type(value) is str:
+    if type(value) is str and len(value) <= _REMEMBERED_LENGTH:
         return _str_text(value)
     if isinstance(value, str) and not value.isascii():
         return value
@@ -56,7 +56,10 @@ def header_text(value: object) -> str:
     return _decoded_text(value)
 
 
-@functools.lru_cache(maxsize=4096)
+_REMEMBERED_LENGTH = 2000  # longer values are decoded each time (the cache stays small)
+
+
+@functools.lru_cache(maxsize=256)
 def _str_text(value: str) -> str:
     """header_text of a plain str, remembered: detect_auto reads Subject twice (its signal
     and the notice's text), and a mail may be checked more than once (bounces.py)."""
