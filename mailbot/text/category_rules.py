@@ -31,7 +31,7 @@ from mailbot.school.tomlfile import AnyText, RuleModel, Table, choice
 from mailbot.text import pattern_needs
 from mailbot.text.fields import Number, Positive, RuleError, Verbatim
 from mailbot.text.terms import Abbreviations, Matcher, Term, compile_term, lemmas_of
-from mailbot.text.typos import TypoIndex, deletion_index
+from mailbot.text.typos import DeletionIndex, TypoIndex
 from mailbot.text.words import WORD_RE, fold
 
 CATEGORY_IDS: tuple[str, ...] = (
@@ -80,7 +80,7 @@ class CategoryRules:
     priority_at: Mapping[str, float]
     order: tuple[str, ...]  # categories in file order, for ties
     titles: Mapping[str, str]  # category id -> the title people read (Russian)
-    fuzzy_index: TypoIndex = field(repr=False)  # deletion -> "form:lemma"
+    fuzzy_index: TypoIndex = field(repr=False)  # deletion -> "form:lemma", built when used
     # Finds a character for which the `needs` of the patterns prove nothing (pattern_needs.guard).
     pattern_guard: re.Pattern[str] | None = field(default=None, repr=False)
 
@@ -175,7 +175,7 @@ def _compile(data: CategoriesFile, source: str) -> CategoryRules:
         priority_at=MappingProxyType(found.priority_at),
         order=tuple(data.categories),
         titles=MappingProxyType({cat: body.title for cat, body in data.categories.items()}),
-        fuzzy_index=MappingProxyType(deletion_index(vocabulary, fuzzy_min_length)),
+        fuzzy_index=DeletionIndex(vocabulary, fuzzy_min_length),
         pattern_guard=pattern_needs.guard((p.needs, p.starts) for p in found.patterns),
     )
 

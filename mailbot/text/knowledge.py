@@ -55,7 +55,7 @@ from mailbot.text.tokens import (
     read,
     rule_keys,
 )
-from mailbot.text.typos import TypoIndex, deletion_index
+from mailbot.text.typos import DeletionIndex, TypoIndex
 from mailbot.text.words import WORD_RE, fold
 
 ROLES: tuple[str, ...] = ("parent", "student", "teacher", "staff")
@@ -227,7 +227,7 @@ def _build(data: KnowledgeFile, source: str) -> Knowledge:
         min_share=settings.min_share,
         category_bonus=settings.category_bonus,
         reader=Reading(MappingProxyType(abbreviations), TYPO_MIN_LENGTH,
-                       MappingProxyType(deletion_index(vocabulary, TYPO_MIN_LENGTH))),
+                       DeletionIndex(vocabulary, TYPO_MIN_LENGTH)),
         terms=tuple(terms),
     )
 

@@ -1,14 +1,16 @@
 """Forgiving one slip of the keyboard in a word the dictionary does not know.
 
 A word that is one edit away from a rule word counts as that word (пороль -> пароль). The
-rule words are indexed once, when a rule file is loaded, by symmetric deletion: two words one
-edit apart share a form with one letter deleted, so a lookup costs a few dictionary probes
-instead of a comparison with every rule word.
+rule words are indexed by symmetric deletion: two words one edit apart share a form with one
+letter deleted, so a lookup costs a few dictionary probes instead of a comparison with every
+rule word. A rule file holds its index as a `DeletionIndex`, built on the first lookup: a
+run that meets no unknown word (an empty mailbox, `mailbot check`) never pays for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 
 from mailbot.text.words import forms
 
@@ -16,7 +18,9 @@ TypoIndex = Mapping[str, tuple[str, ...]]  # deletion -> ("form:lemma", ...)
 
 
 def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))} | {word}
+    found = {word[:i] + word[i + 1:] for i in range(len(word))}
+    found.add(word)
+    return found
 
 
 def deletion_index(vocabulary: Iterable[str], min_length: int) -> dict[str, tuple[str, ...]]:
@@ -28,7 +32,8 @@ def deletion_index(vocabulary: Iterable[str], min_length: int) -> dict[str, tupl
     "form:lemma" string per form (sets, and a string per deletion, took twice the memory).
     The tuples are built as the index grows (most keys get one entry, none more than a
     dozen): lists turned into tuples at the end took twice the time, half of it in the
-    garbage collector walking a list for every key.
+    garbage collector walking a list for every key. The keys with one entry share one
+    tuple per form.
     """
     index: dict[str, tuple[str, ...]] = {}
     get = index.get
@@ -37,11 +42,45 @@ def deletion_index(vocabulary: Iterable[str], min_length: int) -> dict[str, tupl
     for lemma in dict.fromkeys(vocabulary):
         for form in forms(lemma):
             if len(form) >= min_length:
-                entry = f"{form}:{lemma}"
+                entry = (f"{form}:{lemma}",)
                 for deleted in _deletions(form):
                     found = get(deleted)
-                    index[deleted] = (entry,) if found is None else found + (entry,)
+                    index[deleted] = entry if found is None else found + entry
     return index
+
+
+class DeletionIndex(Mapping[str, tuple[str, ...]]):
+    """The `deletion_index` of a vocabulary, built when it is first looked at.
+
+    A rule file makes one as it loads: the rule words are kept then, the index is built
+    when a lookup first needs it (once, under a lock, whichever thread asks first) and is
+    only read from then on.
+    """
+
+    def __init__(self, vocabulary: Iterable[str], min_length: int) -> None:
+        self._vocabulary = tuple(dict.fromkeys(vocabulary))
+        self._min_length = min_length
+        self._index: dict[str, tuple[str, ...]] | None = None
+        self._lock = threading.Lock()
+
+    def built(self) -> dict[str, tuple[str, ...]]:
+        """The index itself (made now if no lookup made it yet)."""
+        index = self._index
+        if index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = deletion_index(self._vocabulary, self._min_length)
+                index = self._index
+        return index
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        return self.built()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.built())
+
+    def __len__(self) -> int:
+        return len(self.built())
 
 
 def _edit_kind(typed: str, form: str) -> int | None:
@@ -70,9 +109,10 @@ def _edit_kind(typed: str, form: str) -> int | None:
 
 def typo_of(word: str, index: TypoIndex) -> str | None:
     """The vocabulary lemma a misspelt word most likely stands for, if the choice is clear."""
+    probe = (index.built() if isinstance(index, DeletionIndex) else index).get
     by_kind: dict[int, set[str]] = {}
     for deleted in _deletions(word):
-        for entry in index.get(deleted, ()):
+        for entry in probe(deleted, ()):
             form, lemma = entry.split(":", 1)
             kind = _edit_kind(word, form)
             if kind is not None:

@@ -1,0 +1,84 @@
+"""Start-up work put off until it is needed gives the same answers as before."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from pytest import MonkeyPatch
+
+from mailbot.text import typos
+from mailbot.text.category_rules import load_rules
+from mailbot.text.knowledge import load_knowledge
+from mailbot.text.typos import DeletionIndex, deletion_index, typo_of
+from mailbot.text.words import forms
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+VOCABULARY = ("пароль", "оценка", "опека", "дневник", "журнал", "учитель", "восстановить")
+
+
+def _slips(word: str, rng: random.Random) -> set[str]:
+    """Words one slip of the keyboard away from `word`, and a few further away."""
+    letters = "абвгдежзиклмнопрстуфхцчшщыьэюя"
+    out = {word, word + word[-1], word[::-1]}
+    for i in range(len(word)):
+        out.add(word[:i] + word[i + 1:])
+        out.add(word[:i] + rng.choice(letters) + word[i:])
+        out.add(word[:i] + rng.choice(letters) + word[i + 1:])
+        if i + 1 < len(word):
+            out.add(word[:i] + word[i + 1] + word[i] + word[i + 2:])
+            out.add(word[:i] + rng.choice(letters) + rng.choice(letters) + word[i + 2:])
+    return out
+
+
+def test_the_index_is_built_on_the_first_lookup_only(monkeypatch: MonkeyPatch) -> None:
+    built: list[int] = []
+    real = typos.deletion_index
+    monkeypatch.setattr(typos, "deletion_index",
+                        lambda words, n: built.append(n) or real(words, n))
+    index = DeletionIndex(VOCABULARY, 5)
+    assert built == []
+    assert typo_of("пороль", index) == "пароль"
+    assert typo_of("дневнк", index) == "дневник"
+    assert built == [5]
+
+
+def test_a_lazy_index_is_the_index_and_finds_the_same() -> None:
+    lazy = DeletionIndex(VOCABULARY, 5)
+    plain = deletion_index(VOCABULARY, 5)
+    assert dict(lazy) == plain and len(lazy) == len(plain)
+    assert lazy["пароль"] == plain["пароль"] and "пароль" in lazy and "xyz" not in lazy
+    rng = random.Random(7)
+    words = {slip for lemma in VOCABULARY for form in forms(lemma) for slip in _slips(form, rng)}
+    for word in sorted(words):
+        assert typo_of(word, lazy) == typo_of(word, plain), word
+
+
+@pytest.mark.parametrize("min_length", [1, 4, 5, 7])
+def test_the_index_holds_every_deletion_of_every_form(min_length: int) -> None:
+    """What the index was before the entries of one form shared their tuple."""
+    expected: dict[str, list[str]] = {}
+    for lemma in dict.fromkeys(VOCABULARY):
+        for form in forms(lemma):
+            if len(form) >= min_length:
+                deleted = {form[:i] + form[i + 1:] for i in range(len(form))} | {form}
+                for key in deleted:
+                    expected.setdefault(key, []).append(f"{form}:{lemma}")
+    index = deletion_index(VOCABULARY, min_length)
+    assert {key: sorted(entries) for key, entries in index.items()} == {
+        key: sorted(entries) for key, entries in expected.items()}
+
+
+def test_the_shipped_rule_files_build_their_indexes_when_a_typo_is_looked_up(
+        monkeypatch: MonkeyPatch) -> None:
+    built: list[int] = []
+    real = typos.deletion_index
+    monkeypatch.setattr(typos, "deletion_index",
+                        lambda words, n: built.append(n) or real(words, n))
+    rules = load_rules(CONFIG / "categories.toml")
+    knowledge = load_knowledge(CONFIG / "knowledge.toml")
+    assert built == []
+    assert typo_of("пороль", rules.fuzzy_index) == "пароль"
+    assert typo_of("пороль", knowledge.reader.fuzzy_index) == "пароль"
+    assert len(built) == 2
