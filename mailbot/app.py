@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -58,8 +59,20 @@ def build_all(configs: Sequence[Config], clock: Clock | None = None, *,
     """One App per school of a deployment (mailbot/district), each with its own rules,
     templates and mailbox, all on one engine: one database."""
     first = build(configs[0], clock, migrate=migrate)
-    return [first, *(build(c, first.clock, migrate=migrate, engine=first.engine)
-                     for c in configs[1:])]
+    return _share_templates([first, *(build(c, first.clock, migrate=migrate,
+                                            engine=first.engine) for c in configs[1:])])
+
+
+def _share_templates(apps: list[App]) -> list[App]:
+    """Schools with the same template folder render through one environment, so that each
+    template is compiled once for all of them, not once per school (the check at start
+    renders every template of every school)."""
+    by_folder: dict[Path | None, Templates] = {}
+    shared = []
+    for app in apps:
+        templates = by_folder.setdefault(templating.school_folder(app.config), app.templates)
+        shared.append(app if templates is app.templates else replace(app, templates=templates))
+    return shared
 
 
 def load_secret(config: Config, *, create: bool = True) -> Keyring:

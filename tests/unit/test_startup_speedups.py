@@ -1,4 +1,4 @@
-"""Start-up work put off until it is needed gives the same answers as before."""
+"""Start-up work put off until it is needed, or shared between schools, gives the same answers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 from pytest import MonkeyPatch
 
+from mailbot import app as app_module
+from mailbot import config as config_module
+from mailbot.config import Config
+from mailbot.service import sample_mail, template_check
 from mailbot.text import typos
 from mailbot.text.category_rules import load_rules
 from mailbot.text.knowledge import load_knowledge
@@ -82,3 +86,38 @@ def test_the_shipped_rule_files_build_their_indexes_when_a_typo_is_looked_up(
     assert typo_of("пороль", rules.fuzzy_index) == "пароль"
     assert typo_of("пороль", knowledge.reader.fuzzy_index) == "пароль"
     assert len(built) == 2
+
+
+def _school(folder: Path, name: str, templates: Path | None) -> Config:
+    folder.mkdir()
+    lines = ["[helpdesk]", f'address = "help@{name}.example"',
+             "[database]", f'url = "sqlite:///{folder.parent / "district.sqlite3"}"',
+             "[security]", f'secret_file = "{folder.parent / "secret"}"']
+    if templates is not None:
+        lines += ["[worker]", f'templates_path = "{templates}"']
+    (folder / "mailbot.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config_module.load(folder / "mailbot.toml")
+
+
+def test_schools_with_the_same_templates_share_them(tmp_path: Path) -> None:
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "stopped.txt.j2").write_text("{% block subject %}Своя тема{% endblock %}\nСвой текст\n",
+                                        encoding="utf-8")
+    configs = [_school(tmp_path / "a", "a", None), _school(tmp_path / "b", "b", None),
+               _school(tmp_path / "c", "c", own), _school(tmp_path / "d", "d", own)]
+    apps = app_module.build_all(configs)
+    assert apps[0].templates is apps[1].templates
+    assert apps[2].templates is apps[3].templates
+    assert apps[2].templates is not apps[0].templates
+    for app, config in zip(apps, configs, strict=True):
+        assert app.config is config
+        alone = app_module.build(config, engine=apps[0].engine)  # its templates of its own
+        assert alone.templates is not app.templates
+        assert template_check.problems(app) == template_check.problems(alone)
+        for name in ("stopped", "guide"):
+            context = sample_mail.contexts(app)[name]
+            assert app.templates.render(name, **context) == alone.templates.render(name,
+                                                                                    **context)
+    assert apps[2].templates.render("stopped", **sample_mail.contexts(apps[2])["stopped"]
+                                    ).subject == "Своя тема"
