@@ -109,6 +109,7 @@ def _edit_kind(typed: str, form: str) -> int | None:
 
 def typo_of(word: str, index: TypoIndex) -> str | None:
     """The vocabulary lemma a misspelt word most likely stands for, if the choice is clear."""
+    # The built dict's own get: a word probes the index a dozen times.
     probe = (index.built() if isinstance(index, DeletionIndex) else index).get
     by_kind: dict[int, set[str]] = {}
     for deleted in _deletions(word):
