@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from mailbot.reading.quote_markers import is_client_signature
+from mailbot.reading.quote_markers import CLIENT_SIGNATURE_STARTS, is_client_signature
 from mailbot.reading.signature_lines import (
     Closing,
     LineKind,
@@ -65,12 +65,11 @@ _RE_EMOJI = re.compile(f"[{_EMOJI}]+")
 _RE_PS_START = re.compile(r"[\s" + _EMOJI + "]*[pпз]", re.IGNORECASE)
 # What a raw line starts with once whitespace and emoji are skipped, as far as _Text needs
 # to know: nothing (the line is blank once tidied), the first word of a client footer
-# (_RE_CLIENT_SIGNATURE in quote_markers.py; is_client_signature reads a line without its
+# (quote_markers.CLIENT_SIGNATURE_STARTS; is_client_signature reads a line without its
 # links, so a line with a link may be a footer too), or a character a delimiter starts with.
 _RE_LINE_START = re.compile(
     r"[\s" + _EMOJI + "]*(?:$"
-    r"|(?P<footer>отправлен|sent|envoy|gesendet|enviado|inviato|получит|скача|загрузи|get"
-    r"|download)"
+    rf"|(?P<footer>{CLIENT_SIGNATURE_STARTS})"
     rf"|(?P<delimiter>[-–—_=~*{HTML_SIGNATURE_MARK}]))",
     re.IGNORECASE,
 )

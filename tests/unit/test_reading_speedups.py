@@ -5,8 +5,11 @@ from __future__ import annotations
 import random
 import re
 
+import pytest
+
 from mailbot.reading import signatures
-from mailbot.reading.quote_markers import is_client_signature
+from mailbot.reading.quote_markers import CLIENT_SIGNATURE_STARTS, is_client_signature
+from mailbot.reading.signatures import split_signature
 
 _PIECES = [
     "Отправлено с iPhone", "отправлено 😀с iPhone", "Sent from my Galaxy", "ſent from my iPhone",
@@ -218,3 +221,22 @@ def test_contact_patterns_are_skipped_only_where_they_cannot_match() -> None:
         assert lines._without_addresses(text) == plain, text
         if lines._RE_HOURS.search(text):
             assert "-" in text or "–" in text or "—" in text, text
+
+
+FOOTERS = [
+    "Отправлено с iPhone", "Отправленно с моего Samsung Galaxy", "Отправлена из Почты Mail.ru",
+    "Sent from my iPhone", "Sent from Yahoo Mail on Android", "Envoyé de mon iPhone",
+    "Gesendet von meinem iPad", "Enviado desde mi Android", "Inviato da iPhone",
+    "Получить Outlook для Android", "Получите Outlook для iOS", "Скачать Outlook для Android",
+    "Скачайте Outlook для iOS", "Загрузите Outlook для Android", "Get Outlook for iOS",
+    "Download Outlook for Android",
+]
+
+
+@pytest.mark.parametrize("footer", FOOTERS)
+def test_every_client_footer_starts_as_signatures_expects(footer: str) -> None:
+    # signatures.py asks is_client_signature only of lines starting with these words.
+    assert is_client_signature(footer)
+    assert re.match(CLIENT_SIGNATURE_STARTS, footer, re.IGNORECASE)
+    assert split_signature(f"Здравствуйте! Не открывается дневник.\n\n{footer}").body == (
+        "Здравствуйте! Не открывается дневник.")
