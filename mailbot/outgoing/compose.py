@@ -3,8 +3,8 @@
 One call renders the text and the HTML part from the same context (`<name>.txt.j2` and
 `<name>.html.j2`; the subject is the template's `subject` block). Every header value is
 made one line (`single_line`), so nothing a user wrote can inject a header, and non-ASCII
-text is RFC 2047-encoded as the `email` package's compat32 `Header` does it; the bytes are
-those the package's compat32 generator writes (tests/unit/test_compose_bytes.py).
+text is RFC 2047-encoded by the `email` package's compat32 `Header`; the bytes are those
+the package's compat32 generator writes (tests/unit/test_compose_bytes.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import base64mime, quoprimime
 from email.generator import NLCRE, BytesGenerator
 from email.header import Header
 from email.message import Message
@@ -274,10 +273,10 @@ def build(
     """The finished mail as bytes.
 
     Every header value passes through `single_line` (no line break can reach a header) and
-    non-ASCII text is RFC 2047-encoded as compat32's `Header` does it. A mail without
-    attachments (nearly all) is written directly, in the bytes the compat32 MIME classes and
-    generator give for it (`_alternative`; tests/unit/test_compose_bytes.py compares the
-    two); a mail with attachments is built with those classes (`_with_attachments`).
+    non-ASCII text is RFC 2047-encoded by compat32's `Header`. A mail without attachments
+    (nearly all) is written directly, in the bytes the compat32 MIME classes and generator
+    give for it (`_alternative`; tests/unit/test_compose_bytes.py compares the two); a mail
+    with attachments is built with those classes (`_with_attachments`).
     """
     boundary = _boundary()
     to_line = ", ".join(_address(name, addr) for name, addr in to)
@@ -433,52 +432,8 @@ def _folded(name: str, value: str) -> bytes:
 
 @lru_cache(maxsize=256)
 def _subject_line(subject: str) -> bytes:
-    """A case's mails share their subject (the acknowledgement, the notice).
-
-    `Header(subject, "utf-8")` encodes it in base64 or quoted-printable, whichever is
-    shorter; base64 (a Cyrillic subject) is written by `_base64_subject`, in the same bytes
-    (tests/unit/test_compose_speedups.py compares the two on random subjects).
-    """
-    try:
-        data = subject.encode("utf-8")
-    except UnicodeEncodeError:
-        data = b""  # compat32 raises its own error below
-    if data and subject.splitlines() == [subject] and _base64_is_shorter(data):
-        return _base64_subject(data)
+    """A case's mails share their subject (the acknowledgement, the notice)."""
     return SMTP_COMPAT.fold_binary("Subject", Header(subject, "utf-8", header_name="Subject"))
-
-
-# The bytes quoted-printable writes as themselves (letters, digits, "-!*+/", and the space
-# as "_"); any other byte takes three characters ("=D0").
-_QP_ONE_CHARACTER = bytes(c for c in range(256) if quoprimime.header_length(bytes([c])) == 1)
-
-
-def _base64_is_shorter(data: bytes) -> bool:
-    """The choice of compat32's utf-8 charset (SHORTEST): base64 if strictly shorter."""
-    quoted_length = len(data) + 2 * len(data.translate(None, _QP_ONE_CHARACTER))
-    return base64mime.header_length(data) < quoted_length
-
-
-# How many bytes of UTF-8 an encoded word «=?utf-8?b?...?=» holds: compat32 gives each line
-# 78 characters, the first after «Subject: », the others after one space, and fills the
-# word with as many whole characters as fit (base64 writes 4 characters for 3 bytes).
-_WORD_CHROME = len("=?utf-8?b??=")
-_FIRST_WORD_BYTES = (SMTP_COMPAT.max_line_length - len("Subject: ") - _WORD_CHROME) // 4 * 3
-_NEXT_WORD_BYTES = (SMTP_COMPAT.max_line_length - len(" ") - _WORD_CHROME) // 4 * 3
-
-
-def _base64_subject(data: bytes) -> bytes:
-    """The Subject line as compat32 writes `Header(subject, "utf-8")` in base64: UTF-8 cut
-    into words between characters, one word a line."""
-    words = []
-    start, room = 0, _FIRST_WORD_BYTES
-    while start < len(data):
-        end = min(start + room, len(data))
-        while end < len(data) and data[end] & 0xC0 == 0x80:  # inside a character: back up
-            end -= 1
-        words.append(f"=?utf-8?b?{base64.b64encode(data[start:end]).decode('ascii')}?=")
-        start, room = end, _NEXT_WORD_BYTES
-    return ("Subject: " + "\r\n ".join(words) + "\r\n").encode("ascii")
 
 
 def unfolded(name: str, value: object, limit: int) -> bool:

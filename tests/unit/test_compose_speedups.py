@@ -1,10 +1,9 @@
 """compose's shortcuts give what the plain ways give: the subject and text rendered in one
-jinja2 context, the remembered HTML of short blocks, the base64 Subject line."""
+jinja2 context, the remembered HTML of short blocks."""
 
 from __future__ import annotations
 
 import random
-from email.header import Header
 from pathlib import Path
 
 import pytest
@@ -80,36 +79,3 @@ def test_text_to_html_of_repeated_blocks_keeps_each_mail_its_own() -> None:
     assert str(first) == ("<p>Здравствуйте!</p>\n<p>Текст &lt;один&gt;</p>\n"
                           "<p>С уважением,<br>Служба</p>")
     assert str(second) == str(first).replace("один", "два")
-
-
-SUBJECT_WORDS = ("Не", "могу", "войти", "в", "дневник", "[ЭЖ", "#12]", "Re:", "Fwd:", "5А",
-                 "school", "—", "«ученика»", "ё", "😀", "中", "é", "=?", "_", "a" * 30, "")
-SUBJECT_CHARACTERS = ("a", " ", "ж", "Ё", "😀", "中", "=", "?", "\t", "\n", "\u2028", "\udc80",
-                      "\x00", "\x7f", "\u0080", "-", "!")
-
-
-def _compat32_subject(subject: str) -> bytes | type[Exception]:
-    try:
-        return compose.SMTP_COMPAT.fold_binary(
-            "Subject", Header(subject, "utf-8", header_name="Subject"))
-    except Exception as exc:  # noqa: BLE001 - the same error either way
-        return type(exc)
-
-
-def test_a_subject_line_is_what_compat32_writes() -> None:
-    rng = random.Random(21)
-    written = compose._subject_line.__wrapped__  # not the remembered lines
-    base64_words = 0
-    for _ in range(20000):
-        if rng.random() < 0.6:
-            subject = " ".join(rng.choice(SUBJECT_WORDS) for _ in range(rng.randrange(40)))
-        else:
-            subject = "".join(rng.choice(SUBJECT_CHARACTERS) for _ in range(rng.randrange(120)))
-        expected = _compat32_subject(subject)
-        try:
-            got: bytes | type[Exception] = written(subject)
-        except Exception as exc:  # noqa: BLE001
-            got = type(exc)
-        assert got == expected, subject
-        base64_words += b"?b?" in got if isinstance(got, bytes) else 0
-    assert base64_words > 5000  # the shortcut was taken, not only compat32's own way
