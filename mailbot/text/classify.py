@@ -114,11 +114,7 @@ def _score_region(region: str, text: str, factor: float, rules: CategoryRules,
 
 def _phrase_keys(rules: CategoryRules) -> frozenset[str]:
     """The words the phrases look up in a text's index (the single words do not)."""
-    kept = memo.table(rules, "phrase_keys")
-    keys = kept.get("keys")
-    if keys is None:
-        keys = kept["keys"] = rule_keys(rules.phrases)
-    return keys
+    return memo.once(rules, "phrase_keys", lambda: rule_keys(rules.phrases))
 
 
 def _word_evidence(token: Token, rules: CategoryRules,

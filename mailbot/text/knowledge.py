@@ -367,42 +367,29 @@ def _articles(knowledge: Knowledge) -> KeyIndex:
     """The articles by the words a text needs for them to score at all (the anchors of
     their phrases, their words, a prefix word by its `prefix_key`; an article with an
     anchorless phrase is always tried), made once per knowledge base."""
-    kept = memo.table(knowledge, "articles")
-    found = kept.get("index")
-    if found is None:
-        found = kept["index"] = KeyIndex([_needs(terms) for terms in knowledge.terms])
-    return found
+    return memo.once(knowledge, "articles",
+                     lambda: KeyIndex([_needs(terms) for terms in knowledge.terms]))
 
 
 def _phrases(knowledge: Knowledge, where: Mapping[str, list[int]]) -> set[int]:
     """The ids of the articles' phrases that may occur in a text with this `index` (the
     text holds their `anchor`); the others cannot match it."""
-    kept = memo.table(knowledge, "phrases")
-    phrases = kept.get("all")
-    if phrases is None:
-        phrases = kept["all"] = tuple(term for terms in knowledge.terms for term in terms.phrases)
+    phrases = memo.once(knowledge, "phrases", lambda: tuple(
+        term for terms in knowledge.terms for term in terms.phrases))
     return {id(term) for term in phrase_candidates(knowledge, phrases, where)}
 
 
 def _stems(knowledge: Knowledge) -> tuple[str, ...]:
     """Every stem of the articles' prefix words ("четвертн*"), indexed by `read`."""
-    kept = memo.table(knowledge, "stems")
-    stems = kept.get("stems")
-    if stems is None:
-        stems = kept["stems"] = tuple(dict.fromkeys(
-            matcher.value for terms in knowledge.terms for term in terms.words
-            for matcher in term.parts[0] if matcher.kind == "prefix"))
-    return stems
+    return memo.once(knowledge, "stems", lambda: tuple(dict.fromkeys(
+        matcher.value for terms in knowledge.terms for term in terms.words
+        for matcher in term.parts[0] if matcher.kind == "prefix")))
 
 
 def _keys(knowledge: Knowledge) -> frozenset[str]:
     """Every word the articles look up in a text's index."""
-    kept = memo.table(knowledge, "keys")
-    keys = kept.get("keys")
-    if keys is None:
-        keys = kept["keys"] = rule_keys(
-            [term for terms in knowledge.terms for term in (*terms.phrases, *terms.words)])
-    return keys
+    return memo.once(knowledge, "keys", lambda: rule_keys(
+        [term for terms in knowledge.terms for term in (*terms.phrases, *terms.words)]))
 
 
 def _needs(terms: _Terms) -> frozenset[str] | None:

@@ -11,7 +11,10 @@ mail passes.
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 LIMIT = 50_000
 
@@ -30,3 +33,12 @@ def table(owner: object, name: str) -> dict[Any, Any]:
     memo = {}
     _tables[key] = (weakref.ref(owner, lambda _dead, key=key: _tables.pop(key, None)), memo)
     return memo
+
+
+def once(owner: object, name: str, make: Callable[[], T]) -> T:
+    """A value derived from a rule file alone (its phrases' index keys, say), made on first
+    use and kept as long as the rule file lives."""
+    kept = table(owner, name)
+    if not kept:
+        kept[name] = make()
+    return kept[name]  # type: ignore[no-any-return]

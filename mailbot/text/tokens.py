@@ -164,20 +164,10 @@ def anchor(term: Term) -> frozenset[str] | None:
     return max(keyed, key=lambda values: min(len(v) for v in values))
 
 
-# id of a phrase position -> (the position, kept so that its id stays its own; open).
-# By identity: equal positions of two rule files would compare their matchers one by one.
-_OPEN: dict[int, tuple[frozenset[Matcher], bool]] = {}
-
-
 def _is_open(part: frozenset[Matcher]) -> bool:
     """Whether a position of a phrase has a prefix or a part of speech, so that it is not
-    looked up in the index; remembered per position of a loaded rule file."""
-    found = _OPEN.get(id(part))
-    if found is None:
-        if len(_OPEN) > memo.LIMIT:
-            _OPEN.clear()
-        found = _OPEN[id(part)] = (part, any(m.kind in ("prefix", "pos") for m in part))
-    return found[1]
+    looked up in the index (asked once per phrase: by `anchor` and `_plan`)."""
+    return any(m.kind in ("prefix", "pos") for m in part)
 
 
 class KeyIndex:
@@ -242,7 +232,8 @@ _PLANS: dict[int, _Plan] = {}  # id of a phrase -> its plan
 
 
 def _plan(term: Term) -> _Plan:
-    """The plan of a phrase, made on its first use (by identity, as `_is_open`)."""
+    """The plan of a phrase, made on its first use; kept by identity (equal phrases of two
+    rule files would compare their parts one by one)."""
     found = _PLANS.get(id(term))
     if found is None:
         if len(_PLANS) > memo.LIMIT:
