@@ -46,8 +46,6 @@ REPORT_PART_NAMES = {
 }
 
 _BOUNDARY_LINE = re.compile(r"^--([^\s\"]{1,200}?)(?:--)?\s*$", re.MULTILINE)
-# CRLF or a lone CR: one pass instead of replace("\r\n", "\n").replace("\r", "\n").
-_RE_LINE_BREAK = re.compile("\r\n?")
 
 
 @dataclass(frozen=True)
@@ -153,7 +151,7 @@ def report_text(part: Message) -> str:
 
 def _text_of(part: Message) -> str:
     text = decode_bytes(payload_bytes(part), charset_of(part))
-    return _RE_LINE_BREAK.sub("\n", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def bodies(msg: Message) -> tuple[str, str, list[AttachmentPart]]:

@@ -73,7 +73,6 @@ _RE_LINE_START = re.compile(
     rf"|(?P<delimiter>[-–—_=~*{HTML_SIGNATURE_MARK}]))",
     re.IGNORECASE,
 )
-_RE_LINE_BREAK = re.compile("\r\n?")  # as replace("\r\n", "\n").replace("\r", "\n")
 # A text that leads into the next line: «Данные ребёнка:», «обратиться к», «учителю —».
 _RE_LEADS_ON = re.compile(
     r"(?:[:,;—–-]|\b(?:к|в|во|на|и|а|но|для|от|у|по|о|об|с|со|за|про|это|—|of|to|and|the|for"
@@ -122,7 +121,7 @@ class _Text:
     """
 
     def __init__(self, text: str) -> None:
-        text = _RE_LINE_BREAK.sub("\n", text)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         self.raw = text.split("\n")
         self._lines: dict[int, str] = {}
         # How each line starts: None (blank), "footer", "delimiter" or "text" (anything else).

@@ -159,16 +159,6 @@ def test_a_reply_header_always_ends_with_a_colon() -> None:
             assert not is_strict_header(line) and not is_soft_header(line)
 
 
-def test_line_breaks_become_newlines_as_the_two_replaces_made_them() -> None:
-    from mailbot.reading import bodies
-
-    rng = random.Random(11)
-    for _ in range(20000):
-        text = "".join(rng.choice("\r\n a\u0416") for _ in range(rng.randint(0, 12)))
-        expected = text.replace("\r\n", "\n").replace("\r", "\n")
-        assert bodies._RE_LINE_BREAK.sub("\n", text) == expected, repr(text)
-
-
 def _structure(msg: object) -> object:
     """Everything the parser puts into a Message, parts included."""
     from email.message import Message
