@@ -60,8 +60,7 @@ __all__ = [
 ]
 
 _RE_WRAPPED_TAIL = re.compile(r"^>\s*:\s*$")
-# Deleted before the rules read a text (a regex deletes them much faster than str.translate).
-_RE_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 
 # --------------------------------------------------------------------------- text
@@ -95,7 +94,7 @@ def split_reply_text(text: str) -> SignatureSplit:
 
 
 def _split(text: str) -> list[_Line]:
-    text = _RE_ZERO_WIDTH.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_ZERO_WIDTH)
     text = text.replace("\u00a0", " ").replace("\u202f", " ")
     result: list[_Line] = []
     for raw in text.split("\n"):

@@ -136,17 +136,6 @@ def test_footers_for_every_character_before_a_footer() -> None:
     assert found.footers == eager
 
 
-def test_zero_width_characters_go_as_translate_took_them() -> None:
-    from mailbot.reading import quotes
-
-    table = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-    rng = random.Random(5)
-    alphabet = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f \nab>Жё😀"
-    for _ in range(2000):
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
-        assert quotes._RE_ZERO_WIDTH.sub("", text) == text.translate(table)
-
-
 def test_a_reply_header_always_ends_with_a_colon() -> None:
     from mailbot.reading.quote_markers import is_soft_header, is_strict_header
 
