@@ -10,7 +10,6 @@ protection.
 from __future__ import annotations
 
 import codecs
-import functools
 import re
 from email.header import Header, decode_header
 from email.message import Message
@@ -47,28 +46,10 @@ def header_text(value: object) -> str:
     as UTF-8 and then cp1251, the usual suspects in Russian mail.  A str that already holds
     non-ASCII text (a message parsed with a modern policy) is decoded already.
     """
-    if type(value) is str and len(value) <= _REMEMBERED_LENGTH:
-        return _str_text(value)
     if isinstance(value, str) and not value.isascii():
         return value
     if not isinstance(value, str | Header):
         return str(value)
-    return _decoded_text(value)
-
-
-_REMEMBERED_LENGTH = 2000  # longer values are decoded each time (the cache stays small)
-
-
-@functools.lru_cache(maxsize=256)
-def _str_text(value: str) -> str:
-    """header_text of a plain str, remembered: detect_auto reads Subject twice (its signal
-    and the notice's text), and a mail may be checked more than once (bounces.py)."""
-    if not value.isascii():
-        return value
-    return _decoded_text(value)
-
-
-def _decoded_text(value: str | Header) -> str:
     try:
         chunks = decode_header(value)
     except Exception:  # noqa: BLE001 - garbage encoded words
@@ -385,9 +366,10 @@ _ABSENCE_TAIL = re.compile(
 _NOTES_OOF = re.compile(r"\bis\s+out\s+of\s+(?:the\s+)?office\b", re.IGNORECASE)
 
 
-def subject(msg: Message) -> list[Signal]:
-    """The weakest signal: an out-of-office subject with no header to say so."""
-    for value in header_values(msg, "Subject"):
+def subject(subjects: list[str]) -> list[Signal]:
+    """The weakest signal: an out-of-office subject with no header to say so. `subjects`:
+    the mail's Subject values as text (`header_values`)."""
+    for value in subjects:
         subject = " ".join(value.split())
         absence = _ABSENCE_SUBJECT.match(subject)
         if absence and _ABSENCE_TAIL.match(subject[absence.end() :]):

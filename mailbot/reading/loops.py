@@ -87,12 +87,13 @@ def detect_auto(
     """
     sender = (from_addr or "").strip().lower()
     own = {a.strip().lower() for a in own_addresses}
+    subjects = sig.header_values(msg, "Subject")  # decoded once: two readers
     signals = _header_signals(msg, sender, own, (own_domain or "").strip().lower(),
-                              loop_header, own_id_prefix)
+                              loop_header, own_id_prefix, subjects)
     report_signals, decided = _report(msg)
     signals += report_signals
     if decided is None:
-        found = _content(msg, signals)
+        found = _content(msg, signals, subjects)
         if found is not None:
             decided = found[0]
             signals.append(found)
@@ -106,7 +107,8 @@ def detect_auto(
 
 
 def _header_signals(
-    msg: Message, sender: str, own: set[str], own_domain: str, loop_header: str, prefix: str
+    msg: Message, sender: str, own: set[str], own_domain: str, loop_header: str, prefix: str,
+    subjects: list[str],
 ) -> list[Signal]:
     return [
         *sig.auto_submitted(msg),
@@ -121,7 +123,7 @@ def _header_signals(
         *sig.other_helpdesk(msg),
         *sig.exchange_rules(msg),
         *sig.mailer(msg),
-        *sig.subject(msg),
+        *sig.subject(subjects),
     ]
 
 
@@ -201,14 +203,14 @@ _ADVISORY = ("X-Auto-Response-Suppress", "another system's loop marker", "anothe
              "inbox rule", "Generated-Message-Source", "from our own address")
 
 
-def _content(msg: Message, signals: list[Signal]) -> Signal | None:
+def _content(msg: Message, signals: list[Signal], subjects: list[str]) -> Signal | None:
     """What the notice's words (else the subject) say, at the strength the headers allow."""
     try:
         report = any(kind == "bounce" for kind, _ in signals) or any(
             "Return-Path is" in reason for _, reason in signals
         )
         automatic = report or any(kind in MACHINE_KINDS for kind, _ in signals)
-        subject = " ".join(sig.header_values(msg, "Subject")[:1])
+        subject = " ".join(subjects[:1])
         by_subject = machine_text.subject_kind(subject)
         hinted = automatic or by_subject is not None or any(
             not any(mark in reason for mark in _ADVISORY) for _, reason in signals
