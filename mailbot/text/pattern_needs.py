@@ -5,9 +5,10 @@ every mail, case-insensitively, which Python's `re` does by trying every positio
 `literals` reads, from the parsed expression (the `re` module's own parser, private: without
 it nothing is known and every text is searched), the words every match must contain
 («bad gateway», «500», «поставили»: `Need`) and the words every match starts with. `search`
-then skips a text lacking the first and tries only the places of the second. That holds only
-in texts whose every character's case forms were worked out (`guard`); any other text is for
-the plain search. Only literal characters written in lower case count: classes, \\b,
+then skips a text lacking the first and tries only the places of the second. For a
+case-insensitive expression that holds only in texts whose every character's case forms were
+worked out (`guard`); any other text is for the plain search. The role hints' case-sensitive
+cues skip a text with `holds` alone. Only literal characters written in lower case count: classes, \\b,
 lookarounds and inline flags prove nothing and are skipped, and an expression with inline
 flags is left to the plain search whole.
 """
@@ -36,7 +37,7 @@ def search(regex: re.Pattern[str], needs: Need | None, starts: tuple[str, ...],
     expression needs is missing; the first match at the places where one of the words
     every match starts with occurs («стоит», «поставили»), when there are such words; else
     the ordinary search."""
-    if needs is not None and not _holds(needs, folded):
+    if needs is not None and not holds(needs, folded):
         return None
     if not starts:
         return regex.search(folded)
@@ -51,20 +52,26 @@ def search(regex: re.Pattern[str], needs: Need | None, starts: tuple[str, ...],
     return next(filter(None, (regex.match(folded, at) for at in sorted(spots))), None)
 
 
-def _holds(need: Need, text: str) -> bool:
+def holds(need: Need, text: str) -> bool:
+    """Whether a text contains what `need` asks for (a match is impossible otherwise)."""
     if isinstance(need, str):
         return need in text
     kind, parts = need
-    test = all if kind == "all" else any
-    return test(_holds(part, text) for part in parts)
+    wanted = kind == "all"  # all: no part may fail; any: one part that holds is enough
+    for part in parts:
+        if holds(part, text) is not wanted:
+            return not wanted
+    return wanted
 
 
 def literals(regex: re.Pattern[str]) -> tuple[Need | None, tuple[str, ...]]:
     """What the text of a match must contain (`_sequence_need`) and the words every
     match starts with (`_starts`), read from the parsed expression; (None, ()) when
     nothing is known. Only literal characters written in lower case count: classes,
-    \\b, lookarounds and inline flags prove nothing and are skipped."""
-    if sre_parser is None or regex.flags != re.IGNORECASE | re.UNICODE:
+    \\b, lookarounds and inline flags prove nothing and are skipped. A case-sensitive
+    expression's words hold in any text; a case-insensitive one's only where `guard`
+    finds nothing."""
+    if sre_parser is None or regex.flags not in (re.UNICODE, re.IGNORECASE | re.UNICODE):
         return None, ()  # inline flags: the expression alone decides
     try:
         parsed = list(sre_parser.parse(regex.pattern, regex.flags))

@@ -19,7 +19,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-from mailbot.text import morph
+from mailbot.text import morph, pattern_needs
 from mailbot.text.greetings import is_greeting, strip_greeting
 from mailbot.text.words import WORD_RE, analyse, fold
 
@@ -207,25 +207,16 @@ _SIGNATURE_RES = _compile_cues(_SIGNATURE_CUES)
 # faster over a whole mail. Only a text it matches is searched with the cue itself, and
 # only from where the gate matched first: the cue cannot match any earlier.
 _TEXT_GATES = tuple(re.compile(regex.pattern.replace(r"\b", "")) for *_, regex in _TEXT_RES)
-# Words of which every match of a cue contains one, for the cues where looking for them
-# (`in`, several times faster than a regex) spares most mails the gate. Keep them in step
-# with the cues: a word missing here makes its cue miss.
-_CUE_WORDS: dict[str, tuple[str, ...]] = {
-    "«как родитель / роль — родитель»": ("родител",),
-    "«ребёнку поставили»": ("ставили", "вывели"),
-    "«мне поставили»": ("мне",),
-    "«коллеги»": ("коллеги",),
-    "«я веду предмет»": ("веду",),
-    "«у меня в журнале»": ("журнале",),
-}
-_TEXT_WORDS = tuple(_CUE_WORDS.get(label, ()) for _role, _points, label, _regex in _TEXT_RES)
+# What the text of every match of a cue contains (`pattern_needs`, read from the cue): a
+# text without it is not searched at all («коллеги», «журнале», «у» «меня» «в» «классе»).
+_TEXT_NEEDS = tuple(pattern_needs.literals(regex)[0] for *_, regex in _TEXT_RES)
 
 
 def _cue_hit(folded: str, regex: re.Pattern[str], gate: re.Pattern[str],
-             words: tuple[str, ...]) -> re.Match[str] | None:
-    """`regex.search(folded)`, sooner: not at all without one of the cue's words or a
-    match of its gate, and from the gate's first match on."""
-    if words and not any(word in folded for word in words):
+             needs: pattern_needs.Need | None) -> re.Match[str] | None:
+    """`regex.search(folded)`, sooner: not at all without what the cue needs or a match of
+    its gate, and from the gate's first match on."""
+    if needs is not None and not pattern_needs.holds(needs, folded):
         return None
     near = gate.search(folded)
     return regex.search(folded, near.start()) if near else None
@@ -257,9 +248,9 @@ def guess_role_hint(text: str) -> tuple[str | None, list[str]]:
         points[role] = points.get(role, 0.0) + weight
         reasons.append(f'{role} +{weight:.1f}: {label} "{found.strip()}"')
 
-    cues = zip(_TEXT_RES, _TEXT_GATES, _TEXT_WORDS, strict=True)
-    for (role, weight, label, regex), gate, words in cues:
-        hit = _cue_hit(folded, regex, gate, words)
+    cues = zip(_TEXT_RES, _TEXT_GATES, _TEXT_NEEDS, strict=True)
+    for (role, weight, label, regex), gate, needs in cues:
+        hit = _cue_hit(folded, regex, gate, needs)
         if hit:
             score(role, weight, label, hit.group())
     closing = _closing_lines(folded)
