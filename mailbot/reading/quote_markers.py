@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from mailbot.text import pattern_needs
+
 __all__ = [
     "BAT_HEADER",
     "DATE_FIELDS",
@@ -178,11 +180,6 @@ _SIGNATURE_WORDS = (
     r"|vivo|oneplus|pixel|nothing|айфон\w*|андроид\w*|самсунг\w*|хонор\w*|хуавей\w*"
     r"|сяоми|ксиоми|редми|планшет\w*|смартфон\w*|телефон\w*|мобильник\w*"
 )
-# How every line _RE_CLIENT_SIGNATURE takes begins (its links aside): a reader of long texts
-# (signatures.py) asks is_client_signature only about lines that start so or hold a link.
-# Keep in step with the alternatives below.
-CLIENT_SIGNATURE_STARTS = (r"отправлен|sent|envoy|gesendet|enviado|inviato|получит|скача"
-                           r"|загрузи|get|download")
 _RE_CLIENT_SIGNATURE = re.compile(
     rf"^(?:(?:отправлено|отправленно|отправлена|sent|envoyé|gesendet|enviado|inviato)\s+"
     rf"(?:с|со|из|через|from|via|with|using|on|по|de|von|mit|da|desde)\s"
@@ -191,6 +188,10 @@ _RE_CLIENT_SIGNATURE = re.compile(
     r"outlook\s+(?:для|for)\b)",
     re.IGNORECASE,
 )
+# The words every line _RE_CLIENT_SIGNATURE takes begins with (its links aside), read from
+# it: a reader of long texts (signatures.py) asks is_client_signature only about lines that
+# start so or hold a link. () when they cannot be read: then every line is asked.
+CLIENT_SIGNATURE_STARTS = pattern_needs.literals(_RE_CLIENT_SIGNATURE)[1]
 _RE_LINK = re.compile(r"\(\s*\S+://[^)]*\)|<\S+://[^>]*>|\S+://\S+")  # always with "://"
 _RE_SENTENCE_MARK = re.compile(r"[,;:!?]")
 

@@ -64,13 +64,14 @@ _RE_EMOJI = re.compile(f"[{_EMOJI}]+")
 # What a line must start with for _RE_PS to match it once tidied.
 _RE_PS_START = re.compile(r"[\s" + _EMOJI + "]*[pпз]", re.IGNORECASE)
 # What a raw line starts with once whitespace and emoji are skipped, as far as _Text needs
-# to know: nothing (the line is blank once tidied), the first word of a client footer
-# (quote_markers.CLIENT_SIGNATURE_STARTS; is_client_signature reads a line without its
-# links, so a line with a link may be a footer too), or a character a delimiter starts with.
+# to know: nothing (the line is blank once tidied), a character a delimiter starts with, or
+# the first word of a client footer (quote_markers.CLIENT_SIGNATURE_STARTS; when none could
+# be read, the empty word: any line. is_client_signature reads a line without its links, so
+# a line with a link may be a footer too).
 _RE_LINE_START = re.compile(
     r"[\s" + _EMOJI + "]*(?:$"
-    rf"|(?P<footer>{CLIENT_SIGNATURE_STARTS})"
-    rf"|(?P<delimiter>[-–—_=~*{HTML_SIGNATURE_MARK}]))",
+    rf"|(?P<delimiter>[-–—_=~*{HTML_SIGNATURE_MARK}])"
+    rf"|(?P<footer>{'|'.join(map(re.escape, CLIENT_SIGNATURE_STARTS))}))",
     re.IGNORECASE,
 )
 # A text that leads into the next line: «Данные ребёнка:», «обратиться к», «учителю —».
