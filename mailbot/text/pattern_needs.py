@@ -2,15 +2,16 @@
 where it cannot match: the category patterns of `config/categories.toml` are searched in
 every mail, case-insensitively, which Python's `re` does by trying every position.
 
-`literals` reads, from the parsed expression (the `re` module's own parser, private: without
-it nothing is known and every text is searched), the words every match must contain
-(«bad gateway», «500», «поставили»: `Need`) and the words every match starts with. `search`
-then skips a text lacking the first and tries only the places of the second. For a
-case-insensitive expression that holds only in texts whose every character's case forms were
-worked out (`guard`); any other text is for the plain search. The role hints' case-sensitive
-cues skip a text with `holds` alone. Only literal characters written in lower case count: classes, \\b,
-lookarounds and inline flags prove nothing and are skipped, and an expression with inline
-flags is left to the plain search whole.
+`literals` reads, from the parsed expression (the `re` module's own parser, private: without it
+nothing is known and every text is searched), the words every match must contain («bad
+gateway», «500», «поставили»: `Need`) and the words every match starts with. `search` then
+skips a text lacking the first and tries only the places of the second. For a case-insensitive
+expression that holds only in texts whose every character's case forms were worked out
+(`guard`); any other text is for the plain search. The role hints' case-sensitive cues skip a
+text with `holds` alone, and the words a mail client's footer starts with are read here too
+(reading/quote_markers.py). Only literal characters written in lower case count: classes, \\b,
+lookarounds and inline flags prove nothing and are skipped, and an expression with inline flags
+is left to the plain search whole.
 """
 
 from __future__ import annotations
