@@ -73,7 +73,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     # FULL: a commit is on disk before mailbot marks its mails on the server. With NORMAL a
     # power cut could undo the last batches after their mails were marked read, losing them.
     # It costs a sync of the WAL per commit, once per batch of mail (PostgreSQL syncs each
-    # commit too).
+    # commit too); the outbox's commit per mail sent is spared it (`resend_only`).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
@@ -278,6 +278,33 @@ def _recover_batch_leftovers(engine: Engine) -> None:
                 connection.execute(text(f'DROP TABLE "{leftover}"'))
             else:  # the old table was dropped after the copy was complete
                 connection.execute(text(f'ALTER TABLE "{leftover}" RENAME TO "{table}"'))
+
+
+@contextmanager
+def resend_only(engine: Engine) -> Iterator[Connection]:
+    """A connection for bookkeeping whose loss could at worst send a mail again: the
+    outbox's claims and settles, a commit per mail sent. On SQLite its commits are not
+    synced (synchronous=NORMAL): a killed worker still loses none of them, and a power cut
+    may undo the last few, which only sends those mails again, as after a kill between the
+    server's answer and the settle (the outbox's one window for a double). What a mail's
+    case depends on stays FULL (`_sqlite_pragmas`), and so does the connection when it goes
+    back to the pool. The caller commits, as with `engine.connect()`."""
+    with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            yield connection
+            return
+        # SQLite refuses to change the safety level inside a transaction: set it before the
+        # first statement, and restore it after the transaction is over, whatever happened.
+        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        try:
+            yield connection
+        finally:
+            try:
+                connection.rollback()  # nothing left after the caller's commit
+                connection.exec_driver_sql("PRAGMA synchronous=FULL")
+            except Exception:
+                connection.invalidate()  # closed, never pooled with NORMAL
+                raise
 
 
 def session(engine: Engine) -> Session:
