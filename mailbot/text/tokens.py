@@ -21,6 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple, Protocol
 
 from mailbot.text import memo
@@ -76,17 +77,18 @@ def read(text: str, rules: Vocabulary, keys: AbstractSet[str], stems: Sequence[s
     The words (not abbreviations) that start with one of `stems` (the rule file's
     "stem*" words, also always the same) are indexed under `prefix_key(stem)`."""
     seen = memo.table(rules, "read")
-    tokens: list[Token] = []
+    words = WORD_RE.findall(text)
+    for surface in set(words).difference(seen):  # the words this process has not read yet
+        token = _read(surface, rules)
+        seen[surface] = (token, _index_keys(token, keys, stems))
+    # The rest is a lookup per word, done by map in C; only the few words a rule file looks
+    # up are visited one by one.
+    entries = list(map(seen.__getitem__, words))
     where: dict[str, list[int]] = {}
-    for i, surface in enumerate(WORD_RE.findall(text)):
-        entry = seen.get(surface)
-        if entry is None:
-            token = _read(surface, rules)
-            entry = seen[surface] = (token, _index_keys(token, keys, stems))
-        tokens.append(entry[0])
-        for key in entry[1]:
+    for i in [i for i, entry in enumerate(entries) if entry[1]]:
+        for key in entries[i][1]:
             where.setdefault(key, []).append(i)
-    return tokens, where
+    return list(map(itemgetter(0), entries)), where
 
 
 def _index_keys(token: Token, keys: AbstractSet[str], stems: Sequence[str],
