@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,8 +79,9 @@ def _venv(folder: Path) -> Path | None:
     return python
 
 
-def run(account: object, n: int, folder: Path) -> float | None:
-    """Mails per second of `get_email` over the account's mailbox, or None if skipped."""
+def run(account: object, n: int, folder: Path) -> tuple[float, float] | None:
+    """Mails per second of `get_email` over the account's mailbox (wall clock, and per CPU
+    second of its process, as ingest.py measures mailbot), or None if skipped."""
     folder.mkdir(parents=True, exist_ok=True)
     python = _venv(folder)
     if python is None:
@@ -100,14 +102,17 @@ def run(account: object, n: int, folder: Path) -> float | None:
             lines = done.stderr.strip().splitlines()
             print(f"[django-helpdesk] skipped: {step[0]}: {lines[-1] if lines else '?'}")
             return None
-    start = time.perf_counter()
-    done = subprocess.run([*manage, "get_email", "--quiet"], cwd=project, env=env,
-                          capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        print(f"[django-helpdesk] skipped: get_email: {lines[-1] if lines else '?'}")
-        return None
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen([*manage, "get_email", "--quiet"], cwd=project, env=env,
+                                stdout=subprocess.DEVNULL, stderr=errors)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            lines = errors.read().decode(errors="replace").strip().splitlines()
+            print(f"[django-helpdesk] skipped: get_email: {lines[-1] if lines else '?'}")
+            return None
     counting = ("from helpdesk.models import Ticket, FollowUp; "
                 "print(Ticket.objects.count(), FollowUp.objects.count())")
     out = subprocess.run([*manage, "shell", "-c", counting], cwd=project, env=env,
@@ -115,4 +120,4 @@ def run(account: object, n: int, folder: Path) -> float | None:
     count = out.splitlines()[-1].split() if out else []
     print(f"[django-helpdesk] get_email made {count[0] if count else '?'} tickets, "
           f"{count[1] if len(count) > 1 else '?'} follow-ups from {n} mails")
-    return n / seconds
+    return n / seconds, n / (usage.ru_utime + usage.ru_stime)

@@ -298,12 +298,14 @@ def main() -> None:
         if args.django:
             from django_baseline import run as django_run  # benchmarks/django_baseline.py
 
-            rate = django_run(_seeded(dovecot, raws), args.n, Path(tmp) / "django")
-            if rate is not None:
-                full = results["full"][2]
+            rates = django_run(_seeded(dovecot, raws), args.n, Path(tmp) / "django")
+            if rates is not None:
+                rate, cpu_rate = rates
+                full, full_cpu = results["full"][2:4]
                 print(f"[django-helpdesk] get_email (tickets, follow-ups, attachments, a mail "
-                      f"to the submitter): {rate:8.1f} mails/s; full desk / django-helpdesk: "
-                      f"{full / rate:.2f}")
+                      f"to the submitter): {rate:8.1f} mails/s ({cpu_rate:.1f} per CPU second);"
+                      f" full desk / django-helpdesk: {full / rate:.2f} (per CPU second: "
+                      f"{full_cpu / cpu_rate:.2f})")
         if args.profile:
             _profile(dovecot, raws, Path(tmp))
         if args.memory_at:
