@@ -1,11 +1,11 @@
 """The command line over a deployment: which school a command concerns, and the commands
-that cover every school of a district (run, check, status) or the district itself
-(`digest --district`).
+that cover every school of a district (run, check, status, and forget and export: a person
+may have written to several schools) or the district itself (`digest --district`).
 
-A command about one school (cases, case, quarantine, digest, schedule, explain, outbox,
-forget, export) takes `--school NAME`, required when there are several schools; the
-others use `--school` when given, else the first school (guide, secret: the secret is
-shared). With one school everything is as it always was.
+A command about one school (cases, case, quarantine, digest, schedule, explain, outbox)
+takes `--school NAME`, required when there are several schools; those that cover every
+school take it to cover one; the others use `--school` when given, else the first school
+(guide, secret: the secret is shared). With one school everything is as it always was.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from mailbot.jobs import digests
 from mailbot.jobs.figures import current_week
 from mailbot.outgoing import outbox
 from mailbot.school import rulebook
-from mailbot.service import check, progress, status
+from mailbot.service import check, privacy, progress, status
 from mailbot.storage import db
 from mailbot.storage.models import Mailbox, Quarantine
 
 Command = Callable[[Config, argparse.Namespace], int]
 ONE_SCHOOL = frozenset({"cases", "case", "quarantine", "digest", "schedule", "explain",
-                        "outbox", "forget", "export"})
+                        "outbox"})
 EXIT_CONFIG, EXIT_SERVER = 2, 1
 
 
@@ -110,8 +110,49 @@ def run_all(deployment: Deployment, args: argparse.Namespace) -> int:
     return running.run(deployment, list(deployment.schools), once=args.once)
 
 
+def forget_all(deployment: Deployment, args: argparse.Namespace) -> int:
+    """`mailbot forget ADDRESS [--yes]` in every school: a parent may have written to two
+    schools of the district. A line per school; a school where the address is staff
+    refuses (exit 2) and the others go on. Each school is a transaction of its own, so a
+    second run finishes what an interrupted one left."""
+    code, counted = 0, False
+    for school in deployment.schools:
+        app = app_module.build(school.config)
+        try:
+            counts = privacy.erased(app, args.address, yes=args.yes)
+        except privacy.PrivacyError as exc:
+            print(f"[{school.name}] refused: {exc}")
+            code = EXIT_CONFIG
+            continue
+        finally:
+            app.engine.dispose()
+        counted = counted or bool(counts)
+        verb = "erased" if args.yes else "would erase"
+        print(f"[{school.name}] " + (f"{verb}: {privacy.summary(counts)}" if counts
+                                     else "nothing is held about this address"))
+    if counted and not args.yes:
+        print(privacy.DRY_RUN)
+    return code
+
+
+def export_all(deployment: Deployment, args: argparse.Namespace) -> int:
+    """`mailbot export ADDRESS [--out DIR]` of every school: one new folder, a folder per
+    school in it (`data.json` and attachments, as one school's export)."""
+    addr = privacy.address(args.address)
+    folder = privacy.new_folder(args.out, SystemClock().now())
+    for school in deployment.schools:
+        app = app_module.build(school.config)
+        try:
+            privacy.write_export(app, addr, folder / school.name)
+        finally:
+            app.engine.dispose()
+    print(folder)
+    return 0
+
+
 EVERY_SCHOOL: dict[str, Callable[[Deployment, argparse.Namespace], int]] = {
-    "check": check_all, "status": status_all, "run": run_all}
+    "check": check_all, "status": status_all, "run": run_all, "forget": forget_all,
+    "export": export_all}
 
 
 def district_digest_command(deployment: Deployment, args: argparse.Namespace) -> int:

@@ -267,3 +267,68 @@ def test_run_watches_every_schools_mailbox_with_idle(district: tuple[Path, dict,
     for name in "ab":
         [ack] = _to(smtp[name], USER[1])
         assert ack["Subject"] == f"[ЭЖ #1] Школа {name}"
+
+
+def test_forget_and_export_cover_every_school(district: tuple[Path, dict, dict],  # type: ignore[type-arg]
+                                              tmp_path: Path) -> None:
+    """A parent who wrote to both schools: `export` without --school gathers both schools'
+    cases into one folder, `forget` counts and then erases them in both; an address that is
+    staff in one school is refused there and handled in the other."""
+    path, imap, _smtp = district
+    found = deployment.load(path)
+    run = running.prepare(found, found.schools, FixedClock(datetime(2026, 11, 23, 5, 0,
+                                                                    tzinfo=UTC)))
+    try:
+        for name in "ab":
+            imap[name].append(make_mail(to=ADDRESS[name], sender=USER,
+                                        subject=f"Оценки сына (школа {name})",
+                                        body="Не вижу оценок сына за неделю."))
+        _cycle(run)
+    finally:
+        for job in run.workers:
+            job.close()
+        run.workers[0].app.engine.dispose()
+
+    def mailbot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mailbot", "--config", str(path), *args],
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    exported = mailbot("export", USER[1], "--out", str(tmp_path))
+    assert exported.returncode == 0, exported.stderr
+    folder = Path(exported.stdout.strip())
+    for name in "ab":
+        data = (folder / name / "data.json").read_text(encoding="utf-8")
+        assert f"Оценки сына (школа {name})" in data
+        assert f"(школа {'b' if name == 'a' else 'a'})" not in data  # each school its own
+
+    counted = mailbot("forget", USER[1])
+    assert counted.returncode == 0, counted.stderr
+    lines = counted.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[:2]] == ["[a]", "[b]"]
+    assert all("would erase: 1 cases pseudonymised" in line for line in lines[:2])
+    assert lines[-1].startswith("Nothing changed; run again with --yes")
+    assert mailbot("forget", USER[1]).stdout == counted.stdout  # nothing changed
+
+    erased = mailbot("forget", USER[1], "--yes")
+    assert erased.returncode == 0, erased.stderr
+    assert [line.split(":")[0] for line in erased.stdout.strip().splitlines()] == [
+        "[a] erased", "[b] erased"]
+    engine = db.make_engine(found.schools[0].config.database.url)
+    try:
+        with db.session(engine) as session:
+            subjects = [c.subject for c in session.exec(select(Case)).all()]
+    finally:
+        engine.dispose()
+    assert len(subjects) == 2 and not any("Оценки сына" in s for s in subjects)
+    again = mailbot("forget", USER[1])
+    assert again.stdout.strip().splitlines() == [
+        "[a] nothing is held about this address", "[b] nothing is held about this address"]
+
+    staff = mailbot("forget", HELPER["a"])  # staff of school a only
+    assert staff.returncode == 2
+    refusal = (f"[a] refused: {HELPER['a']} is the help desk's own or a person's of "
+               "people.toml: take it out of the rule files first")
+    assert staff.stdout.strip().splitlines() == [
+        refusal, "[b] nothing is held about this address"]
+    one = mailbot("--school", "b", "forget", USER[1])  # --school still picks one school
+    assert one.returncode == 0 and one.stdout.strip() == "Nothing is held about this address."
