@@ -145,10 +145,11 @@ def _plan_fields(app: App, mail: Incoming, plan: Plan) -> dict[str, Any]:
     }
 
 
-def _already(name: str, parsed: ParsedMail, case_id: int | None) -> dict[str, object]:
+def _already(name: str, parsed: ParsedMail, number: int | None) -> dict[str, object]:
+    where = f", in case #{number}" if number is not None else ""
     return {"file": name, "message_id": parsed.message_id, "subject": parsed.subject,
-            "from": parsed.from_addr, "case": case_id, "would": "already_stored",
-            "reasons": [f"this Message-ID is already stored, in case {case_id}"]}
+            "from": parsed.from_addr, "case": number, "would": "already_stored",
+            "reasons": [f"this Message-ID is already stored{where}"]}
 
 
 def _number(session: Session, case_id: int | None) -> int | None:

@@ -57,8 +57,16 @@ class ThreadFacts:
 
     by_reference: dict[str, int] = field(default_factory=dict)  # referenced Message-ID → case
     referencing_me: tuple[int, ...] = ()  # cases holding a mail that names this one
-    tagged_case: int | None = None  # the case number in the subject, if that case exists
+    tagged_case: int | None = None  # the case the subject's tag names, if it exists
     tagged_participants: frozenset[str] = frozenset()
+    # The school's numbers of the cases above (the ids are the database's): reasons name a
+    # case as people know it, «#5».
+    numbers: dict[int, int] = field(default_factory=dict)
+
+    def name(self, case: int) -> str:
+        """A case as a reason names it: `#5`, or by its id when its number is not known."""
+        number = self.numbers.get(case)
+        return f"#{number}" if number is not None else f"id {case}"
 
 
 @dataclass(frozen=True)
@@ -80,16 +88,14 @@ def match(
     for mid in thread_ids:
         if mid in facts.by_reference:
             case = facts.by_reference[mid]
-            return ThreadMatch(case, (f"answers <{mid}> of case {case}",))
+            return ThreadMatch(case, (f"answers <{mid}> of case {facts.name(case)}",))
     if facts.referencing_me:
         case = min(facts.referencing_me)
-        return ThreadMatch(case, (f"case {case} holds a reply to this mail",))
+        return ThreadMatch(case, (f"case {facts.name(case)} holds a reply to this mail",))
     if facts.tagged_case is not None:
         case = facts.tagged_case
         if not tag_requires_participant or sender.lower() in facts.tagged_participants:
-            return ThreadMatch(case, (f"subject tag of case {case}",), case)
-        return ThreadMatch(
-            None, (f"subject tag of case {case} ignored: {sender} has not written in it",),
-            case,
-        )
+            return ThreadMatch(case, (f"subject tag of case {facts.name(case)}",), case)
+        ignored = f"subject tag of case {facts.name(case)} ignored: {sender} has not written in it"
+        return ThreadMatch(None, (ignored,), case)
     return ThreadMatch(None, ("no reference or tag of a known case",))

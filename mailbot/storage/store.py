@@ -135,11 +135,14 @@ def arrival(
         if source == 1 and case is not None:
             by_reference.setdefault(mid, case)
     referencing = [case for source, _pk, _mid, case in rows if source == 2]
+    found = {*by_reference.values(), *referencing} - {None}
+    numbers: dict[int, int] = dict(session.exec(  # type: ignore[arg-type]
+        select(Case.id, Case.number).where(Case.id.in_(found))).all()) if found else {}
     tagged_case, participants = None, frozenset[str]()
     if tagged is not None:
         case = case_by_number(session, mailbox_id, tagged)
-        if case is not None:
-            tagged_case = case.id
+        if case is not None and case.id is not None:
+            tagged_case, numbers[case.id] = case.id, case.number
             participants = frozenset(
                 session.exec(select(Message.from_addr).where(Message.case_id == case.id)).all()
             ) | {case.requester_addr}
@@ -148,6 +151,7 @@ def arrival(
         referencing_me=tuple(sorted(set(referencing))),
         tagged_case=tagged_case,
         tagged_participants=participants,
+        numbers=numbers,
     )
 
 

@@ -47,6 +47,7 @@ def test_explain_and_the_worker_agree_along_a_whole_conversation(desk) -> None: 
     relay = Sent(desk).one("relay", USER[1])
     follow = _explain_then_deliver(desk, reply_to(relay, sender=USER, body="Не получается."))
     assert follow["would"] == "follow_up" and follow["case"] == 1
+    assert follow["reasons"][0].endswith("of case #1")  # type: ignore[index] # a number, not an id
     closing = _explain_then_deliver(desk, reply_to(notice, sender=IVANOVA, body="#закрыть\nГотово."))
     assert any(step.get("event") == "state" and step["after"] == "closed"  # type: ignore[union-attr]
                for step in closing["plan"])  # type: ignore[attr-defined]
@@ -57,7 +58,7 @@ def test_a_stored_mail_is_named_with_its_case(desk) -> None:  # type: ignore[no-
     deliver(desk, raw)
     result = explain_bytes(desk.app, raw, "again.eml")
     assert result["would"] == "already_stored" and result["case"] == 1
-    assert "already stored, in case 1" in result["reasons"][0]  # type: ignore[index]
+    assert "already stored, in case #1" in result["reasons"][0]  # type: ignore[index]
 
 
 def test_a_signup_in_a_reply_is_explained_as_the_service_request_it_is(desk) -> None:  # type: ignore[no-untyped-def]

@@ -52,3 +52,16 @@ def test_tag_only_joins_for_participants() -> None:
 
 def test_no_evidence_opens_new_case() -> None:
     assert match(("unknown@x",), "p@x", ThreadFacts()).case is None
+
+
+def test_reasons_name_cases_by_their_number_in_the_school() -> None:
+    """The database's ids are not what people know: case id 12 is the school's #3."""
+    facts = ThreadFacts(by_reference={"a@x": 12}, numbers={12: 3})
+    assert match(("a@x",), "p@x", facts).reasons == ("answers <a@x> of case #3",)
+    early = match((), "p@x", ThreadFacts(referencing_me=(12,), numbers={12: 3}))
+    assert early.reasons == ("case #3 holds a reply to this mail",)
+    tagged = ThreadFacts(tagged_case=12, numbers={12: 3})
+    assert match((), "p@x", tagged).reasons == (
+        "subject tag of case #3 ignored: p@x has not written in it",)
+    assert match(("a@x",), "p@x", ThreadFacts(by_reference={"a@x": 12})).reasons == (
+        "answers <a@x> of case id 12",)  # a number not read: the id, said to be one
