@@ -295,13 +295,17 @@ def resend_only(engine: Engine) -> Iterator[Connection]:
             return
         # SQLite refuses to change the safety level inside a transaction: set it before the
         # first statement, and restore it after the transaction is over, whatever happened.
-        connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        # On the driver's connection: a pragma begins no transaction there, and SQLAlchemy's
+        # way round costs more than the commit it spares the sync of.
+        driver = connection.connection.dbapi_connection
+        assert driver is not None
+        driver.execute("PRAGMA synchronous=NORMAL")
         try:
             yield connection
         finally:
             try:
                 connection.rollback()  # nothing left after the caller's commit
-                connection.exec_driver_sql("PRAGMA synchronous=FULL")
+                driver.execute("PRAGMA synchronous=FULL")
             except Exception:
                 connection.invalidate()  # closed, never pooled with NORMAL
                 raise
