@@ -242,11 +242,18 @@ def _original(msg: Message, parsed: ParsedMail, head: dict[str, str]) -> tuple[
             refs += _ID.findall(value)
     subjects += [decode_header_value(s) for s in _SUBJECT_LINE.findall(text)]
     ids += list(parsed.in_reply_to)  # Exchange answers the original like a reply
-    ids = [i for i in ids if i and i != parsed.message_id]
+    # An id with raw bytes that are not UTF-8 (read as lone surrogates) is a damaged copy:
+    # it names no mail of ours, and no database could even be asked for it.
+    ids = [i for i in ids if i and i != parsed.message_id and _is_text(i)]
+    refs = [r for r in refs if _is_text(r)]
     ours = [i for i in ids if i.lower().startswith(OWN_ID_PREFIX)]
     message_id = (ours or ids or [""])[0]
     subject = next((" ".join(s.split()) for s in subjects if s.strip()), "")
     return message_id, tuple(dict.fromkeys(refs)), subject
+
+
+def _is_text(value: str) -> bool:
+    return not any("\udc80" <= c <= "\udcff" for c in value)
 
 
 def _bare(value: str) -> list[str]:

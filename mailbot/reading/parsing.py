@@ -159,7 +159,12 @@ def _ids(value: object) -> tuple[str, ...]:
     found = _MSGID.findall(text)
     if not found and text.strip() and " " not in text.strip():
         found = [text.strip()]
-    return tuple(dict.fromkeys(found))
+    # No id is longer than a header line may be (RFC 5322: 998); a longer one is cut where
+    # the database keeps it, so a second copy is found as the duplicate it is.
+    return tuple(dict.fromkeys(i[:MAX_ID] for i in found))
+
+
+MAX_ID = 998
 
 
 def _synthetic_id(raw: bytes) -> str:

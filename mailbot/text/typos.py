@@ -61,6 +61,7 @@ class DeletionIndex(Mapping[str, tuple[str, ...]]):
         self._vocabulary = tuple(dict.fromkeys(vocabulary))
         self._min_length = min_length
         self._index: dict[str, tuple[str, ...]] | None = None
+        self._longest = 0
         self._lock = threading.Lock()
 
     def built(self) -> dict[str, tuple[str, ...]]:
@@ -69,9 +70,16 @@ class DeletionIndex(Mapping[str, tuple[str, ...]]):
         if index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = deletion_index(self._vocabulary, self._min_length)
+                    made = deletion_index(self._vocabulary, self._min_length)
+                    self._longest = max(map(len, made), default=0)
+                    self._index = made
                 index = self._index
         return index
+
+    def longest(self) -> int:
+        """The length of the longest form indexed (its keys include the forms whole)."""
+        self.built()
+        return self._longest
 
     def __getitem__(self, key: str) -> tuple[str, ...]:
         return self.built()[key]
@@ -109,6 +117,13 @@ def _edit_kind(typed: str, form: str) -> int | None:
 
 def typo_of(word: str, index: TypoIndex) -> str | None:
     """The vocabulary lemma a misspelt word most likely stands for, if the choice is clear."""
+    longest = index.longest() if isinstance(index, DeletionIndex) else max(map(len, index),
+                                                                           default=0)
+    if len(word) > longest + 1:
+        # One edit from no form: nothing to look up. A pasted run of letters thousands
+        # long would otherwise make that many deletions, each as long (a worker stopped
+        # for minutes on one mail).
+        return None
     # The built dict's own get: a word probes the index a dozen times.
     probe = (index.built() if isinstance(index, DeletionIndex) else index).get
     by_kind: dict[int, set[str]] = {}

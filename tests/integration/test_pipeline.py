@@ -193,3 +193,35 @@ def test_html_only_reply_keeps_only_the_new_text(desk) -> None:  # type: ignore[
     with db.session(desk.app.engine) as session:
         reply = session.exec(select(Message).where(Message.subject == "Re: Не вижу ДЗ")).one()
     assert reply.new_text.strip() == "Спасибо, всё заработало!"
+
+
+def test_hostile_shapes_are_answered_not_held(make_desk) -> None:  # type: ignore[no-untyped-def]
+    """Shapes found by mutating fixture mails, each once a stuck worker or a mail held for a
+    bug: a run of letters 200,000 long (the typo reader made a deletion of it per letter,
+    each as long), a returned Message-ID with a byte that is not UTF-8 in a bounce (the
+    database refused the lone surrogate it was read as), and a Message-ID longer than a
+    header line, stored cut, so its second copy was a conflict instead of a duplicate."""
+    desk = make_desk()  # the full desk: the typo reader works for classification
+    desk.imap.append(make_mail(subject="Не могу войти",
+                               body="Пишет ошибку: " + "ж" * 200_000 + "\nЧто делать?"))
+    long_id = "a" * 3000 + "@mail.example"
+    twice = make_mail(subject="Оценки", body="Не видно оценок.", message_id=long_id)
+    desk.imap.append(twice)
+    desk.imap.append(twice)
+    bounce = (
+        b"From: Mail Delivery Subsystem <mailer-daemon@mx.example>\r\n"
+        b"To: help@school.example\r\nSubject: Delivery Status Notification (Failure)\r\n"
+        b"Message-ID: <dsn1@mx.example>\r\nAuto-Submitted: auto-replied\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nDelivery to lebedeva@example.org failed.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example"
+        b"\r\n\r\nFinal-Recipient: rfc822; lebedeva@example.org\r\nAction: failed\r\n"
+        b"Status: 5.1.1\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+    ) + b"Message-ID: <mailbot.1\x8684.notice@school.example>\r\n" + (
+        b"Subject: [\xd0\xad\xd0\x96 #1] x\r\n\r\n--b--\r\n")
+    desk.imap.append(bounce)
+    report, _ = desk.cycle()
+    assert report.quarantined == 0 and count(desk, Quarantine) == 0
+    assert (report.opened, report.duplicates) == (2, 1)
+    assert count(desk, Message) == 3  # the question, the long-id mail once, the bounce

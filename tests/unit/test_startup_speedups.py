@@ -121,3 +121,16 @@ def test_schools_with_the_same_templates_share_them(tmp_path: Path) -> None:
                                                                                     **context)
     assert apps[2].templates.render("stopped", **sample_mail.contexts(apps[2])["stopped"]
                                     ).subject == "Своя тема"
+
+
+def test_a_word_longer_than_any_form_but_one_is_no_typo_and_costs_nothing() -> None:
+    """One edit from a form is at most one letter longer than it; a pasted run of letters
+    200,000 long is not split into 200,000 deletions of its length (a stuck worker)."""
+    index = DeletionIndex(VOCABULARY, 5)
+    longest = index.longest()
+    assert longest == max(len(form) for lemma in VOCABULARY for form in forms(lemma))
+    word = next(form for lemma in VOCABULARY for form in forms(lemma) if len(form) == longest)
+    assert typo_of(word + "ь", index) is not None  # one letter too many: still a slip
+    assert typo_of(word + "ьь", index) is None
+    assert typo_of("ж" * 200_000, index) is None
+    assert typo_of("ж" * 200_000, dict(index)) is None  # a plain index is read alike
