@@ -33,6 +33,7 @@ _LABELS = (("cases", "cases pseudonymised"), ("messages", "messages blanked or r
            ("subscriptions", "schedule subscriptions deleted"),
            ("periodic", "ledger keys deleted"), ("refs", "thread references deleted"),
            ("quarantine", "quarantined mails deleted"))
+DRY_RUN = "Nothing changed; run again with --yes to erase."
 
 
 class PrivacyError(ValueError):
@@ -55,9 +56,6 @@ def forget(app: App, value: str, *, yes: bool) -> str:
     if not yes:
         return f"Would erase: {summary(counts)}.\n{DRY_RUN}"
     return f"Erased: {summary(counts)}."
-
-
-DRY_RUN = "Nothing changed; run again with --yes to erase."
 
 
 def erased(app: App, value: str, *, yes: bool) -> Counter[str]:
