@@ -35,7 +35,14 @@ _GLUE_SPOT = re.compile(r"[.\-_](?<=[^\W_][.\-_])(?=[^\W_])")
 _GLUE = re.compile(r"[.\-_]")
 _NO_GLUE = str.maketrans("", "", ".-_")
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
-_ADDRESS = re.compile(r"\S+@\S+\.\w+|(?:https?://|www\.)\S+", re.IGNORECASE)
+# Addresses and links are what `\S+@\S+\.\w+|(?:https?://|www\.)\S+` finds, read by
+# `_address_spans` in one pass: that pattern tried every split of every start of a run, and
+# 2,000 "@" in a row kept a worker busy for minutes.
+# The runs of non-spaces that hold an "@", "://" or "www.": each run is tried once, from its
+# start (the lookbehind), so finding them is linear too.
+_MARKED_RUN = re.compile(r"(?<!\S)\S*?(?:@|://|www\.)\S*+", re.IGNORECASE)
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_WORD_CHARS = re.compile(r"\w+")
 _SENTENCE_BREAK = re.compile(r"[.!?…]|\n[ \t]*\n")
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]]")
 _QUOTE_PAIRS = {"«": "»", "„": "“", "“": "”", '"': '"'}
@@ -68,8 +75,46 @@ def blank(text: str) -> str:
     if ">" in text:
         text = _QUOTED_LINE.sub(spaces, text)
     if "@" in text or "://" in text or "www." in text.lower():
-        text = _ADDRESS.sub(spaces, text)
+        pieces, done = [], 0
+        for start, end in _address_spans(text):  # in runs of non-spaces: no line breaks
+            pieces += [text[done:start], " " * (end - start)]
+            done = end
+        text = "".join(pieces) + text[done:]
     return text
+
+
+def _address_spans(text: str) -> Iterator[tuple[int, int]]:
+    r"""Where `\S+@\S+\.\w+|(?:https?://|www\.)\S+` matches, in order, in linear time.
+
+    A match of the address half can only start where a run of non-spaces starts (had it
+    matched later in the run, it matches from the run's start too), and there the pattern
+    ends after the last dot that has a word character after it and an "@" at least two
+    characters before it (and not at the run's start). After it, or where it does not
+    match, the first link in the rest of the run is the next match.
+    """
+    for run in _MARKED_RUN.finditer(text):  # no other run holds a match
+        value, offset = run.group(), run.start()
+        rest = 0
+        if "@" in value:
+            rest = _address_end(value)
+            if rest:
+                yield offset, offset + rest
+        link = _LINK.search(value, rest)
+        if link is not None:
+            yield offset + link.start(), offset + link.end()
+
+
+def _address_end(run: str) -> int:
+    r"""Where `\S+@\S+\.\w+` matched at the start of `run` (non-spaces) ends; 0 if not."""
+    at = run.find("@", 1)
+    if at < 0:
+        return 0
+    dot = len(run)
+    while (dot := run.rfind(".", at + 2, dot)) >= 0:
+        word = _WORD_CHARS.match(run, dot + 1)
+        if word is not None:
+            return word.end()
+    return 0
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
