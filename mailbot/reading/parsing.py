@@ -101,6 +101,9 @@ def _parse(raw: bytes) -> ParsedMail:
     if not from_addr:
         from_name, from_addr = _machine_sender(msg)
     text, html, attachments = bodies(msg)
+    # A NUL is no character of any text, and PostgreSQL cannot store one: a broken client's
+    # NULs in a text part held the mail in quarantine there.
+    text, html = text.replace("\x00", ""), html.replace("\x00", "")
     from_html = not text.strip() and bool(html)
     message_id = _ids(_first(msg, "Message-ID"))
     return ParsedMail(
@@ -173,7 +176,7 @@ def _synthetic_id(raw: bytes) -> str:
 
 
 def _clean_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(text.replace("\x00", "").split())
 
 
 def _date(value: object) -> datetime | None:

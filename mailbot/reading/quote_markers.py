@@ -193,6 +193,10 @@ _RE_CLIENT_SIGNATURE = re.compile(
 # start so or hold a link. () when they cannot be read: then every line is asked.
 CLIENT_SIGNATURE_STARTS = pattern_needs.literals(_RE_CLIENT_SIGNATURE)[1]
 _RE_LINK = re.compile(r"\(\s*\S+://[^)]*\)|<\S+://[^>]*>|\S+://\S+")  # always with "://"
+# A footer is 80 characters without its links, and a link is not longer than a browser's
+# address bar takes (2,000): a longer line is not a footer, and is not searched for links
+# (`\S+://` tries every start of a run: 40 s for a run of 100,000 characters).
+_LONGEST_FOOTER = 80 + 2_000
 _RE_SENTENCE_MARK = re.compile(r"[,;:!?]")
 
 # A quoted line: "> …", or The Bat!'s initials before the mark ("СП> …").
@@ -202,6 +206,8 @@ RE_QUOTED = re.compile(r"^\s*(?:>|[A-ZА-ЯЁ]{1,3}>(?:\s|>|$))")
 def is_client_signature(text: str) -> bool:
     """A whole short line naming a client or device, with no sentence punctuation in it
     ("Отправлено с опозданием, извините" is the writer's own sentence)."""
+    if len(text) > _LONGEST_FOOTER:
+        return False  # and a pasted run of 100,000 characters is not searched for links
     bare = (_RE_LINK.sub("", text) if "://" in text else text).strip().rstrip(".")
     return (
         len(bare) <= 80

@@ -199,13 +199,16 @@ def test_hostile_shapes_are_answered_not_held(make_desk) -> None:  # type: ignor
     """Shapes found by mutating fixture mails, each once a stuck worker or a mail held for a
     bug: a run of letters 200,000 long (the typo reader made a deletion of it per letter,
     each as long), runs of "@" (the rudeness screen's address pattern tried every split of
-    every start: minutes for 2,000 of them), a returned Message-ID with a byte that is not UTF-8 in a bounce (the
+    every start: minutes for 2,000 of them), a run of 100,000 characters with "://" in it (the
+    mail-client footer's link pattern tried every start: 40 s), NULs in the text (PostgreSQL
+    refuses them: held in quarantine there), a returned Message-ID with a byte that is not UTF-8 in a bounce (the
     database refused the lone surrogate it was read as), and a Message-ID longer than a
     header line, stored cut, so its second copy was a conflict instead of a duplicate."""
     desk = make_desk()  # the full desk: the typo reader works for classification
     desk.imap.append(make_mail(subject="Не могу войти",
                                body="Пишет ошибку: " + "ж" * 200_000 + "\nЧто делать?\n"
-                               + "@" * 5_000 + "\n" + "x@" * 5_000))
+                               + "@" * 5_000 + "\n" + "x@" * 5_000 + "\n"
+                               + "y" * 100_000 + "://z\n" + "Спасибо\x00\x00 заранее"))
     long_id = "a" * 3000 + "@mail.example"
     twice = make_mail(subject="Оценки", body="Не видно оценок.", message_id=long_id)
     desk.imap.append(twice)
