@@ -50,12 +50,18 @@ def _pairs(values: list[object]) -> list[tuple[str, str]]:
         return []
 
 
+# RFC 5321 4.5.3.1.3: a path is at most 256 octets with its angle brackets.
+MAX_ADDRESS = 254
+
+
 def canonical_address(addr: str) -> str:
     """``addr`` in the canonical form above; "" when it is not an address at all."""
     addr = decode_header_value(addr).strip().strip("<>").strip()
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain or any(ch.isspace() for ch in addr):
         return ""
+    if len(addr) > MAX_ADDRESS:
+        return ""  # no mailbox is that long: nothing could be sent to it
     local = unicodedata.normalize("NFC", local).lower()
     return f"{local}@{_unicode_domain(domain)}"
 

@@ -230,3 +230,15 @@ def test_hostile_shapes_are_answered_not_held(make_desk) -> None:  # type: ignor
     assert report.quarantined == 0 and count(desk, Quarantine) == 0
     assert (report.opened, report.duplicates) == (2, 1)
     assert count(desk, Message) == 3  # the question, the long-id mail once, the bounce
+
+
+def test_an_address_longer_than_any_mailbox_is_held_with_its_reason(desk) -> None:  # type: ignore[no-untyped-def]
+    """RFC 5321 allows 254 characters; PostgreSQL refused a longer sender in a column of 320
+    with a page of SQL as the reason. Now it is no address, said in one line."""
+    desk.imap.append(make_mail(sender=("Анна", "a" * 400 + "@mail.example")))
+    desk.imap.append(make_mail(sender=("Анна", "a" * 240 + "@mail.example"), subject="Длинный"))
+    report, _ = desk.cycle()
+    assert (report.opened, report.quarantined) == (1, 1)
+    with db.session(desk.app.engine) as session:
+        held = session.exec(select(Quarantine)).one()
+    assert held.reason == "unusable mail: no usable From address"
