@@ -11,6 +11,7 @@ side, once; `--school` picks the right school on the command line.
 from __future__ import annotations
 
 import email
+import functools
 import mailbox
 import signal
 import subprocess
@@ -97,6 +98,18 @@ def _to(smtp: object, rcpt: str) -> list[EmailMessage]:
     return [m for _, rcpts, m in _sent(smtp) if rcpt in rcpts]
 
 
+def _mailbot(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`mailbot --config PATH ARGS` as a school's operator runs it."""
+    return subprocess.run([sys.executable, "-m", "mailbot", "--config", str(path), *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def _close(run: running.Running) -> None:
+    for job in run.workers:
+        job.close()
+    run.workers[0].app.engine.dispose()
+
+
 def _cycle(run: running.Running) -> None:
     for job in run.workers:
         report = job.poll_job()
@@ -178,14 +191,10 @@ def test_two_schools_in_one_deployment(district: tuple[Path, dict, dict]) -> Non
                                     clock.now()).id
             session.commit()
     finally:
-        for job in run.workers:
-            job.close()
-        run.workers[0].app.engine.dispose()
+        _close(run)
 
     # The command line: --school picks the school; without it, one line naming them.
-    def mailbot(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "mailbot", "--config", str(path), *args],
-                              capture_output=True, text=True, timeout=120, check=False)
+    mailbot = functools.partial(_mailbot, path)
 
     listing = mailbot("--school", "b", "case", "1")
     assert listing.returncode == 0, listing.stderr
@@ -285,13 +294,9 @@ def test_forget_and_export_cover_every_school(district: tuple[Path, dict, dict],
                                         body="Не вижу оценок сына за неделю."))
         _cycle(run)
     finally:
-        for job in run.workers:
-            job.close()
-        run.workers[0].app.engine.dispose()
+        _close(run)
 
-    def mailbot(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "mailbot", "--config", str(path), *args],
-                              capture_output=True, text=True, timeout=120, check=False)
+    mailbot = functools.partial(_mailbot, path)
 
     exported = mailbot("export", USER[1], "--out", str(tmp_path))
     assert exported.returncode == 0, exported.stderr
