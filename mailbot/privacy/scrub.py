@@ -36,7 +36,9 @@ SAFE_KEYS = frozenset({
 })
 # Something shaped like an address (Unicode allowed); a Message-ID looks the same, so the
 # `message_id` key is left alone.
-_ADDRESS = re.compile(r"[^\s<>\"',;:()\[\]]+@[^\s<>\"',;:()\[\]]+")
+# `mailbot forget` reads every stored text with it: it is tried only where a run of its
+# characters starts (a match found later in a run is found from its start too).
+_ADDRESS = re.compile(r"(?<![^\s<>\"',;:()\[\]])[^\s<>\"',;:()\[\]]+@[^\s<>\"',;:()\[\]]+")
 
 Keep = Callable[[str], bool]  # is this address one to keep (the desk's own, a helper's)?
 

@@ -103,3 +103,23 @@ def test_raw_days_shorter_than_reopening_is_one_line(tmp_path: Path) -> None:
                     "pseudonymise_months = 0\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="retention.pseudonymise_months"):
         load(path)
+
+
+def test_the_address_pattern_is_tried_once_per_run_and_finds_the_same() -> None:
+    """scrub._ADDRESS starts only where a run of its characters starts: the same matches as
+    trying every start, on random texts of addresses and separators, and a run of 100,000
+    characters without "@" is one pass, not 100,000 (forget reads every stored text)."""
+    import random
+    import re
+
+    from mailbot.privacy import scrub
+
+    every_start = re.compile(r"[^\s<>\"',;:()\[\]]+@[^\s<>\"',;:()\[\]]+")
+    rng = random.Random(3)
+    pieces = ["anna", "@", ".", "-", "mail", "ru", "<", ">", " ", "\n", ",", ";", "(", ")",
+              "[", "]", "'", '"', "ж", "1", "_", "+", "@@", "user@host.org", "="]
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert [m.span() for m in scrub._ADDRESS.finditer(text)] == [
+            m.span() for m in every_start.finditer(text)], text
+    assert not list(scrub._ADDRESS.finditer("a" * 100_000))
