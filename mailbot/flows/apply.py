@@ -132,8 +132,8 @@ def record_message(tx: Tx, case: Case | None, mail: Incoming, *, kind: str,
     raw_id = store.insert_raw(tx.session, mail.raw)
     message_pk = store.insert_message(tx.session, {
         "mailbox_id": tx.mailbox_id, "case_id": case.id if case else None, "direction": "in",
-        "message_id": parsed.message_id[:998],
-        "in_reply_to": (parsed.in_reply_to[0] if parsed.in_reply_to else "")[:998],
+        "message_id": parsed.message_id,  # ids are cut to the column's length when parsed
+        "in_reply_to": parsed.in_reply_to[0] if parsed.in_reply_to else "",
         "subject": parsed.subject, "from_addr": parsed.from_addr[:320],
         "from_name": parsed.from_name[:300], "to_addrs": ", ".join(parsed.to),
         "cc_addrs": ", ".join(parsed.cc), "sent_at": parsed.date, "received_at": tx.now,

@@ -154,6 +154,12 @@ def _first(msg: Message, name: str) -> object:
     return values[0] if values else ""
 
 
+# No id is longer than a header line may be (RFC 5322: 998). A longer one is cut here, the
+# one place: the database keeps ids of this length, and a second copy is looked up as it is
+# stored, so it is found as the duplicate it is.
+MAX_ID = 998
+
+
 def _ids(value: object) -> tuple[str, ...]:
     text = header_text(value or "")
     if "=?" in text:
@@ -162,12 +168,7 @@ def _ids(value: object) -> tuple[str, ...]:
     found = _MSGID.findall(text)
     if not found and text.strip() and " " not in text.strip():
         found = [text.strip()]
-    # No id is longer than a header line may be (RFC 5322: 998); a longer one is cut where
-    # the database keeps it, so a second copy is found as the duplicate it is.
     return tuple(dict.fromkeys(i[:MAX_ID] for i in found))
-
-
-MAX_ID = 998
 
 
 def _synthetic_id(raw: bytes) -> str:

@@ -188,7 +188,7 @@ _SET_KIND = (update(Message.__table__)  # type: ignore[arg-type]
 
 def add_refs(session: Session, message_pk: int, refs: Iterable[str]) -> None:
     for ref in dict.fromkeys(refs):
-        session.add(MessageRef(message_pk=message_pk, ref=ref[:998]))
+        session.add(MessageRef(message_pk=message_pk, ref=ref))  # cut when parsed (MAX_ID)
 
 
 def add_attachment(

@@ -147,7 +147,7 @@ def _item_need(op: Any, av: Any) -> Need | None:
     return None
 
 
-# The characters whose case forms `_guard` works out: Latin, Greek, Cyrillic, punctuation,
+# The characters whose case forms `guard` works out: Latin, Greek, Cyrillic, punctuation,
 # symbols and emoji, what mail is written in. A text with any other character is searched
 # for every pattern.
 _PLAIN = ((0x0000, 0x052F), (0x2000, 0x2BFF), (0xFE00, 0xFE0F), (0x1F000, 0x1FAFF))

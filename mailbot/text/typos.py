@@ -117,15 +117,16 @@ def _edit_kind(typed: str, form: str) -> int | None:
 
 def typo_of(word: str, index: TypoIndex) -> str | None:
     """The vocabulary lemma a misspelt word most likely stands for, if the choice is clear."""
-    longest = index.longest() if isinstance(index, DeletionIndex) else max(map(len, index),
-                                                                           default=0)
+    # The built dict's own get: a word probes the index a dozen times.
+    if isinstance(index, DeletionIndex):
+        probe, longest = index.built().get, index.longest()
+    else:
+        probe, longest = index.get, max(map(len, index), default=0)
     if len(word) > longest + 1:
         # One edit from no form: nothing to look up. A pasted run of letters thousands
         # long would otherwise make that many deletions, each as long (a worker stopped
         # for minutes on one mail).
         return None
-    # The built dict's own get: a word probes the index a dozen times.
-    probe = (index.built() if isinstance(index, DeletionIndex) else index).get
     by_kind: dict[int, set[str]] = {}
     for deleted in _deletions(word):
         for entry in probe(deleted, ()):
