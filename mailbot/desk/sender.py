@@ -52,7 +52,7 @@ def identify(
     token = tokens.find_token(keys, parsed.thread_ids, _delivered_to(parsed), now)
     staff = person.id if person is not None else ""
     if token is not None and staff and token.person == staff and token.expired_on is None:
-        why = f"{parsed.from_addr} is {staff} and cites a valid token of case {token.case}"
+        why = f"{parsed.from_addr} is {staff} and cites a valid token of case id {token.case}"
         return Sender("helper", staff, token.case, (why,))
     reasons = _doubts(parsed.from_addr, staff, token)
     doubt = reasons[-1] if staff and reasons else ""
@@ -66,11 +66,11 @@ def identify(
 def _doubts(from_addr: str, staff: str, token: tokens.Token | None) -> tuple[str, ...]:
     """Why a mail is not a helper's, when it cites a token or comes from a staff address."""
     if token is not None and token.expired_on is not None and token.person == staff:
-        why = (f"token expired on {token.expired_on.isoformat()} (case {token.case}, {staff}): "
+        why = (f"token expired on {token.expired_on.isoformat()} (case id {token.case}, {staff}): "
                "not accepted; the newest notice carries a fresh one")
     elif token is not None:
         stale = f" (expired on {token.expired_on.isoformat()})" if token.expired_on else ""
-        why = (f"a token{stale} of {token.person} for case {token.case}, but From is "
+        why = (f"a token{stale} of {token.person} for case id {token.case}, but From is "
                f"{from_addr}: not accepted as a helper's mail")
     elif staff:
         why = (f"{from_addr} is {staff}, but the mail cites no token of ours: not accepted as "

@@ -169,8 +169,10 @@ def _vendor_case(session: Session, app: App, mailbox_id: int, mail: Incoming,
     cited = store.cases_of_outbox_ids(session, mailbox_id, parsed.thread_ids,
                                       kind="vendor_request")
     if cited:
-        return (session.get(Case, cited[0]),
-                VendorMatch("reference", f"cites our request to the vendor in case {cited[0]}"))
+        case = session.get(Case, cited[0])
+        shown = f"#{case.number}" if case is not None and case.number is not None else \
+            f"id {cited[0]}"
+        return case, VendorMatch("reference", f"cites our request to the vendor in case {shown}")
     ticket = vendor.ticket_in(parsed.subject)
     if ticket:
         case = store.case_by_vendor_ticket(session, mailbox_id, ticket)
@@ -181,7 +183,7 @@ def _vendor_case(session: Session, app: App, mailbox_id: int, mail: Incoming,
         case = store.case_by_number(session, mailbox_id, number)
         if case is not None and case.escalated_at:
             return case, VendorMatch(
-                "tag", f"only our tag of case {number}, which was sent to the vendor")
+                "tag", f"only our tag of case #{number}, which was sent to the vendor")
     return None, None
 
 

@@ -28,7 +28,7 @@ def plan(s: Situation) -> Plan:
     mail = s.mail
     case = s.facts.case
     if case is None or case.id != mail.sender.token_case:
-        raise NoSuchCase(f"the reply token names case {mail.sender.token_case}, which is not here")
+        raise NoSuchCase(f"the reply token names case id {mail.sender.token_case}, which is not here")
     people = s.people
     assert people is not None  # a helper was recognised, so there is a people file
     person = people.persons[mail.sender.person_id]

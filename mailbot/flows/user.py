@@ -152,8 +152,9 @@ def _open(s: Situation, linked: Case | None = None) -> Plan:
         # After #прекратить the user may write again; within reopen_days such a mail goes
         # to the stopping helper's supervisor (the stopped mail promised that).
         draft.set(linked_case_id=stopped.id)
-        owner = (boss, f"the user's case {stopped.id} was stopped (clause 5)")
         shown = stopped.number if stopped.number is not None else stopped.id
+        named = f"#{shown}" if stopped.number is not None else f"id {shown}"
+        owner = (boss, f"the user's case {named} was stopped (clause 5)")
         comment = (f"Помощь этому пользователю по обращению № {shown} была прекращена "
                    "по пункту 5 регламента; новое письмо передано вам как руководителю.")
     assert draft.case is not None

@@ -19,7 +19,7 @@ def _hold(desk, raw: bytes, reason: str) -> int:  # type: ignore[no-untyped-def]
 
 def test_a_held_mail_is_shown_decoded_and_can_be_dismissed_once(desk) -> None:  # type: ignore[no-untyped-def]
     held = _hold(desk, make_mail(subject="Не могу войти", body="Пишет «ошибка 500»."),
-                 "NoSuchCase: the reply token names case 99, which is not here")
+                 "NoSuchCase: the reply token names case id 99, which is not here")
     text = quarantine.decoded(desk.app, held)
     assert text is not None
     assert "Reason: NoSuchCase" in text and "Subject: Не могу войти" in text

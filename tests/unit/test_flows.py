@@ -558,7 +558,7 @@ def test_a_transfer_passes_the_users_files_but_not_the_risky_ones() -> None:
 
 def test_the_owner_is_told_why_their_mail_was_not_accepted() -> None:
     assert doubt_kind("DMARC fail per mx.school.example: not accepted") == "forged"
-    assert doubt_kind("token expired on 2027-03-23 (case 7, ivanova): not accepted") == (
+    assert doubt_kind("token expired on 2027-03-23 (case id 7, ivanova): not accepted") == (
         "expired")
     assert doubt_kind("a.kuznetsov@school.example is kuznetsov, but the mail cites no token "
                       "of ours: not accepted as a helper's mail") == "token"

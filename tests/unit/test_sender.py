@@ -73,7 +73,7 @@ def test_an_expired_token_is_named_so_the_helper_can_answer_the_newest_notice() 
     assert _who(raw, now=NOW + timedelta(days=119)).role == "helper"
     late = _who(raw, now=NOW + timedelta(days=120))
     assert (late.role, late.person_id, late.token_case) == ("user", "ivanova", None)
-    assert late.unverified.startswith("token expired on 2027-04-02 (case 7, ivanova)")
+    assert late.unverified.startswith("token expired on 2027-04-02 (case id 7, ivanova)")
     assert late.reasons == (late.unverified,)
 
 
