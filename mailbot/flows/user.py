@@ -18,6 +18,7 @@ from mailbot.desk.threads import strip_prefixes
 from mailbot.flows import Incoming, Situation, clause5, seminars, triage, vendor
 from mailbot.outgoing.names import address_name
 from mailbot.outgoing.replies import ThreadPoint
+from mailbot.privacy.scrub import ERASED_TEXT
 from mailbot.reading.forwards import Forwarded, find_forwarded
 from mailbot.storage.models import Case
 from mailbot.text.requests import SignupRequest, read_request
@@ -129,7 +130,9 @@ def _may_reopen(s: Situation, case: Case) -> bool:
 def _open(s: Situation, linked: Case | None = None) -> Plan:
     mail, parsed = s.mail, s.mail.parsed
     who = requester(mail)
-    subject = linked.subject if linked is not None else who.subject  # not «Re: … закрыто»
+    # The old case's subject, not «Re: … закрыто»; unless it was pseudonymised since.
+    subject = linked.subject if linked is not None and linked.subject != ERASED_TEXT else \
+        who.subject
     draft = Draft("new_case", s.now)
     draft.open(subject=subject[:2000], requester_addr=who.addr, requester_name=who.name[:300],
                linked_case_id=linked.id if linked else None)

@@ -108,6 +108,17 @@ def test_a_reply_to_a_long_closed_case_opens_a_new_linked_case() -> None:
     assert opened.fields["linked_case_id"] == 7 and opened.fields["subject"] == closed.subject
 
 
+def test_a_reply_to_a_pseudonymised_case_keeps_its_own_subject() -> None:
+    # Months later the old case's subject is «[удалено]»: the new case takes the reply's
+    # subject, as any new case does (its mails' subjects drop «Re:» and the old tag).
+    erased = case(status="closed", closed_at=NOW - timedelta(days=400), subject="[удалено]")
+    p = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти в дневник",
+                       body="Снова не могу войти в дневник."), Facts(case=erased))
+    opened = p.steps[0]
+    assert isinstance(opened, Open) and opened.fields["linked_case_id"] == 7
+    assert opened.fields["subject"] == "Re: [ЭЖ #7] Не могу войти в дневник"
+
+
 def test_a_signup_command_in_a_reply_is_a_service_request() -> None:
     facts = Facts(case=case(), seats={2: SeatFacts(None, 0, 0)})
     p = plan(make_mail(subject="Re: [ЭЖ #7] Не могу войти", body="#записаться 2"), facts)
