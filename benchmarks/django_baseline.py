@@ -79,15 +79,17 @@ def _venv(folder: Path) -> Path | None:
     return python
 
 
-def run(account: object, n: int, folder: Path) -> tuple[float, float] | None:
+def run(account: object, n: int, folder: Path, name: str = "project",
+        ) -> tuple[float, float] | None:
     """Mails per second of `get_email` over the account's mailbox (wall clock, and per CPU
-    second of its process, as ingest.py measures mailbot), or None if skipped."""
+    second of its process, as ingest.py measures mailbot), or None if skipped. `name`: the
+    project's folder (a fresh database) beside the shared virtualenv."""
     folder.mkdir(parents=True, exist_ok=True)
     python = _venv(folder)
     if python is None:
         return None
-    project = folder / "project"
-    project.mkdir(exist_ok=True)
+    project = folder / name
+    project.mkdir()
     (project / "bench_settings.py").write_text(SETTINGS.format(
         db=project / "db.sqlite3", media=project / "media", sent=project / "sent"))
     (project / "bench_urls.py").write_text(URLS)

@@ -11,14 +11,16 @@ once as a bare desk (no rule files) and once as the full desk. Prints the rates,
 ratio and the peak memory of the mailbot process.
 
     .venv/bin/python benchmarks/ingest.py [--n 1000] [--memory-at 10000] [--profile]
-                                          [--django]
+                                          [--django] [--rounds 3]
 
 `--memory-at M` adds a full-desk run on M mails (slow: about a minute per 1,000 mails), to
 see that memory stays flat as the backlog grows. `--profile` runs the full desk once more
 under cProfile and prints where the time goes. `--django` adds django-helpdesk's
 `get_email` on the same mails, side by side (benchmarks/django_baseline.py: installed from
 PyPI into a throwaway virtualenv by the benchmark itself, skipped with a message when that
-cannot be done).
+cannot be done). `--rounds R` measures all of it R times, one round after the other, and
+prints each ratio's median and range: the host's speed drifts between two measurements, and
+a single wall-clock ratio can be off by 15%.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import json
 import os
 import pstats
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -275,37 +278,15 @@ def main() -> None:
                         help="profile the full desk (cProfile) and print the top functions")
     parser.add_argument("--django", action="store_true",
                         help="add django-helpdesk's get_email on the same mails, side by side")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure everything R times, interleaved, and print the medians")
     args = parser.parse_args()
     raws = mails(args.n)
     print(describe(raws))
     with Dovecot() as dovecot, tempfile.TemporaryDirectory() as tmp:
-        results = {}
-        for name, rules in (("bare", False), ("full", True)):
-            account = _seeded(dovecot, raws)
-            count, raw_seconds, raw_cpu = raw_limit(account)
-            results[name] = (count / raw_seconds, count / raw_cpu,
-                             *timed_run(write_config(Path(tmp), account, name, rules), args.n))
-        for name, (raw_rate, raw_cpu_rate, bot_rate, bot_cpu_rate, peak) in results.items():
-            what = ("cases + acks" if name == "bare" else
-                    "cases classified, routed, acks + notices with articles and consultations")
-            print(f"[{name}] raw limit (imapclient fetch + mail-parser): {raw_rate:8.0f} mails/s"
-                  f" ({raw_cpu_rate:.0f} per CPU second)")
-            print(f"[{name}] mailbot run --once ({what}): {bot_rate:8.1f} mails/s"
-                  f" ({bot_cpu_rate:.1f} per CPU second)")
-            print(f"[{name}] ratio mailbot / raw: {bot_rate / raw_rate:.3f} "
-                  f"(per CPU second: {bot_cpu_rate / raw_cpu_rate:.3f}, steadier on a busy "
-                  f"machine); peak memory of the mailbot process: {peak:.0f} MiB")
-        if args.django:
-            from django_baseline import run as django_run  # benchmarks/django_baseline.py
-
-            rates = django_run(_seeded(dovecot, raws), args.n, Path(tmp) / "django")
-            if rates is not None:
-                rate, cpu_rate = rates
-                full, full_cpu = results["full"][2:4]
-                print(f"[django-helpdesk] get_email (tickets, follow-ups, attachments, a mail "
-                      f"to the submitter): {rate:8.1f} mails/s ({cpu_rate:.1f} per CPU second);"
-                      f" full desk / django-helpdesk: {full / rate:.2f} (per CPU second: "
-                      f"{full_cpu / cpu_rate:.2f})")
+        rounds = [_round(dovecot, raws, Path(tmp), r, args.django) for r in range(args.rounds)]
+        if args.rounds > 1:
+            _medians(rounds)
         if args.profile:
             _profile(dovecot, raws, Path(tmp))
         if args.memory_at:
@@ -315,8 +296,67 @@ def main() -> None:
             rate, cpu_rate, peak = timed_run(write_config(Path(tmp), account, "big", True),
                                              args.memory_at)
             print(f"[full, {args.memory_at} mails] {rate:8.1f} mails/s ({cpu_rate:.1f} per CPU "
-                  f"second); peak memory {peak:.0f} MiB (against {results['full'][4]:.0f} MiB "
-                  f"at {args.n})")
+                  f"second); peak memory {peak:.0f} MiB (against {rounds[0]['full'][4]:.0f} "
+                  f"MiB at {args.n})")
+
+
+Round = dict[str, tuple[float, ...]]
+
+
+def _round(dovecot: Dovecot, raws: list[bytes], tmp: Path, r: int, django: bool) -> Round:
+    """One measurement of everything, printed: the raw limit before each desk, the bare and
+    the full desk, and django-helpdesk when asked for."""
+    results: Round = {}
+    tag = f"round {r + 1}: " if r else ""
+    for name, rules in (("bare", False), ("full", True)):
+        account = _seeded(dovecot, raws)
+        count, raw_seconds, raw_cpu = raw_limit(account)
+        results[name] = (count / raw_seconds, count / raw_cpu,
+                         *timed_run(write_config(tmp, account, f"{name}{r}", rules), len(raws)))
+    for name, (raw_rate, raw_cpu_rate, bot_rate, bot_cpu_rate, peak) in results.items():
+        what = ("cases + acks" if name == "bare" else
+                "cases classified, routed, acks + notices with articles and consultations")
+        print(f"{tag}[{name}] raw limit (imapclient fetch + mail-parser): {raw_rate:8.0f} "
+              f"mails/s ({raw_cpu_rate:.0f} per CPU second)")
+        print(f"{tag}[{name}] mailbot run --once ({what}): {bot_rate:8.1f} mails/s"
+              f" ({bot_cpu_rate:.1f} per CPU second)")
+        print(f"{tag}[{name}] ratio mailbot / raw: {bot_rate / raw_rate:.3f} "
+              f"(per CPU second: {bot_cpu_rate / raw_cpu_rate:.3f}, steadier on a busy "
+              f"machine); peak memory of the mailbot process: {peak:.0f} MiB")
+    if django:
+        from django_baseline import run as django_run  # benchmarks/django_baseline.py
+
+        rates = django_run(_seeded(dovecot, raws), len(raws), tmp / "django", f"project{r}")
+        if rates is not None:
+            results["django"] = rates
+            rate, cpu_rate = rates
+            full, full_cpu = results["full"][2:4]
+            print(f"{tag}[django-helpdesk] get_email (tickets, follow-ups, attachments, a mail "
+                  f"to the submitter): {rate:8.1f} mails/s ({cpu_rate:.1f} per CPU second);"
+                  f" full desk / django-helpdesk: {full / rate:.2f} (per CPU second: "
+                  f"{full_cpu / cpu_rate:.2f})")
+    return results
+
+
+def _medians(rounds: list[Round]) -> None:
+    """The ratios of every round: median and range, since the host's speed drifts between
+    one measurement and the next."""
+    ratios: dict[str, list[float]] = {}
+    for results in rounds:
+        for name in ("bare", "full"):
+            raw_rate, raw_cpu_rate, bot_rate, bot_cpu_rate, _peak = results[name]
+            ratios.setdefault(f"{name} / raw", []).append(bot_rate / raw_rate)
+            ratios.setdefault(f"{name} / raw per CPU second", []).append(
+                bot_cpu_rate / raw_cpu_rate)
+        if "django" in results:
+            full, full_cpu = results["full"][2:4]
+            rate, cpu_rate = results["django"]
+            ratios.setdefault("full / django-helpdesk", []).append(full / rate)
+            ratios.setdefault("full / django-helpdesk per CPU second", []).append(
+                full_cpu / cpu_rate)
+    for what, values in ratios.items():
+        print(f"[{len(rounds)} rounds] {what}: median {statistics.median(values):.3f} "
+              f"(range {min(values):.3f}-{max(values):.3f})")
 
 
 def _profile(dovecot: Dovecot, raws: list[bytes], tmp: Path) -> None:
