@@ -49,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="poll, process, send what is due, exit")
     start = sub.add_parser("init", help="write a starter mailbot.toml and the rule files")
     start.add_argument("folder", type=Path, help="where to write them, e.g. /etc/mailbot")
+    start.add_argument("--schools", nargs="+", default=[], metavar="NAME",
+                       help="a district: the district file, and a folder of starter files "
+                            "per school in schools/NAME/")
     sub.add_parser("check", help="validate everything and try each connection; changes nothing")
     health = sub.add_parser("status", help="is it working? exit 0 OK, 1 warning, 2 critical")
     health.add_argument("--json", action="store_true", help="one JSON object")
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup(args.log_level, args.log_format)
     try:
         if args.command == "init":
-            print(init.init(args.folder))
+            print(init.init(args.folder, args.schools))
             return 0
         # One school, or the school(s) a command concerns in a district (mailbot/district).
         return district_commands.dispatch(config_module.config_path(args.config), args,

@@ -30,7 +30,8 @@ from pydantic import (
 from mailbot import config as config_module
 from mailbot.config import Config, ConfigError, Database, Digests, Security, Smtp, Worker
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# A school's short name: what --school takes and its state folder is called.
+SCHOOL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 # Keys of the inherited sections that are paths, made absolute against the district file.
 _PATH_KEYS = {"smtp": ("path", "ca_file", "password_file"),
               "worker": ("samples_path", "templates_path")}
@@ -80,7 +81,7 @@ class SchoolEntry(_Section):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _NAME.match(value):
+        if not SCHOOL_NAME.match(value):
             raise ValueError(f"{value!r}: a short name of small Latin letters, digits, - and _ "
                              "(it names the school in --school and its state folder)")
         return value

@@ -43,6 +43,13 @@ def starter_config() -> str:
     return (resources.files("mailbot.service") / "starter.toml").read_text(encoding="utf-8")
 
 
+def district_starter_config() -> str:
+    """The commented district file that `mailbot init --schools` writes, without its
+    [[school]] entries."""
+    return (resources.files("mailbot.service") / "district_starter.toml").read_text(
+        encoding="utf-8")
+
+
 def version() -> str:
     try:
         return metadata.version("mailbot")

@@ -18,6 +18,8 @@ import sys
 from email import policy
 from pathlib import Path
 
+import pytest
+
 from tests.mailfactory import make_mail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,8 +60,13 @@ def install(tmp_path: Path) -> Path:
     return venv
 
 
-def test_installed_mailbot_stands_alone(tmp_path: Path) -> None:
-    venv = install(tmp_path)
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One install for the module's tests (a minute of pip)."""
+    return install(tmp_path_factory.mktemp("installed"))
+
+
+def test_installed_mailbot_stands_alone(venv: Path, tmp_path: Path) -> None:
     mailbot = venv / "bin" / "mailbot"
     elsewhere = tmp_path / "elsewhere"  # the current folder: neither checkout nor config
     elsewhere.mkdir()
@@ -106,3 +113,42 @@ def test_installed_mailbot_stands_alone(tmp_path: Path) -> None:
 
     status = sh(mailbot, "--config", config, "status", "--json", cwd=elsewhere, env=env)
     assert status.returncode in (0, 1) and '"poll"' in status.stdout, status.stdout
+
+
+def test_installed_mailbot_starts_a_district(venv: Path, tmp_path: Path) -> None:
+    """`mailbot init --schools`: the district file and a folder per school, from the
+    package alone; each school answers its own mail, numbered from 1, into one database."""
+    mailbot = venv / "bin" / "mailbot"
+    state = tmp_path / "var" / "mailbot"
+    env = clean_env(MAILBOT_STATE_DIR=str(state))
+    etc = tmp_path / "etc" / "mailbot"
+    init = sh(mailbot, "init", etc, "--schools", "north", "south", cwd=tmp_path, env=env)
+    assert init.returncode == 0, init.stderr
+    assert "north, south" in init.stdout
+    for name in ("north", "south"):
+        school = etc / "schools" / name / "mailbot.toml"
+        text = school.read_text(encoding="utf-8")
+        school.write_text(text.replace('kind = "imap"', 'kind = "maildir"', 1)
+                          .replace('kind = "smtp"', 'kind = "maildir"', 1), encoding="utf-8")
+        inbox = state / name / "mailbox"
+        for sub in ("cur", "new", "tmp"):
+            (inbox / sub).mkdir(parents=True)
+        (inbox / "new" / "1.sample").write_bytes(make_mail(
+            message_id=f"first@{name}.example", to=f"help@{name}.school.example"))
+
+    config = etc / "mailbot.toml"
+    check = sh(mailbot, "--config", config, "check", cwd=tmp_path, env=env)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count("OK: ready to start") == 2, check.stdout
+
+    run = sh(mailbot, "--config", config, "run", "--once", cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("1 new cases") == 2 and "Traceback" not in run.stderr
+    for name in ("north", "south"):
+        sent = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+                for p in (state / name / "sent" / "new").iterdir()]
+        acks = [m for m in sent if ".ack." in m["Message-ID"]]
+        assert len(acks) == 1 and acks[0]["Subject"].startswith("[ЭЖ #1]")
+        assert acks[0]["From"].addresses[0].addr_spec == f"help@{name}.school.example"
+    assert sorted(p.name for p in state.iterdir()) == [
+        "mailbot.secret", "mailbot.sqlite3", "north", "south"]

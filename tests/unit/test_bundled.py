@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.config import ConfigError, load
+from mailbot.district.deployment import load as load_deployment
 from mailbot.service import bundled, init, template_check
 from mailbot.service.check import _offline_app
 from tests.unit.flowkit import school
@@ -85,3 +86,28 @@ def test_init_writes_a_working_starter_and_never_overwrites(tmp_path: Path) -> N
     with pytest.raises(init.InitError, match="уже есть mailbot.toml"):
         init.init(folder)
     assert (folder / "people.toml").read_text(encoding="utf-8") == "# edited\n"
+
+
+def test_init_writes_a_district_that_loads_with_a_folder_per_school(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for server in ("IMAP", "SMTP"):  # the starters name these; the passwords are never written
+        monkeypatch.setenv(f"MAILBOT_{server}_PASSWORD", "secret")
+    folder = tmp_path / "etc"
+    said = init.init(folder, ["sosnovka", "gym_2"])
+    assert "sosnovka, gym_2" in said and "check" in said
+    assert sorted(p.name for p in (folder / "schools").iterdir()) == ["gym_2", "sosnovka"]
+    for name in ("sosnovka", "gym_2"):
+        written = sorted(p.name for p in (folder / "schools" / name).iterdir())
+        assert written == sorted(["mailbot.toml", *(f"{n}.toml" for n in bundled.RULE_FILES)])
+    deployment = load_deployment(folder / "mailbot.toml")
+    assert deployment.names == ("sosnovka", "gym_2") and deployment.district is not None
+    addresses = [s.config.helpdesk.address for s in deployment.schools]
+    assert addresses == ["help@sosnovka.school.example", "help@gym-2.school.example"]
+    assert deployment.schools[0].config.database.url == deployment.schools[1].config.database.url
+    # A second run writes nothing, and bad names are refused before anything is written.
+    with pytest.raises(init.InitError, match="уже есть mailbot.toml"):
+        init.init(folder, ["sosnovka", "gym_2"])
+    for bad in (["Sosnovka"], ["a", "a"], ["школа"]):
+        with pytest.raises(init.InitError, match="--schools"):
+            init.init(tmp_path / "other", bad)
+    assert not (tmp_path / "other").exists()
