@@ -6,6 +6,7 @@ for a server, do not pay for importing aiosmtpd, imapclient and psycopg2.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,21 @@ import pytest
 
 if TYPE_CHECKING:
     from tests.servers import Dovecot, ImapAccount, SmtpCapture
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_as_it_was() -> Iterator[None]:
+    """A test that runs the command line in-process gets mailbot's stderr handler on the root
+    logger (service/logs.setup), bound to that test's captured stderr, which pytest closes
+    after it. Removed after the test, so that an SMTP server thread of a later test does not
+    log into a closed file ("--- Logging error --- I/O operation on closed file")."""
+    root = logging.getLogger()
+    before, level = set(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
