@@ -82,6 +82,11 @@ _NOT_ASCII_COMPATIBLE_PREFIXES = (
 )  # fmt: skip
 
 
+# Far above the longest registered charset name (45 characters): a longer label is junk, and
+# the codec registry's lookup of a label of 1,000,000 characters took a second.
+_LONGEST_LABEL = 100
+
+
 def normalize_charset(name: str | None) -> str | None:
     """Return the Python codec name for a MIME charset label, or None if it is unusable.
 
@@ -93,7 +98,7 @@ def normalize_charset(name: str | None) -> str | None:
         return None
     label = name.strip().strip("\"'").strip().lower()
     label = label.split("*", 1)[0].strip()  # RFC 2231 language: koi8-r*ru
-    if label in _NO_CHARSET:
+    if label in _NO_CHARSET or len(label) > _LONGEST_LABEL:
         return None
     candidate = _ALIASES.get(label, label)
     for attempt in (candidate, candidate.removeprefix("x-"), candidate.replace(" ", "-")):

@@ -161,7 +161,7 @@ MAX_ID = 998
 
 
 def _ids(value: object) -> tuple[str, ...]:
-    text = header_text(value or "")
+    text = header_text(value or "").replace("\x00", "")  # PostgreSQL refuses NUL in a query
     if "=?" in text:
         # Some mailers (Python's own email package among them) RFC 2047-encode a long id.
         text = decode_header_value(text)

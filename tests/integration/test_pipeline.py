@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import email
 from email import policy
+from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
 
+from mailbot import worker
+from mailbot.adapters.maildir_source import MaildirSource
 from mailbot.storage import db
 from mailbot.storage.models import Case, Event, Message, Outbox, Quarantine
 from tests.mailfactory import make_mail
@@ -200,10 +203,10 @@ def test_hostile_shapes_are_answered_not_held(make_desk) -> None:  # type: ignor
     bug: a run of letters 200,000 long (the typo reader made a deletion of it per letter,
     each as long), runs of "@" (the rudeness screen's address pattern tried every split of
     every start: minutes for 2,000 of them), a run of 100,000 characters with "://" in it (the
-    mail-client footer's link pattern tried every start: 40 s), NULs in the text (PostgreSQL
-    refuses them: held in quarantine there), a returned Message-ID with a byte that is not UTF-8 in a bounce (the
-    database refused the lone surrogate it was read as), and a Message-ID longer than a
-    header line, stored cut, so its second copy was a conflict instead of a duplicate."""
+    mail-client footer's link pattern tried every start: 40 s), a returned Message-ID with a
+    byte that is not UTF-8 in a bounce (the database refused the lone surrogate it was read
+    as), and a Message-ID longer than a header line, stored cut, so its second copy was a
+    conflict instead of a duplicate. NULs: the next test (Dovecot rewrites them on APPEND)."""
     desk = make_desk()  # the full desk: the typo reader works for classification
     desk.imap.append(make_mail(subject="Не могу войти",
                                body="Пишет ошибку: " + "ж" * 200_000 + "\nЧто делать?\n"
@@ -230,6 +233,22 @@ def test_hostile_shapes_are_answered_not_held(make_desk) -> None:  # type: ignor
     assert report.quarantined == 0 and count(desk, Quarantine) == 0
     assert (report.opened, report.duplicates) == (2, 1)
     assert count(desk, Message) == 3  # the question, the long-id mail once, the bounce
+
+
+def test_nuls_in_a_local_mailbox_are_read_past(make_desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """NUL bytes reach mailbot from a Maildir as they are (Dovecot rewrites them on APPEND):
+    in the text and in References and In-Reply-To, whose ids are looked up, PostgreSQL
+    refused them and the mail was held for it."""
+    desk = make_desk()
+    inbox = tmp_path / "nul-maildir"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True)
+    (inbox / "new" / "1.eml").write_bytes(
+        make_mail(subject="Дневник", body="Не открывается\x00 дневник.").replace(
+            b"\r\nSubject:", b"\r\nReferences: \x00\r\nIn-Reply-To: <a\x00b@mail.example>"
+            b"\r\nSubject:", 1))
+    report = worker.poll(desk.app, MaildirSource(inbox))
+    assert (report.opened, report.quarantined) == (1, 0), report.quarantine_reasons
 
 
 def test_an_address_longer_than_any_mailbox_is_held_with_its_reason(desk) -> None:  # type: ignore[no-untyped-def]

@@ -224,6 +224,7 @@ def test_empty_and_junk_never_raise() -> None:
         ("KOI8-R", "koi8_r"),
         ('"koi8-r"', "koi8_r"),
         ("koi8-r*ru", "koi8_r"),
+        ("utf-8" + " " * 200, "utf_8"),
         ("utf8", "utf_8"),
         ("UTF-8", "utf_8"),
         ("unicode-1-1-utf-8", "utf_8"),
@@ -236,7 +237,8 @@ def test_normalize_charset_aliases(label: str, codec: str) -> None:
     assert normalize_charset(label) == codecs.lookup(codec).name
 
 
-@pytest.mark.parametrize("label", [None, "", "unknown-8bit", "x-unknown", "nonsense-42", "base64"])
+@pytest.mark.parametrize("label", [None, "", "unknown-8bit", "x-unknown", "nonsense-42", "base64",
+                                   "koi8" * 250_000, "koi8-r" + "-" * 1_000_000])
 def test_normalize_charset_rejects_unusable_labels(label: str | None) -> None:
     assert normalize_charset(label) is None
 

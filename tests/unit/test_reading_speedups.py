@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mailbot.reading import signatures
+from mailbot.reading import charsets, header_text, signatures
 from mailbot.reading.quote_markers import CLIENT_SIGNATURE_STARTS, is_client_signature
 from mailbot.reading.signatures import split_signature
 
@@ -220,3 +220,51 @@ def test_every_client_footer_starts_as_signatures_expects(footer: str) -> None:
     assert footer.lower().startswith(CLIENT_SIGNATURE_STARTS)
     assert split_signature(f"Здравствуйте! Не открывается дневник.\n\n{footer}").body == (
         "Здравствуйте! Не открывается дневник.")
+
+
+def _plain_pieces(value: str) -> list[header_text._Piece]:
+    """header_text._pieces_from_str as it was, joining each adjacent word by a copy."""
+    value = header_text._FOLD_RE.sub("", value)
+    pieces: list[header_text._Piece] = []
+    pos, after_word = 0, False
+    for match in header_text._ENCODED_WORD_RE.finditer(value):
+        gap = value[pos:match.start()]
+        if gap and not (after_word and gap.isspace()):
+            pieces.append(header_text._literal_piece(gap))
+            after_word = False
+        body = match.group("text")
+        data = (header_text._decode_b(body) if match.group("encoding") in "bB"
+                else header_text._decode_q(body))
+        label = match.group("charset").split("*", 1)[0].lower()
+        previous = pieces[-1] if pieces else None
+        if after_word and previous is not None and previous.charset == label:
+            previous.data = (previous.data or b"") + data
+        else:
+            pieces.append(header_text._Piece(data, label))
+        after_word, pos = True, match.end()
+    if value[pos:]:
+        pieces.append(header_text._literal_piece(value[pos:]))
+    return pieces
+
+
+def test_encoded_words_are_joined_as_by_copying() -> None:
+    rng = random.Random(5)
+    words = ["=?utf-8?B?0J/RgNC4?=", "=?UTF-8?B?0LLQtdGC?=", "=?koi8-r?Q?=F0=D2=C9?=",
+             "=?utf-8?q?=D0=BC_=D0=B8?=", "=?windows-1251?B?z/Do4uXy?=", "=?utf-8*ru?B?0Lk=?=",
+             " ", "  ", "\r\n ", "text", "Re:", "ж", "=?", "?=", "\t"]
+    for _ in range(3000):
+        value = "".join(rng.choice(words) for _ in range(rng.randint(0, 12)))
+        assert header_text._pieces_from_str(value) == _plain_pieces(value), value
+
+
+def test_a_long_run_of_8bit_bytes_is_sampled_by_its_head_and_stays_valid_utf8() -> None:
+    # One token of 0.6 MB of valid UTF-8, whose characters take 2 and 3 bytes: cut anywhere,
+    # the sample would often end inside a character.
+    run = "Здравствуйте—€…".encode() * 20_000
+    for shift in range(40):
+        sample = charsets._sample(b"x" + run[shift:] + b"y")
+        assert len(sample) < 200 and sample.decode("utf-8", "ignore")
+        if run[shift] not in range(0x80, 0xC0):  # the token starts with a whole character
+            assert sample.decode("utf-8")
+    assert charsets.best_codec(run.decode().encode("cp1251")) == "cp1251"
+    assert charsets.decode_bytes(run) == run.decode()
