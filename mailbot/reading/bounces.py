@@ -247,8 +247,8 @@ def _original(msg: Message, parsed: ParsedMail, head: dict[str, str]) -> tuple[
             refs += _ID.findall(value)
     subjects += [decode_header_value(s) for s in _SUBJECT_LINE.findall(text)]
     ids += list(parsed.in_reply_to)  # Exchange answers the original like a reply
-    # An id with raw bytes that are not UTF-8 (read as lone surrogates) is a damaged copy:
-    # it names no mail of ours, and no database could even be asked for it.
+    # An id with raw bytes that are not UTF-8 (read as lone surrogates) or with a NUL is a
+    # damaged copy: it names no mail of ours, and no database could even be asked for it.
     ids = [i for i in ids if i and i != parsed.message_id and _is_text(i)]
     refs = [r for r in refs if _is_text(r)]
     ours = [i for i in ids if i.lower().startswith(OWN_ID_PREFIX)]
@@ -258,7 +258,7 @@ def _original(msg: Message, parsed: ParsedMail, head: dict[str, str]) -> tuple[
 
 
 def _is_text(value: str) -> bool:
-    return not any("\udc80" <= c <= "\udcff" for c in value)
+    return "\x00" not in value and not any("\udc80" <= c <= "\udcff" for c in value)
 
 
 def _bare(value: str) -> list[str]:

@@ -67,7 +67,7 @@ def _bytes_text(data: bytes, charset: str | None) -> str:
     if charset and charset.lower() not in ("unknown-8bit", "x-unknown"):
         try:
             candidates.append(codecs.lookup(charset).name)
-        except LookupError:
+        except (LookupError, ValueError):  # ValueError: a NUL in the label
             pass
     candidates += ["utf-8", "cp1251"]
     for codec in candidates:

@@ -236,9 +236,9 @@ def test_hostile_shapes_are_answered_not_held(make_desk) -> None:  # type: ignor
 
 
 def test_nuls_in_a_local_mailbox_are_read_past(make_desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """NUL bytes reach mailbot from a Maildir as they are (Dovecot rewrites them on APPEND):
-    in the text and in References and In-Reply-To, whose ids are looked up, PostgreSQL
-    refused them and the mail was held for it."""
+    """NUL bytes reach mailbot from a Maildir as they are (Dovecot rewrites them on APPEND).
+    Where they became a query's value (ids looked up), PostgreSQL refused them, and a NUL in
+    a charset label was an error of the codec registry: each mail was held for it."""
     desk = make_desk()
     inbox = tmp_path / "nul-maildir"
     for sub in ("new", "cur", "tmp"):
@@ -247,8 +247,24 @@ def test_nuls_in_a_local_mailbox_are_read_past(make_desk, tmp_path: Path) -> Non
         make_mail(subject="Дневник", body="Не открывается\x00 дневник.").replace(
             b"\r\nSubject:", b"\r\nReferences: \x00\r\nIn-Reply-To: <a\x00b@mail.example>"
             b"\r\nSubject:", 1))
+    # In an encoded word's charset (the loop detector looked the label up), and in the
+    # Message-ID a bounce returns (looked up among our outgoing mail).
+    (inbox / "new" / "2.eml").write_bytes(make_mail(subject="x", body="Меня нет в офисе.").replace(
+        b"Subject: x", b"Subject: =?utf-8\x00?Q?=D0=9E=D1=82=D0=BF=D1=83=D1=81=D0=BA?=", 1))
+    (inbox / "new" / "3.eml").write_bytes(
+        b"From: Mail Delivery Subsystem <mailer-daemon@mx.example>\r\n"
+        b"To: help@school.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b"Message-ID: <dsn-nul@mx.example>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0"
+        b'\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nDelivery to lebedeva@example.org failed.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example"
+        b"\r\n\r\nFinal-Recipient: rfc822; lebedeva@example.org\r\nAction: failed\r\n"
+        b"Status: 5.1.1\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"Message-ID: <mailbot.1\x00.notice@school.example>\r\nReferences: <a\x00@b>\r\n"
+        b"Subject: x\r\n\r\n--b--\r\n")
     report = worker.poll(desk.app, MaildirSource(inbox))
-    assert (report.opened, report.quarantined) == (1, 0), report.quarantine_reasons
+    assert (report.seen, report.quarantined) == (3, 0), report.quarantine_reasons
+    assert report.opened >= 1
 
 
 def test_an_address_longer_than_any_mailbox_is_held_with_its_reason(desk) -> None:  # type: ignore[no-untyped-def]
