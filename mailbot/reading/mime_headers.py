@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Iterator
 from email.message import Message
 
 from mailbot.reading.charsets import decode_bytes
@@ -36,25 +37,27 @@ def raw_header(part: Message, name: str) -> str:
     return ""
 
 
+# A structured value's pieces: a quoted string (backslash escapes inside it; one left open
+# runs to the end), a run of other characters, or a semicolon.
+_PARAM_PIECE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)|[^";]+|;', re.DOTALL)
+
+
 def split_params(value: str) -> list[str]:
     """Split a structured value at semicolons outside quoted strings."""
-    out: list[str] = []
+    return list(_params(value))
+
+
+def _params(value: str) -> Iterator[str]:
+    """split_params one by one, by pieces rather than characters: a Content-Type of a
+    million characters, read for each of its parts' parameters, took seconds."""
     current: list[str] = []
-    quoted = escaped = False
-    for ch in value:
-        if escaped:
-            escaped = False
-        elif ch == "\\" and quoted:
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif ch == ";" and not quoted:
-            out.append("".join(current))
+    for piece in _PARAM_PIECE.finditer(value):
+        if piece[0] == ";":
+            yield "".join(current)
             current = []
-            continue
-        current.append(ch)
-    out.append("".join(current))
-    return out
+        else:
+            current.append(piece[0])
+    yield "".join(current)
 
 
 def _unquote(value: str) -> str:
@@ -65,7 +68,7 @@ def _unquote(value: str) -> str:
 
 
 def _main_value(value: str) -> str:
-    main = split_params(re.sub(r"\s+", " ", value or ""))[0]
+    main = next(_params(re.sub(r"\s+", " ", value or "")))
     return re.sub(r"\([^()]*\)", "", main).strip().strip('"').lower()
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mailbot.reading import charsets, header_text, signatures
+from mailbot.reading import charsets, header_text, mime_headers, signatures
 from mailbot.reading.quote_markers import CLIENT_SIGNATURE_STARTS, is_client_signature
 from mailbot.reading.signatures import split_signature
 
@@ -268,3 +268,32 @@ def test_a_long_run_of_8bit_bytes_is_sampled_by_its_head_and_stays_valid_utf8() 
             assert sample.decode("utf-8")
     assert charsets.best_codec(run.decode().encode("cp1251")) == "cp1251"
     assert charsets.decode_bytes(run) == run.decode()
+
+
+def _plain_split_params(value: str) -> list[str]:
+    """mime_headers.split_params as it was: one character at a time."""
+    out: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    for ch in value:
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            out.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    out.append("".join(current))
+    return out
+
+
+def test_params_split_as_character_by_character() -> None:
+    rng = random.Random(3)
+    alphabet = ['"', "\\", ";", "a", " ", "=", "\n", "ж", "*", "'"]
+    for _ in range(50_000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        assert mime_headers.split_params(value) == _plain_split_params(value), repr(value)
