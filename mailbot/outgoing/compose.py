@@ -25,6 +25,7 @@ from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from functools import cache, lru_cache
 from io import BytesIO
+from itertools import groupby
 from pathlib import Path
 
 from jinja2 import (
@@ -173,12 +174,16 @@ def _text_block_html(block: str) -> str:
 
 
 def _block_html(lines: list[str]) -> str:
-    quoted = [line.startswith(">") for line in lines]
-    if any(quoted) and not all(quoted):
-        # «Текст обращения:» and the quote right under it: a paragraph, then the quote.
-        cut = quoted.index(True) if not quoted[0] else quoted.index(False)
-        return _block_html(lines[:cut]) + _block_html(lines[cut:])
-    if all(quoted):
+    """A block as its runs of quoted and unquoted lines, one after the other: «Текст
+    обращения:» and the quote right under it are a paragraph, then the quote. (Run by run:
+    split in two and each half again, 5,000 alternating lines went past Python's recursion
+    limit.)"""
+    return "".join(_run_html(list(run), quoted)
+                   for quoted, run in groupby(lines, key=lambda line: line.startswith(">")))
+
+
+def _run_html(lines: list[str], quoted: bool) -> str:
+    if quoted:
         return ('<blockquote style="margin:8px 0;padding:4px 12px;border-left:3px solid '
                 f'#d0d7de;color:#1f2328;">{_quoted_html([line[1:].strip() for line in lines])}'
                 "</blockquote>")

@@ -79,3 +79,22 @@ def test_text_to_html_of_repeated_blocks_keeps_each_mail_its_own() -> None:
     assert str(first) == ("<p>Здравствуйте!</p>\n<p>Текст &lt;один&gt;</p>\n"
                           "<p>С уважением,<br>Служба</p>")
     assert str(second) == str(first).replace("один", "два")
+
+
+def _halved_block_html(lines: list[str]) -> str:
+    """compose._block_html as it was: split at the first change of quoting, each half again."""
+    quoted = [line.startswith(">") for line in lines]
+    if any(quoted) and not all(quoted):
+        cut = quoted.index(True) if not quoted[0] else quoted.index(False)
+        return _halved_block_html(lines[:cut]) + _halved_block_html(lines[cut:])
+    return compose._run_html(lines, quoted[0])
+
+
+def test_a_block_is_made_html_run_by_run_as_by_halves() -> None:
+    rng = random.Random(11)
+    for _ in range(500):
+        lines = _block_text(rng, rng.choice((1, 3, 10, 60))).splitlines()
+        assert compose._block_html(lines) == _halved_block_html(lines)
+    # Past the recursion limit that halving ran into: one run after the other.
+    alternating = [("> вопрос" if i % 2 else "ответ") for i in range(5000)]
+    assert compose._block_html(alternating).count("<blockquote") == 2500
