@@ -229,10 +229,14 @@ def test_hostile_shapes_are_answered_not_held(make_desk) -> None:  # type: ignor
     ) + b"Message-ID: <mailbot.1\x8684.notice@school.example>\r\n" + (
         b"Subject: [\xd0\xad\xd0\x96 #1] x\r\n\r\n--b--\r\n")
     desk.imap.append(bounce)
+    # A reply's line of 100,000 letters ending like a header's name: the reply-header reader's
+    # sentence-end pattern tried every start of it (a minute).
+    desk.imap.append(make_mail(subject="Re: Оценки", body="ж" * 100_000 + ": x\nвопрос\n> Было:",
+                               in_reply_to="<earlier@mail.example>"))
     report, _ = desk.cycle()
     assert report.quarantined == 0 and count(desk, Quarantine) == 0
-    assert (report.opened, report.duplicates) == (2, 1)
-    assert count(desk, Message) == 3  # the question, the long-id mail once, the bounce
+    assert (report.opened, report.duplicates) == (3, 1)
+    assert count(desk, Message) == 4  # two questions, the long-id mail once, the bounce
 
 
 def test_nuls_in_a_local_mailbox_are_read_past(make_desk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

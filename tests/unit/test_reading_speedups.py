@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mailbot.reading import charsets, header_text, mime_headers, signatures
+from mailbot.reading import charsets, header_text, mime_headers, quotes, signatures
 from mailbot.reading.quote_markers import CLIENT_SIGNATURE_STARTS, is_client_signature
 from mailbot.reading.signatures import split_signature
 
@@ -297,3 +297,12 @@ def test_params_split_as_character_by_character() -> None:
     for _ in range(50_000):
         value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
         assert mime_headers.split_params(value) == _plain_split_params(value), repr(value)
+
+
+def test_a_sentence_end_is_read_from_the_line_end_alone() -> None:
+    whole = re.compile(r"(?:[!?:…]|\w{5,}\.)$")  # quotes._ends_sentence searched whole lines
+    rng = random.Random(1)
+    alphabet = ["a", "ж", "5", "_", ".", "!", "?", ":", "…", " ", "\n", "-", "г"]
+    for _ in range(100_000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert quotes._ends_sentence(line) == bool(whole.search(line)), repr(line)
