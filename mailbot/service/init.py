@@ -75,7 +75,7 @@ def district_config(schools: Sequence[str]) -> str:
 def _checked_names(schools: Sequence[str]) -> list[str]:
     """The school names, or InitError naming the first one the district file would refuse."""
     for i, name in enumerate(schools):
-        if not SCHOOL_NAME.match(name):
+        if not SCHOOL_NAME.fullmatch(name):
             raise InitError(f"--schools: «{name}»: имя школы — строчные латинские буквы, цифры, "
                             "- и _ (до 40 знаков); по нему выбирают школу в --school")
         if name in schools[:i]:

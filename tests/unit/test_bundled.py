@@ -107,7 +107,7 @@ def test_init_writes_a_district_that_loads_with_a_folder_per_school(
     # A second run writes nothing, and bad names are refused before anything is written.
     with pytest.raises(init.InitError, match="уже есть mailbot.toml"):
         init.init(folder, ["sosnovka", "gym_2"])
-    for bad in (["Sosnovka"], ["a", "a"], ["школа"]):
+    for bad in (["Sosnovka"], ["a", "a"], ["школа"], ["north\n"]):
         with pytest.raises(init.InitError, match="--schools"):
             init.init(tmp_path / "other", bad)
     assert not (tmp_path / "other").exists()
