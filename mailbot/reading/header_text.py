@@ -53,7 +53,7 @@ def _decode_q(text: str) -> bytes:
 class _Piece:
     """A run of header text: either decoded bytes with their label, or literal text."""
 
-    data: bytes | None
+    data: bytes | bytearray | None  # an encoded word's bytes grow in place (_pieces_from_str)
     charset: str | None
     text: str = ""
 
@@ -69,10 +69,8 @@ def _pieces_from_str(value: str) -> list[_Piece]:
     for match in _ENCODED_WORD_RE.finditer(value):
         gap = value[pos : match.start()]
         if gap and not (building is not None and gap.isspace()):
-            if building is not None:
-                pieces[-1].data = bytes(building)
-                building = None
             pieces.append(_literal_piece(gap))
+            building = None
         body = match.group("text")
         data = _decode_b(body) if match.group("encoding") in "bB" else _decode_q(body)
         label = match.group("charset").split("*", 1)[0].lower()
@@ -81,13 +79,9 @@ def _pieces_from_str(value: str) -> list[_Piece]:
             # multi-byte character across two encoded words.
             building += data
         else:
-            if building is not None:
-                pieces[-1].data = bytes(building)
             building = bytearray(data)
-            pieces.append(_Piece(b"", label))
+            pieces.append(_Piece(building, label))
         pos = match.end()
-    if building is not None:
-        pieces[-1].data = bytes(building)
     tail = value[pos:]
     if tail:
         pieces.append(_literal_piece(tail))
