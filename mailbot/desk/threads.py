@@ -31,6 +31,12 @@ def strip_prefixes(subject: str) -> str:
     return subject.strip()
 
 
+def case_name(case_id: int, number: int | None) -> str:
+    """A case as a reason names it: `#5`, its number in its school, or `id 12` when its
+    number is not known (the database's ids differ from the numbers in a district)."""
+    return f"#{number}" if number is not None else f"id {case_id}"
+
+
 def tag_text(tag: str, number: int) -> str:
     return f"[{tag} #{number}]"
 
@@ -64,9 +70,7 @@ class ThreadFacts:
     numbers: dict[int, int] = field(default_factory=dict)
 
     def name(self, case: int) -> str:
-        """A case as a reason names it: `#5`, or by its id when its number is not known."""
-        number = self.numbers.get(case)
-        return f"#{number}" if number is not None else f"id {case}"
+        return case_name(case, self.numbers.get(case))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlmodel import Session, func, select
 
 from mailbot.app import App
 from mailbot.desk.plan import MessageView, detached
-from mailbot.desk.threads import find_tag
+from mailbot.desk.threads import case_name, find_tag
 from mailbot.flows import (
     Facts,
     Incoming,
@@ -170,8 +170,7 @@ def _vendor_case(session: Session, app: App, mailbox_id: int, mail: Incoming,
                                       kind="vendor_request")
     if cited:
         case = session.get(Case, cited[0])
-        shown = f"#{case.number}" if case is not None and case.number is not None else \
-            f"id {cited[0]}"
+        shown = case_name(cited[0], case.number if case is not None else None)
         return case, VendorMatch("reference", f"cites our request to the vendor in case {shown}")
     ticket = vendor.ticket_in(parsed.subject)
     if ticket:

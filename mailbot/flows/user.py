@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from mailbot.desk.decide import AckDecision, ack_decision
 from mailbot.desk.plan import Draft, MailSpec, Plan
-from mailbot.desk.threads import strip_prefixes
+from mailbot.desk.threads import case_name, strip_prefixes
 from mailbot.flows import Incoming, Situation, clause5, seminars, triage, vendor
 from mailbot.outgoing.names import address_name
 from mailbot.outgoing.replies import ThreadPoint
@@ -156,8 +156,8 @@ def _open(s: Situation, linked: Case | None = None) -> Plan:
         # to the stopping helper's supervisor (the stopped mail promised that).
         draft.set(linked_case_id=stopped.id)
         shown = stopped.number if stopped.number is not None else stopped.id
-        named = f"#{shown}" if stopped.number is not None else f"id {shown}"
-        owner = (boss, f"the user's case {named} was stopped (clause 5)")
+        why = f"the user's case {case_name(stopped.id, stopped.number)} was stopped (clause 5)"
+        owner = (boss, why)
         comment = (f"Помощь этому пользователю по обращению № {shown} была прекращена "
                    "по пункту 5 регламента; новое письмо передано вам как руководителю.")
     assert draft.case is not None
